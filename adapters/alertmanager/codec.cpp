@@ -1,0 +1,237 @@
+#include "adapters/alertmanager/codec.hpp"
+
+#include <cstring>
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "plugin/core/time.hpp"
+
+namespace alertbridge::alertmanager {
+namespace {
+
+using core::Error;
+using core::Result;
+using rapidjson::Value;
+
+std::string_view sv(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+Result<core::AlertBatch> parseError(const rapidjson::Document& doc) {
+    return Error{fmt::format("body is not valid JSON: {} at byte {}",
+                             rapidjson::GetParseError_En(doc.GetParseError()),
+                             doc.GetErrorOffset())};
+}
+
+// Reads a string map (labels or annotations). Empty label values are dropped, as
+// Alertmanager does; names must be valid label names.
+std::string readMap(const Value& obj, const std::string& where, bool is_labels,
+                    core::LabelSet& out) {
+    if (!obj.IsObject()) return fmt::format("{}: expected an object of strings", where);
+    for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
+        auto name = sv(it->name);
+        if (!it->value.IsString()) {
+            return fmt::format("{}.{}: expected a string value", where, name);
+        }
+        if (is_labels && !core::isValidLabelName(name)) {
+            return fmt::format("{}: invalid label name \"{}\"", where, name);
+        }
+        if (is_labels && it->value.GetStringLength() == 0) continue;
+        out.appendUnsorted(std::string(name), std::string(sv(it->value)));
+    }
+    auto dup = out.sortAndFindDuplicate();
+    if (!dup.empty()) return fmt::format("{}: duplicate name \"{}\"", where, dup);
+    if (is_labels && out.empty()) {
+        return fmt::format("{}: at least one label pair with a non-empty value is required",
+                           where);
+    }
+    return "";
+}
+
+std::string readTime(const Value& obj, const char* key, const std::string& where,
+                     std::optional<core::TimePoint>& out) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd() || it->value.IsNull()) return "";
+    if (!it->value.IsString()) return fmt::format("{}.{}: expected an RFC 3339 string", where, key);
+    auto t = core::parseRfc3339(sv(it->value));
+    if (!t) return fmt::format("{}.{}: {}", where, key, t.error());
+    if (!core::isZeroTime(*t)) out = *t;
+    return "";
+}
+
+std::string readString(const Value& obj, const char* key, const std::string& where,
+                       std::string& out) {
+    auto it = obj.FindMember(key);
+    if (it == obj.MemberEnd() || it->value.IsNull()) return "";
+    if (!it->value.IsString()) return fmt::format("{}.{}: expected a string", where, key);
+    out.assign(it->value.GetString(), it->value.GetStringLength());
+    return "";
+}
+
+// The fields both bodies share: labels, annotations, generatorURL.
+std::string readCommon(const Value& a, const std::string& where, core::Alert& alert) {
+    if (!a.IsObject()) return fmt::format("{}: expected an alert object", where);
+    auto labels = a.FindMember("labels");
+    if (labels == a.MemberEnd()) return fmt::format("{}.labels: is required", where);
+    if (auto e = readMap(labels->value, where + ".labels", true, alert.labels); !e.empty()) {
+        return e;
+    }
+    auto ann = a.FindMember("annotations");
+    if (ann != a.MemberEnd() && !ann->value.IsNull()) {
+        if (auto e = readMap(ann->value, where + ".annotations", false, alert.annotations);
+            !e.empty()) {
+            return e;
+        }
+    }
+    return readString(a, "generatorURL", where, alert.generator_url);
+}
+
+}  // namespace
+
+core::Result<core::AlertBatch> decodeApiV2(std::string_view body, core::TimePoint received_at,
+                                     core::Duration resolve_timeout) {
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError()) return parseError(doc);
+    if (!doc.IsArray()) return Error{"body: expected a JSON array of alerts"};
+    core::AlertBatch batch;
+    batch.reserve(doc.Size());
+    for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
+        std::string where = fmt::format("[{}]", i);
+        core::Alert a;
+        a.origin = core::Origin{std::string(kApiInput), core::SourceKind::kAlertmanagerApi,
+                                received_at, 0};
+        if (auto e = readCommon(doc[i], where, a); !e.empty()) return Error{e};
+        std::optional<core::TimePoint> starts, ends;
+        if (auto e = readTime(doc[i], "startsAt", where, starts); !e.empty()) return Error{e};
+        if (auto e = readTime(doc[i], "endsAt", where, ends); !e.empty()) return Error{e};
+        // Alertmanager's defaults: no start means now, or the end when only an end is given;
+        // no end means resolve_timeout from now.
+        a.starts_at = starts ? *starts : (ends ? *ends : received_at);
+        a.ends_at = ends ? *ends : received_at + resolve_timeout;
+        if (starts && ends && *ends < *starts) {
+            return Error{fmt::format("{}.endsAt: is before startsAt", where)};
+        }
+        batch.push_back(std::move(a));
+    }
+    return batch;
+}
+
+core::Result<core::AlertBatch> decodeWebhook(std::string_view body, core::TimePoint received_at) {
+    rapidjson::Document doc;
+    doc.Parse(body.data(), body.size());
+    if (doc.HasParseError()) return parseError(doc);
+    if (!doc.IsObject()) return Error{"body: expected a webhook JSON object"};
+    auto version = doc.FindMember("version");
+    if (version == doc.MemberEnd() || !version->value.IsString()) {
+        return Error{"version: is required and must be the string \"4\""};
+    }
+    if (sv(version->value) != "4") {
+        return Error{fmt::format("version: unsupported webhook version \"{}\" (expected \"4\")",
+                                 sv(version->value))};
+    }
+    auto alerts = doc.FindMember("alerts");
+    if (alerts == doc.MemberEnd() || !alerts->value.IsArray()) {
+        return Error{"alerts: is required and must be an array"};
+    }
+    for (const char* key : {"receiver", "status", "groupKey", "externalURL"}) {
+        auto it = doc.FindMember(key);
+        if (it != doc.MemberEnd() && !it->value.IsString()) {
+            return Error{fmt::format("{}: expected a string", key)};
+        }
+    }
+    const auto& list = alerts->value;
+    core::AlertBatch batch;
+    batch.reserve(list.Size());
+    for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
+        std::string where = fmt::format("alerts[{}]", i);
+        const auto& v = list[i];
+        core::Alert a;
+        a.origin = core::Origin{std::string(kWebhookInput),
+                                core::SourceKind::kAlertmanagerWebhook, received_at, 0};
+        if (auto e = readCommon(v, where, a); !e.empty()) return Error{e};
+        std::string status;
+        if (auto e = readString(v, "status", where, status); !e.empty()) return Error{e};
+        if (status != "firing" && status != "resolved") {
+            return Error{fmt::format("{}.status: must be \"firing\" or \"resolved\", got \"{}\"",
+                                     where, status)};
+        }
+        std::optional<core::TimePoint> starts, ends;
+        if (auto e = readTime(v, "startsAt", where, starts); !e.empty()) return Error{e};
+        if (auto e = readTime(v, "endsAt", where, ends); !e.empty()) return Error{e};
+        if (!starts) return Error{fmt::format("{}.startsAt: is required", where)};
+        a.starts_at = *starts;
+        if (status == "resolved") {
+            if (!ends) return Error{fmt::format("{}.endsAt: a resolved alert needs its end", where)};
+            // A resolution is final whatever the clocks say: never in the future.
+            a.ends_at = std::min(*ends, received_at);
+        }
+        batch.push_back(std::move(a));
+    }
+    return batch;
+}
+
+std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) const {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    auto str = [&w](std::string_view s) {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    };
+    w.StartArray();
+    for (const auto* a : alerts) {
+        w.StartObject();
+        w.Key("labels");
+        w.StartObject();
+        bool marker_written = false;
+        for (const auto& [k, v] : a->labels) {
+            if (!marker_written && k >= marker_label_) {
+                str(marker_label_);
+                str(marker_value_);
+                marker_written = true;
+                if (k == marker_label_) continue;
+            }
+            str(k);
+            str(v);
+        }
+        if (!marker_written) {
+            str(marker_label_);
+            str(marker_value_);
+        }
+        w.EndObject();
+        w.Key("annotations");
+        w.StartObject();
+        for (const auto& [k, v] : a->annotations) {
+            str(k);
+            str(v);
+        }
+        w.EndObject();
+        w.Key("startsAt");
+        str(core::formatRfc3339(a->starts_at));
+        w.Key("endsAt");
+        if (a->ends_at && *a->ends_at <= a->updated_at) {
+            str(core::formatRfc3339(*a->ends_at));
+        } else {
+            str(kEndsAtPlaceholder);
+        }
+        if (!a->generator_url.empty()) {
+            w.Key("generatorURL");
+            str(a->generator_url);
+        }
+        w.EndObject();
+    }
+    w.EndArray();
+    return {buf.GetString(), buf.GetSize()};
+}
+
+void stampEndsAt(std::string& body, core::TimePoint ends_at) {
+    const std::string stamp = core::formatRfc3339(ends_at);
+    if (stamp.size() != kEndsAtPlaceholder.size()) return;  // years past 9999: leave as is
+    for (auto pos = body.find(kEndsAtPlaceholder); pos != std::string::npos;
+         pos = body.find(kEndsAtPlaceholder, pos + stamp.size())) {
+        std::memcpy(body.data() + pos, stamp.data(), stamp.size());
+    }
+}
+
+}  // namespace alertbridge::alertmanager

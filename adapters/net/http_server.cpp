@@ -1,0 +1,194 @@
+#include <utility>  // must precede Asio with GCC 12 in C++20 (Boost 1.74)
+
+#include "adapters/net/http_server.hpp"
+
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <spdlog/spdlog.h>
+
+namespace alertbridge::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// One connection. Lives as long as an operation or a pending Responder holds it.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket&& socket, const HttpServerOptions& options, const HttpHandler& handler)
+        : stream_(std::move(socket)), options_(options), handler_(handler) {
+        beast::error_code ec;
+        auto ep = stream_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    void run() {
+        asio::dispatch(stream_.get_executor(),
+                       beast::bind_front_handler(&Session::read, shared_from_this()));
+    }
+
+private:
+    void read() {
+        parser_.emplace();
+        parser_->body_limit(options_.max_body_bytes);
+        parser_->header_limit(64 * 1024);
+        stream_.expires_after(options_.idle_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    }
+
+    void onRead(beast::error_code ec, std::size_t) {
+        bool too_large = ec == http::error::body_limit;
+        if (ec && !too_large) {
+            if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
+                ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+                spdlog::debug("An HTTP request could not be read. remote={} error=\"{}\"",
+                              remote_, ec.message());
+                if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+                    HttpResponse bad{400, "text/plain; charset=utf-8",
+                                     "malformed HTTP request: " + ec.message() + "\n", {}};
+                    keep_alive_ = false;
+                    write(std::move(bad));
+                    return;
+                }
+            }
+            close();
+            return;
+        }
+        auto& msg = parser_->get();
+        HttpRequest req;
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        req.authorization = std::string(msg[http::field::authorization]);
+        req.content_type = std::string(msg[http::field::content_type]);
+        req.remote = remote_;
+        req.body_too_large = too_large;
+        if (!too_large) req.body = std::move(msg.body());
+        keep_alive_ = !too_large && msg.keep_alive();
+        version_ = msg.version();
+        // While the handler works (a group commit, typically) the connection stays open.
+        stream_.expires_never();
+        auto self = shared_from_this();
+        handler_(std::move(req), [self](HttpResponse res) {
+            asio::post(self->stream_.get_executor(),
+                       [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+        });
+    }
+
+    void write(HttpResponse res) {
+        auto msg = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(res.status), version_);
+        msg->set(http::field::server, "alertbridge");
+        msg->set(http::field::content_type, res.content_type);
+        for (auto& [k, v] : res.headers) msg->set(k, v);
+        msg->keep_alive(keep_alive_);
+        msg->body() = std::move(res.body);
+        msg->prepare_payload();
+        stream_.expires_after(options_.idle_timeout);
+        http::async_write(stream_, *msg,
+                          [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
+                              if (ec || !self->keep_alive_) {
+                                  self->close();
+                              } else {
+                                  self->read();
+                              }
+                          });
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    const HttpServerOptions& options_;
+    const HttpHandler& handler_;
+    std::string remote_;
+    bool keep_alive_ = true;
+    unsigned version_ = 11;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+    HttpServerOptions options;
+    HttpHandler handler;
+    asio::io_context ioc;
+    tcp::acceptor acceptor{asio::make_strand(ioc)};
+    std::vector<std::thread> threads;
+
+    void accept() {
+        acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+            if (ec == asio::error::operation_aborted) return;
+            if (!ec) {
+                s.set_option(tcp::no_delay(true), ec);
+                std::make_shared<Session>(std::move(s), options, handler)->run();
+            } else {
+                spdlog::warn("Accepting a connection failed. error=\"{}\"", ec.message());
+            }
+            accept();
+        });
+    }
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+    impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+core::Result<std::uint16_t> HttpServer::start() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(impl_->options.listen.host, ec);
+    if (ec) {
+        tcp::resolver resolver(impl_->ioc);
+        auto results = resolver.resolve(impl_->options.listen.host, "", ec);
+        if (ec || results.empty()) {
+            return core::Error{"cannot resolve listen address \"" + impl_->options.listen.host +
+                               "\": " + ec.message()};
+        }
+        address = results.begin()->endpoint().address();
+    }
+    tcp::endpoint ep(address, impl_->options.listen.port);
+    auto& a = impl_->acceptor;
+    a.open(ep.protocol(), ec);
+    if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(ep, ec);
+    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        return core::Error{"cannot listen on " + impl_->options.listen.host + ":" +
+                           std::to_string(impl_->options.listen.port) + ": " + ec.message()};
+    }
+    auto port = a.local_endpoint().port();
+    impl_->accept();
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.threads); ++i) {
+        impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    }
+    return port;
+}
+
+void HttpServer::stop() {
+    if (!impl_) return;
+    asio::post(impl_->acceptor.get_executor(), [this] {
+        beast::error_code ec;
+        impl_->acceptor.close(ec);
+    });
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads) {
+        if (t.joinable()) t.join();
+    }
+    impl_->threads.clear();
+}
+
+}  // namespace alertbridge::net

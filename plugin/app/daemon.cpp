@@ -1,0 +1,239 @@
+#include "plugin/app/daemon.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "plugin/state/sqlite_store.hpp"
+
+namespace alertbridge::app {
+
+Daemon::Daemon(config::Config config, const core::Clock& clock)
+    : config_(std::move(config)), clock_(clock) {
+    metrics_.queue_capacity().Set(static_cast<double>(config_.intake.queue_capacity));
+}
+
+Daemon::~Daemon() { stop(); }
+
+core::Result<std::uint16_t> Daemon::start() {
+    state::SqliteOptions so;
+    so.path = (std::filesystem::path(config_.global.data_dir) / "alertbridge.db").string();
+    so.synchronous_full = config_.storage.synchronous_full;
+    so.cache_mib = config_.storage.cache_mib;
+    so.journal_retention = config_.storage.journal_retention;
+    so.outbox_retention = config_.storage.outbox_retention;
+    auto store = state::openSqliteStore(so, clock_);
+    if (!store) return core::Error{store.error()};
+    store_ = std::move(store).value();
+    store_->onCommit([this](const state::CommitStats& s) {
+        metrics_.journal_commit_duration().Observe(s.seconds);
+        metrics_.journal_commits().Increment();
+    });
+
+    outputs_ = outputs(config_);
+    std::vector<std::shared_ptr<const pipeline::OutputEncoder>> encoders;
+    for (const auto& o : outputs_) encoders.push_back(o.encoder);
+    pipeline_ = std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders));
+
+    if (auto s = restore(); !s) return core::Error{s.error()};
+
+    for (const auto& o : outputs_) {
+        DeliveryOptions opts{o.name, o.max_alerts_per_send, o.backoff, o.resend_interval};
+        workers_.push_back(
+            std::make_unique<DeliveryWorker>(opts, o.transport(), *store_, clock_, metrics_));
+        workers_.back()->start();
+    }
+    pipeline_thread_ = std::thread([this] { pipelineLoop(); });
+
+    api_ = std::make_unique<HttpApi>(config_, metrics_, *this, clock_);
+    net::HttpServerOptions ho;
+    ho.listen = config_.listen.http;
+    ho.threads = 2;
+    ho.max_body_bytes = config_.intake.max_body_bytes;
+    server_ = std::make_unique<net::HttpServer>(
+        ho, [this](net::HttpRequest&& req, net::Responder respond) {
+            api_->handle(std::move(req), respond);
+        });
+    auto port = server_->start();
+    if (!port) return core::Error{port.error()};
+    ready_.store(true);
+    spdlog::info("Listening for HTTP. address={}:{}", config_.listen.http.host, *port);
+    return *port;
+}
+
+core::Status Daemon::restore() {
+    auto reader = store_->openReader();
+    if (!reader) return core::Error{"cannot open a read connection to the store"};
+    std::size_t restored = 0, damaged = 0;
+    auto s = reader->forEachAlert([&](core::Fingerprint fp, std::string_view record) {
+        if (pipeline_->restore(fp, record)) {
+            ++restored;
+        } else {
+            ++damaged;
+        }
+    });
+    if (!s) return core::Error{"cannot read active alerts: " + s.error()};
+    if (damaged > 0) {
+        spdlog::warn("Some stored alerts could not be read and were skipped. count={}", damaged);
+    }
+
+    // Requests acknowledged before a crash but not yet processed run again, in order.
+    std::size_t replayed = 0;
+    long long after = 0;
+    for (;;) {
+        auto entries = reader->unprocessedJournal(after, 500);
+        if (!entries) return core::Error{"cannot read the journal: " + entries.error()};
+        if (entries->empty()) break;
+        for (auto& e : *entries) {
+            after = e.id;
+            const InputDef* input = findInput(e.input);
+            auto batch = input ? input->decode(e.body, e.received_at, config_)
+                               : core::Result<core::AlertBatch>(core::Error{"unknown input"});
+            if (!batch) {
+                spdlog::error("A journal entry could not be decoded on replay and is skipped. "
+                              "id={} input={} error=\"{}\"",
+                              e.id, e.input, batch.error());
+                commitDelta(state::StateDelta{{}, {}, {}, {e.id}}, 0);
+                continue;
+            }
+            dropOwnMarker(*batch, config_.global);
+            runBatch(std::move(batch).value(), e.id, 0);
+            ++replayed;
+        }
+    }
+    store_->flush();
+    spdlog::info("State restored. active_alerts={} replayed_requests={}", restored, replayed);
+    return core::okStatus();
+}
+
+void Daemon::stop() {
+    if (server_) server_->stop();
+    ready_.store(false);
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (pipeline_thread_.joinable()) pipeline_thread_.join();
+    for (auto& w : workers_) w->stop();
+    if (store_) store_->stop();
+    server_.reset();
+}
+
+void Daemon::submit(const InputDef& input, std::string body, core::TimePoint received_at,
+                    core::AlertBatch batch, net::Responder respond) {
+    const auto& m = metrics_.input(input.id);
+    auto dropped = dropOwnMarker(batch, config_.global);
+    if (dropped > 0) {
+        m.loop_dropped->Increment(static_cast<double>(dropped));
+        spdlog::debug("Alerts carrying this instance's marker label were dropped. input={} "
+                      "count={}",
+                      input.id, dropped);
+    }
+    if (batch.empty()) {
+        respond(net::HttpResponse{200, "application/json", "", {}});
+        return;
+    }
+    const std::size_t n = batch.size();
+    if (inflight_.fetch_add(n) + n > config_.intake.queue_capacity) {
+        inflight_.fetch_sub(n);
+        m.reject("queue_full");
+        net::HttpResponse res{503, "application/json",
+                              jsonString("the intake queue is full; retry later"), {}};
+        res.headers.emplace_back("Retry-After", "1");
+        respond(std::move(res));
+        return;
+    }
+    metrics_.queue_depth().Set(static_cast<double>(inflight_.load()));
+    auto shared = std::make_shared<core::AlertBatch>(std::move(batch));
+    state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body)};
+    store_->appendJournal(
+        std::move(entry), [this, shared, n, &m, respond](const core::Result<long long>& id) {
+            if (!id) {
+                inflight_.fetch_sub(n);
+                metrics_.store_errors().Increment();
+                m.reject("store_error");
+                net::HttpResponse res{
+                    503, "application/json",
+                    jsonString("the request could not be stored; retry later: " + id.error()),
+                    {}};
+                res.headers.emplace_back("Retry-After", "5");
+                respond(std::move(res));
+                return;
+            }
+            m.alerts_accepted->Increment(static_cast<double>(n));
+            metrics_.journal_batches().Increment();
+            respond(net::HttpResponse{200, "application/json", "", {}});
+            long long journal_id = *id;
+            post([this, shared, journal_id, n] { runBatch(std::move(*shared), journal_id, n); });
+        });
+}
+
+void Daemon::post(std::function<void()> task) {
+    {
+        std::lock_guard lock(mu_);
+        tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+}
+
+void Daemon::pipelineLoop() {
+    auto next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    std::deque<std::function<void()>> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(mu_);
+            cv_.wait_until(lock, next_tick, [this] { return stopping_ || !tasks_.empty(); });
+            if (stopping_ && tasks_.empty()) return;
+            batch.swap(tasks_);
+        }
+        for (auto& t : batch) t();
+        batch.clear();
+        if (std::chrono::steady_clock::now() >= next_tick) {
+            tick();
+            next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        }
+    }
+}
+
+void Daemon::runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted) {
+    for (auto& a : batch) a.origin.journal_id = journal_id;
+    commitDelta(pipeline_->process(std::move(batch), journal_id, clock_.now()), counted);
+}
+
+void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
+    if (delta.empty()) {
+        if (counted > 0) inflight_.fetch_sub(counted);
+        return;
+    }
+    bool has_outbox = !delta.outbox.empty();
+    store_->applyDelta(std::move(delta), [this, has_outbox, counted](const core::Status& s) {
+        if (counted > 0) {
+            inflight_.fetch_sub(counted);
+            metrics_.queue_depth().Set(static_cast<double>(inflight_.load()));
+        }
+        if (!s.ok()) return;  // only when stopping: the journal replays it on the next start
+        if (has_outbox) {
+            for (auto& w : workers_) w->notify();
+        }
+    });
+}
+
+void Daemon::tick() {
+    auto now = clock_.now();
+    commitDelta(pipeline_->expire(now), 0);
+    ++ticks_;
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+        auto& w = *workers_[i];
+        if (!w.idle()) continue;
+        auto secs = std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval)
+                        .count();
+        std::size_t slices = resend_all_ ? 1 : static_cast<std::size_t>(std::max<long long>(1, secs));
+        auto rows = pipeline_->resend(i, ticks_ % slices, slices);
+        w.offerResend(std::move(rows));
+    }
+    resend_all_ = false;
+}
+
+}  // namespace alertbridge::app

@@ -1,0 +1,75 @@
+#pragma once
+// Daemon: wires config, store, pipeline, delivery workers and the HTTP server, and owns
+// their lifecycle. Threads: HTTP I/O threads decode and validate; the store's writer
+// thread group-commits; one pipeline thread owns all pipeline state (no locks in the
+// domain); one delivery thread per output. start() restores state before serving.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/net/http_server.hpp"
+#include "plugin/app/delivery_worker.hpp"
+#include "plugin/app/http_api.hpp"
+#include "plugin/app/registry.hpp"
+#include "plugin/config/config.hpp"
+#include "plugin/pipeline/runner.hpp"
+#include "plugin/state/store.hpp"
+#include "plugin/telemetry/metrics.hpp"
+
+namespace alertbridge::app {
+
+class Daemon final : public Intake {
+public:
+    Daemon(config::Config config, const core::Clock& clock);
+    ~Daemon() override;
+
+    // Opens the store, restores alerts and replays unprocessed journal entries, starts the
+    // workers and the HTTP listener. Returns the bound HTTP port.
+    core::Result<std::uint16_t> start();
+    // Stops accepting, lets queued work reach the store, and joins every thread.
+    void stop();
+
+    // Intake: called on an HTTP thread with a decoded, validated batch.
+    void submit(const InputDef& input, std::string body, core::TimePoint received_at,
+                core::AlertBatch batch, net::Responder respond) override;
+    bool ready() const override { return ready_.load(); }
+
+private:
+    void post(std::function<void()> task);
+    void pipelineLoop();
+    void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);
+    void tick();
+    void commitDelta(state::StateDelta delta, std::size_t counted);
+    core::Status restore();
+
+    config::Config config_;
+    const core::Clock& clock_;
+    telemetry::Metrics metrics_;
+    std::unique_ptr<state::Store> store_;
+    std::unique_ptr<pipeline::Pipeline> pipeline_;
+    std::vector<OutputDef> outputs_;
+    std::vector<std::unique_ptr<DeliveryWorker>> workers_;
+    std::unique_ptr<HttpApi> api_;
+    std::unique_ptr<net::HttpServer> server_;
+
+    std::atomic<std::size_t> inflight_{0};
+    std::atomic<bool> ready_{false};
+
+    // The pipeline thread's task queue.
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> tasks_;
+    bool stopping_ = false;
+    std::thread pipeline_thread_;
+    std::uint64_t ticks_ = 0;
+    bool resend_all_ = true;
+};
+
+}  // namespace alertbridge::app

@@ -1,0 +1,132 @@
+#include "plugin/app/http_api.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/spdlog.h>
+
+#include "plugin/core/auth.hpp"
+
+namespace alertbridge::app {
+
+std::string jsonString(std::string_view text) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+    return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+namespace {
+
+net::HttpResponse text(int status, std::string body) {
+    return net::HttpResponse{status, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+net::HttpResponse jsonError(int status, std::string_view message) {
+    return net::HttpResponse{status, "application/json", jsonString(message), {}};
+}
+
+}  // namespace
+
+HttpApi::HttpApi(const config::Config& config, telemetry::Metrics& metrics, Intake& intake,
+                 const core::Clock& clock)
+    : config_(config), metrics_(metrics), intake_(intake), clock_(clock) {
+    const auto& a = config.http_auth;
+    if (a.basic_auth) {
+        expected_auth_ = core::basicAuthHeader(a.basic_auth->username, a.basic_auth->password);
+    } else if (!a.bearer_token.empty()) {
+        expected_auth_ = core::bearerAuthHeader(a.bearer_token);
+    }
+    for (const auto& in : inputs()) metrics_.input(in.id);
+}
+
+bool HttpApi::authorized(const net::HttpRequest& req) const {
+    return expected_auth_.empty() || core::constantTimeEquals(req.authorization, expected_auth_);
+}
+
+void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
+    std::string_view path = req.target;
+    if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+
+    for (const auto& in : inputs()) {
+        if (path != in.path) continue;
+        if (req.method != "POST") {
+            metrics_.input(in.id).requests->Increment();
+            metrics_.input(in.id).reject("method_not_allowed");
+            auto res = text(405, "use POST\n");
+            res.headers.emplace_back("Allow", "POST");
+            respond(std::move(res));
+            return;
+        }
+        intake(in, std::move(req), respond);
+        return;
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+        respond(text(path == "/metrics" || path.substr(0, 3) == "/-/" ? 405 : 404, "not found\n"));
+        return;
+    }
+    if (path == "/metrics") {
+        respond(net::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                                  metrics_.serialize(), {}});
+    } else if (path == "/-/healthy") {
+        respond(text(200, "OK\n"));
+    } else if (path == "/-/ready") {
+        respond(intake_.ready() ? text(200, "OK\n") : text(503, "starting\n"));
+    } else {
+        respond(text(404, "not found\n"));
+    }
+}
+
+void HttpApi::intake(const InputDef& input, net::HttpRequest&& req,
+                     const net::Responder& respond) {
+    const auto& m = metrics_.input(input.id);
+    m.requests->Increment();
+    if (!authorized(req)) {
+        m.reject("unauthorized");
+        auto res = text(401, "unauthorized\n");
+        res.headers.emplace_back("WWW-Authenticate", config_.http_auth.basic_auth
+                                                         ? "Basic realm=\"alertbridge\""
+                                                         : "Bearer realm=\"alertbridge\"");
+        respond(std::move(res));
+        return;
+    }
+    if (req.body_too_large) {
+        m.reject("too_large");
+        respond(jsonError(413, fmt::format("body is larger than intake.max_body_bytes ({} bytes)",
+                                           config_.intake.max_body_bytes)));
+        return;
+    }
+    if (!req.content_type.empty() && req.content_type.find("json") == std::string::npos) {
+        m.reject("unsupported_media_type");
+        respond(jsonError(415, fmt::format("Content-Type must be application/json, got \"{}\"",
+                                           req.content_type)));
+        return;
+    }
+    if (!intake_.ready()) {
+        m.reject("queue_full");
+        auto res = jsonError(503, "alertbridge is starting");
+        res.headers.emplace_back("Retry-After", "1");
+        respond(std::move(res));
+        return;
+    }
+    auto received_at = clock_.now();
+    auto batch = input.decode(req.body, received_at, config_);
+    if (!batch) {
+        m.reject("invalid_body");
+        spdlog::debug("A request body was rejected. input={} remote={} reason=\"{}\"", input.id,
+                      req.remote, batch.error());
+        respond(jsonError(400, batch.error()));
+        return;
+    }
+    m.alerts_received->Increment(static_cast<double>(batch->size()));
+    if (batch->size() > config_.intake.max_alerts_per_request) {
+        m.reject("too_large");
+        respond(jsonError(413, fmt::format("{} alerts in one request; the limit is "
+                                           "intake.max_alerts_per_request ({})",
+                                           batch->size(), config_.intake.max_alerts_per_request)));
+        return;
+    }
+    intake_.submit(input, std::move(req.body), received_at, std::move(batch).value(), respond);
+}
+
+}  // namespace alertbridge::app

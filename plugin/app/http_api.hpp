@@ -1,0 +1,45 @@
+#pragma once
+// HttpApi: request -> response for every HTTP route, as free-standing logic that never
+// sees a socket. Intake routes authenticate, decode and validate on the calling I/O
+// thread, then hand the batch to the Intake, which answers once it is durable.
+
+#include <string>
+
+#include "adapters/net/http_types.hpp"
+#include "plugin/app/registry.hpp"
+#include "plugin/config/config.hpp"
+#include "plugin/core/clock.hpp"
+#include "plugin/telemetry/metrics.hpp"
+
+namespace alertbridge::app {
+
+class Intake {
+public:
+    virtual ~Intake() = default;
+    // Takes ownership of the batch and answers `respond` exactly once.
+    virtual void submit(const InputDef& input, std::string body, core::TimePoint received_at,
+                        core::AlertBatch batch, net::Responder respond) = 0;
+    virtual bool ready() const = 0;
+};
+
+class HttpApi {
+public:
+    HttpApi(const config::Config& config, telemetry::Metrics& metrics, Intake& intake,
+            const core::Clock& clock);
+    void handle(net::HttpRequest&& req, const net::Responder& respond);
+
+private:
+    void intake(const InputDef& input, net::HttpRequest&& req, const net::Responder& respond);
+    bool authorized(const net::HttpRequest& req) const;
+
+    const config::Config& config_;
+    telemetry::Metrics& metrics_;
+    Intake& intake_;
+    const core::Clock& clock_;
+    std::string expected_auth_;  // the whole Authorization header value; empty: no auth
+};
+
+// A JSON string literal holding `text`, the form Alertmanager uses for error bodies.
+std::string jsonString(std::string_view text);
+
+}  // namespace alertbridge::app

@@ -1,0 +1,3 @@
+#include "plugin/app/cli.hpp"
+
+int main(int argc, char** argv) { return alertbridge::app::runCli(argc, argv); }

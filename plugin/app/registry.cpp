@@ -1,0 +1,56 @@
+#include "plugin/app/registry.hpp"
+
+#include <algorithm>
+
+#include "adapters/alertmanager/codec.hpp"
+#include "adapters/alertmanager/push.hpp"
+
+namespace alertbridge::app {
+
+const std::vector<InputDef>& inputs() {
+    static const std::vector<InputDef> kInputs = {
+        {alertmanager::kApiInput, "/api/v2/alerts",
+         [](std::string_view body, core::TimePoint at, const config::Config& cfg) {
+             return alertmanager::decodeApiV2(body, at, cfg.global.resolve_timeout);
+         }},
+        {alertmanager::kWebhookInput, "/webhook/alertmanager",
+         [](std::string_view body, core::TimePoint at, const config::Config&) {
+             return alertmanager::decodeWebhook(body, at);
+         }},
+    };
+    return kInputs;
+}
+
+const InputDef* findInput(std::string_view id) {
+    for (const auto& in : inputs()) {
+        if (in.id == id) return &in;
+    }
+    return nullptr;
+}
+
+std::vector<OutputDef> outputs(const config::Config& cfg) {
+    std::vector<OutputDef> out;
+    for (const auto& am : cfg.outputs.alertmanager) {
+        out.push_back(OutputDef{
+            am.name,
+            std::make_shared<alertmanager::PushEncoder>(am.name, cfg.global.marker_label,
+                                                        cfg.global.instance,
+                                                        am.max_alerts_per_push),
+            [&am] { return std::make_unique<alertmanager::PushTransport>(am); },
+            am.max_alerts_per_push, am.backoff, am.resend_interval});
+    }
+    return out;
+}
+
+std::size_t dropOwnMarker(core::AlertBatch& batch, const config::GlobalConfig& global) {
+    auto before = batch.size();
+    batch.erase(std::remove_if(batch.begin(), batch.end(),
+                               [&](const core::Alert& a) {
+                                   const auto* v = a.labels.get(global.marker_label);
+                                   return v != nullptr && *v == global.instance;
+                               }),
+                batch.end());
+    return before - batch.size();
+}
+
+}  // namespace alertbridge::app

@@ -1,0 +1,46 @@
+#pragma once
+// The explicit registries of inputs and outputs: one line per adapter, no self-registering
+// statics. An input turns a request body into alerts; an output is an encoder (pure) plus
+// a transport (I/O). Both intake and journal replay decode through the same table.
+
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "plugin/config/config.hpp"
+#include "plugin/core/alert.hpp"
+#include "plugin/core/result.hpp"
+#include "plugin/pipeline/output.hpp"
+
+namespace alertbridge::app {
+
+using Decoder = std::function<core::Result<core::AlertBatch>(
+    std::string_view body, core::TimePoint received_at, const config::Config& cfg)>;
+
+struct InputDef {
+    std::string_view id;    // journal and metric name
+    std::string_view path;  // HTTP path it is served on
+    Decoder decode;
+};
+
+const std::vector<InputDef>& inputs();
+const InputDef* findInput(std::string_view id);
+
+struct OutputDef {
+    std::string name;
+    std::shared_ptr<const pipeline::OutputEncoder> encoder;
+    std::function<std::unique_ptr<pipeline::OutputTransport>()> transport;
+    std::size_t max_alerts_per_send;
+    config::Backoff backoff;
+    core::Duration resend_interval;
+};
+
+// Every output configured in `cfg`, in config order.
+std::vector<OutputDef> outputs(const config::Config& cfg);
+
+// Removes alerts that carry this instance's marker label (the loop guard). Returns how
+// many were removed.
+std::size_t dropOwnMarker(core::AlertBatch& batch, const config::GlobalConfig& global);
+
+}  // namespace alertbridge::app

@@ -1,0 +1,99 @@
+#pragma once
+// Config: the typed form of alertbridge.yml. Built once by loadConfig(), then read-only and
+// shared by const reference. Every key is documented in config-examples/full.yml.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugin/core/clock.hpp"
+#include "plugin/core/severity.hpp"
+#include "plugin/core/url.hpp"
+
+namespace alertbridge::config {
+
+using core::Duration;
+
+struct BasicAuth {
+    std::string username;
+    std::string password;  // read from password_file at load time when that is given
+};
+
+// Credentials for a peer: at most one of basic auth and a bearer token.
+struct Auth {
+    std::optional<BasicAuth> basic_auth;
+    std::string bearer_token;
+    bool enabled() const { return basic_auth.has_value() || !bearer_token.empty(); }
+};
+
+struct GlobalConfig {
+    std::string instance = "alertbridge";
+    std::string data_dir = "./data";
+    std::string timezone = "Asia/Shanghai";
+    std::string marker_label = "alertbridge_origin";
+    std::string external_url;
+    Duration resolve_timeout = std::chrono::minutes(5);
+};
+
+struct ListenConfig {
+    core::HostPort http{"127.0.0.1", 9095};
+};
+
+struct IntakeConfig {
+    std::size_t queue_capacity = 200000;           // alerts accepted but not yet processed
+    std::size_t max_body_bytes = 16 * 1024 * 1024;
+    std::size_t max_alerts_per_request = 20000;
+};
+
+struct StorageConfig {
+    bool synchronous_full = true;  // fsync every commit; "normal" survives crashes, not power loss
+    Duration journal_retention = std::chrono::hours(1);
+    Duration outbox_retention = std::chrono::hours(24);
+    std::size_t cache_mib = 8;
+};
+
+struct Backoff {
+    Duration initial = std::chrono::milliseconds(500);
+    Duration max = std::chrono::seconds(60);
+};
+
+struct AlertmanagerOutput {
+    std::string name;
+    core::Url endpoint;
+    std::string endpoint_text;
+    Auth auth;
+    Duration resend_interval = std::chrono::minutes(1);
+    Duration timeout = std::chrono::seconds(10);
+    std::size_t max_alerts_per_push = 1000;
+    Backoff backoff;
+};
+
+struct OutputsConfig {
+    std::vector<AlertmanagerOutput> alertmanager;
+};
+
+struct NormalizeConfig {
+    std::string severity_label = "severity";
+    core::SeverityMap severity_map = core::SeverityMap::defaults();
+    core::Severity default_severity = core::Severity::kWarning;
+    std::string source_label = "source_kind";  // empty: do not add
+};
+
+struct LogConfig {
+    std::string level = "info";
+};
+
+struct Config {
+    std::string file;
+    GlobalConfig global;
+    ListenConfig listen;
+    Auth http_auth;
+    IntakeConfig intake;
+    StorageConfig storage;
+    OutputsConfig outputs;
+    NormalizeConfig normalize;
+    LogConfig log;
+};
+
+}  // namespace alertbridge::config

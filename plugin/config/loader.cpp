@@ -1,0 +1,316 @@
+#include "plugin/config/loader.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include "plugin/core/label_set.hpp"
+
+namespace alertbridge::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Loader {
+public:
+    Loader(const std::string& file, std::vector<ConfigError>& errors)
+        : r_(file, errors), base_dir_(fs::path(file).parent_path()) {}
+
+    void load(const YAML::Node& root, Config& c) {
+        if (!root.IsDefined() || root.IsNull()) {
+            r_.error(root, "", "the file is empty");
+            return;
+        }
+        if (!r_.expectMap(root, "", {"global", "listen", "http_auth", "intake", "storage",
+                                     "outputs", "normalize", "log"})) {
+            return;
+        }
+        global(root["global"], c.global);
+        listen(root["listen"], c.listen);
+        auth(root["http_auth"], "http_auth", c.http_auth);
+        intake(root["intake"], c.intake);
+        storage(root["storage"], c.storage);
+        outputs(root["outputs"], c);
+        normalize(root["normalize"], c.normalize);
+        log(root["log"], c.log);
+    }
+
+private:
+    void global(const YAML::Node& n, GlobalConfig& g) {
+        const std::string p = "global";
+        if (!r_.expectMap(n, p, {"instance", "data_dir", "timezone", "marker_label",
+                                 "external_url", "resolve_timeout"})) {
+            return;
+        }
+        r_.readString(n, p, "instance", g.instance);
+        if (g.instance.empty()) r_.error(n["instance"], p + ".instance", "must not be empty");
+        r_.readString(n, p, "data_dir", g.data_dir);
+        if (g.data_dir.empty()) r_.error(n["data_dir"], p + ".data_dir", "must not be empty");
+        r_.checkString(n, p, "timezone", [&](const std::string& tz) -> std::string {
+            try {
+                date::locate_zone(tz);
+                g.timezone = tz;
+                return "";
+            } catch (const std::exception&) {
+                return fmt::format("unknown time zone \"{}\" (use an IANA name such as "
+                                   "Asia/Shanghai)", tz);
+            }
+        });
+        r_.checkString(n, p, "marker_label", [&](const std::string& v) -> std::string {
+            if (!core::isValidLabelName(v)) {
+                return fmt::format("\"{}\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", v);
+            }
+            g.marker_label = v;
+            return "";
+        });
+        r_.checkString(n, p, "external_url", [&](const std::string& v) -> std::string {
+            auto u = core::parseUrl(v);
+            if (!u) return u.error();
+            g.external_url = v;
+            return "";
+        });
+        r_.readDuration(n, p, "resolve_timeout", g.resolve_timeout, std::chrono::seconds(1));
+    }
+
+    void listen(const YAML::Node& n, ListenConfig& l) {
+        if (!r_.expectMap(n, "listen", {"http"})) return;
+        r_.checkString(n, "listen", "http", [&](const std::string& v) -> std::string {
+            auto hp = core::parseHostPort(v);
+            if (!hp) return hp.error();
+            l.http = *hp;
+            return "";
+        });
+    }
+
+    void auth(const YAML::Node& n, const std::string& p, Auth& a) {
+        if (!r_.expectMap(n, p, {"basic_auth", "bearer_token", "bearer_token_file"})) return;
+        authFields(n, p, a);
+    }
+
+    // Reads the credential keys of a map whose unknown keys were already checked.
+    void authFields(const YAML::Node& n, const std::string& p, Auth& a) {
+        auto b = n["basic_auth"];
+        std::string bp = p + ".basic_auth";
+        if (r_.expectMap(b, bp, {"username", "password", "password_file"})) {
+            BasicAuth ba;
+            r_.readString(b, bp, "username", ba.username, true);
+            r_.readString(b, bp, "password", ba.password);
+            std::string file;
+            r_.readString(b, bp, "password_file", file);
+            if (!file.empty() && !ba.password.empty()) {
+                r_.error(b["password_file"], bp + ".password_file",
+                         "set password or password_file, not both");
+            } else if (!file.empty()) {
+                readSecret(b["password_file"], bp + ".password_file", file, ba.password);
+            } else if (ba.password.empty()) {
+                r_.error(b, bp + ".password", "is required (or password_file)");
+            }
+            a.basic_auth = ba;
+        }
+        r_.readString(n, p, "bearer_token", a.bearer_token);
+        std::string token_file;
+        r_.readString(n, p, "bearer_token_file", token_file);
+        if (!token_file.empty()) {
+            if (!a.bearer_token.empty()) {
+                r_.error(n["bearer_token_file"], p + ".bearer_token_file",
+                         "set bearer_token or bearer_token_file, not both");
+            } else {
+                readSecret(n["bearer_token_file"], p + ".bearer_token_file", token_file,
+                           a.bearer_token);
+            }
+        }
+        if (a.basic_auth && !a.bearer_token.empty()) {
+            r_.error(n, p, "set basic_auth or a bearer token, not both");
+        }
+    }
+
+    void readSecret(const YAML::Node& at, const std::string& p, const std::string& file,
+                    std::string& out) {
+        fs::path path = fs::path(file).is_absolute() ? fs::path(file) : base_dir_ / file;
+        std::ifstream in(path);
+        if (!in) {
+            r_.error(at, p, fmt::format("cannot read \"{}\"", path.string()));
+            return;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        out = ss.str();
+        while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+        if (out.empty()) r_.error(at, p, fmt::format("\"{}\" is empty", path.string()));
+    }
+
+    void intake(const YAML::Node& n, IntakeConfig& i) {
+        const std::string p = "intake";
+        if (!r_.expectMap(n, p, {"queue_capacity", "max_body_bytes", "max_alerts_per_request"})) {
+            return;
+        }
+        r_.readSize(n, p, "queue_capacity", i.queue_capacity, 1, 100000000);
+        r_.readSize(n, p, "max_body_bytes", i.max_body_bytes, 1024, 1024LL * 1024 * 1024);
+        r_.readSize(n, p, "max_alerts_per_request", i.max_alerts_per_request, 1, 1000000);
+    }
+
+    void storage(const YAML::Node& n, StorageConfig& s) {
+        const std::string p = "storage";
+        if (!r_.expectMap(n, p, {"synchronous", "journal_retention", "outbox_retention",
+                                 "cache_mib"})) {
+            return;
+        }
+        r_.checkString(n, p, "synchronous", [&](const std::string& v) -> std::string {
+            if (v == "full") {
+                s.synchronous_full = true;
+            } else if (v == "normal") {
+                s.synchronous_full = false;
+            } else {
+                return fmt::format("must be full or normal, got \"{}\"", v);
+            }
+            return "";
+        });
+        r_.readDuration(n, p, "journal_retention", s.journal_retention);
+        r_.readDuration(n, p, "outbox_retention", s.outbox_retention);
+        r_.readSize(n, p, "cache_mib", s.cache_mib, 1, 65536);
+    }
+
+    void outputs(const YAML::Node& n, Config& c) {
+        if (!r_.expectMap(n, "outputs", {"alertmanager"})) return;
+        auto list = n["alertmanager"];
+        const std::string lp = "outputs.alertmanager";
+        if (!r_.expectSequence(list, lp)) return;
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            auto o = list[i];
+            std::string p = YamlReader::index(lp, i);
+            if (!r_.expectMap(o, p, {"name", "endpoint", "basic_auth", "bearer_token",
+                                     "bearer_token_file", "resend_interval", "timeout",
+                                     "max_alerts_per_push", "backoff"})) {
+                if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
+                continue;
+            }
+            AlertmanagerOutput out;
+            r_.readString(o, p, "name", out.name, true);
+            if (!out.name.empty() && !names.insert(out.name).second) {
+                r_.error(o["name"], p + ".name",
+                         fmt::format("duplicate output name \"{}\"", out.name));
+            }
+            r_.readString(o, p, "endpoint", out.endpoint_text, true);
+            if (!out.endpoint_text.empty()) {
+                auto u = core::parseUrl(out.endpoint_text);
+                if (!u) {
+                    r_.error(o["endpoint"], p + ".endpoint", u.error());
+                } else if (u->scheme == "https") {
+                    r_.error(o["endpoint"], p + ".endpoint",
+                             "https endpoints are not supported yet; use http on a trusted "
+                             "network or a local TLS proxy");
+                } else {
+                    out.endpoint = *u;
+                }
+            }
+            authFields(o, p, out.auth);
+            r_.readDuration(o, p, "resend_interval", out.resend_interval, std::chrono::seconds(1));
+            r_.readDuration(o, p, "timeout", out.timeout, std::chrono::milliseconds(100));
+            r_.readSize(o, p, "max_alerts_per_push", out.max_alerts_per_push, 1, 100000);
+            auto b = o["backoff"];
+            if (r_.expectMap(b, p + ".backoff", {"initial", "max"})) {
+                r_.readDuration(b, p + ".backoff", "initial", out.backoff.initial,
+                                std::chrono::milliseconds(10));
+                r_.readDuration(b, p + ".backoff", "max", out.backoff.max,
+                                std::chrono::milliseconds(10));
+                if (out.backoff.max < out.backoff.initial) {
+                    r_.error(b, p + ".backoff.max", "must not be less than backoff.initial");
+                }
+            }
+            c.outputs.alertmanager.push_back(std::move(out));
+        }
+    }
+
+    void normalize(const YAML::Node& n, NormalizeConfig& nc) {
+        const std::string p = "normalize";
+        if (!r_.expectMap(n, p, {"severity_label", "severity_map", "default_severity",
+                                 "source_label"})) {
+            return;
+        }
+        r_.readString(n, p, "severity_label", nc.severity_label);
+        if (!core::isValidLabelName(nc.severity_label)) {
+            r_.error(n["severity_label"], p + ".severity_label", "is not a valid label name");
+        }
+        r_.checkString(n, p, "default_severity", [&](const std::string& v) -> std::string {
+            if (!core::parseSeverityName(v, nc.default_severity)) {
+                return fmt::format("must be critical, warning or info, got \"{}\"", v);
+            }
+            return "";
+        });
+        r_.readString(n, p, "source_label", nc.source_label);
+        if (!nc.source_label.empty() && !core::isValidLabelName(nc.source_label)) {
+            r_.error(n["source_label"], p + ".source_label", "is not a valid label name");
+        }
+        auto m = n["severity_map"];
+        const std::string mp = p + ".severity_map";
+        if (!r_.expectMap(m, mp, {"critical", "warning", "info"})) return;
+        for (auto it = m.begin(); it != m.end(); ++it) {
+            core::Severity level{};
+            auto name = it->first.as<std::string>("");
+            if (!core::parseSeverityName(name, level)) continue;  // reported by expectMap
+            std::string wp = YamlReader::join(mp, name);
+            if (!r_.expectSequence(it->second, wp)) continue;
+            for (std::size_t i = 0; i < it->second.size(); ++i) {
+                auto w = it->second[i];
+                if (!w.IsScalar() || w.Scalar().empty()) {
+                    r_.error(w, YamlReader::index(wp, i), "expected a non-empty word");
+                    continue;
+                }
+                nc.severity_map.add(w.Scalar(), level);
+            }
+        }
+    }
+
+    void log(const YAML::Node& n, LogConfig& l) {
+        if (!r_.expectMap(n, "log", {"level"})) return;
+        r_.checkString(n, "log", "level", [&](const std::string& v) -> std::string {
+            if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+                return fmt::format("must be debug, info, warn or error, got \"{}\"", v);
+            }
+            l.level = v;
+            return "";
+        });
+    }
+
+    YamlReader r_;
+    fs::path base_dir_;
+};
+
+}  // namespace
+
+LoadResult loadConfigFromString(const std::string& yaml, const std::string& file_name) {
+    LoadResult result;
+    Config c;
+    c.file = file_name;
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml);
+    } catch (const YAML::Exception& e) {
+        result.errors.push_back(
+            ConfigError{file_name, e.mark.line < 0 ? 0 : e.mark.line + 1, "", e.msg});
+        return result;
+    }
+    Loader loader(file_name, result.errors);
+    loader.load(root, c);
+    if (result.errors.empty()) result.config = std::move(c);
+    return result;
+}
+
+LoadResult loadConfig(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        LoadResult r;
+        r.errors.push_back(ConfigError{path, 0, "", "cannot open the file"});
+        return r;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return loadConfigFromString(ss.str(), path);
+}
+
+}  // namespace alertbridge::config

@@ -1,0 +1,15 @@
+#include "plugin/core/alert.hpp"
+
+namespace alertbridge::core {
+
+std::string_view sourceKindName(SourceKind k) {
+    switch (k) {
+        case SourceKind::kAlertmanagerApi:
+            return "alertmanager_api";
+        case SourceKind::kAlertmanagerWebhook:
+            return "alertmanager_webhook";
+    }
+    return "unknown";
+}
+
+}  // namespace alertbridge::core

@@ -1,0 +1,44 @@
+#pragma once
+// Alert: one alert as it moves through the pipeline. Provenance lives in `origin`, never in
+// `labels`. A plain value type owned by whichever stage holds the batch.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugin/core/clock.hpp"
+#include "plugin/core/label_set.hpp"
+#include "plugin/core/severity.hpp"
+
+namespace alertbridge::core {
+
+// Which input produced an alert. Also the `source_kind` label value after normalize.
+enum class SourceKind : std::uint8_t { kAlertmanagerApi = 0, kAlertmanagerWebhook = 1 };
+std::string_view sourceKindName(SourceKind k);
+
+struct Origin {
+    std::string input;          // input id, e.g. "alertmanager_api"
+    SourceKind kind = SourceKind::kAlertmanagerApi;
+    TimePoint received_at{};
+    long long journal_id = 0;   // the journal row holding the raw request (audit reference)
+};
+
+struct Alert {
+    LabelSet labels;
+    LabelSet annotations;
+    TimePoint starts_at{};
+    std::optional<TimePoint> ends_at;  // unset = firing until resolved
+    TimePoint updated_at{};
+    std::string generator_url;
+    Origin origin;
+
+    // Set by normalize.
+    Fingerprint fingerprint = 0;
+    Severity severity = Severity::kWarning;
+
+    bool resolvedAt(TimePoint now) const { return ends_at.has_value() && *ends_at <= now; }
+};
+
+using AlertBatch = std::vector<Alert>;
+
+}  // namespace alertbridge::core

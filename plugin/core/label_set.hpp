@@ -1,0 +1,60 @@
+#pragma once
+// LabelSet: name -> value pairs kept sorted by name with unique names. Its fingerprint is
+// Alertmanager's (FNV-1a 64 over "name\xff value\xff" in name order), so an alert has the
+// same identity here as in Alertmanager. A plain value type; not thread-safe to mutate.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace alertbridge::core {
+
+using Fingerprint = std::uint64_t;
+
+class LabelSet {
+public:
+    using Pair = std::pair<std::string, std::string>;
+
+    LabelSet() = default;
+    LabelSet(std::initializer_list<Pair> pairs);
+
+    // Inserts or replaces. Keeps the order invariant.
+    void set(std::string_view name, std::string_view value);
+    bool erase(std::string_view name);
+    const std::string* get(std::string_view name) const;
+    bool contains(std::string_view name) const { return get(name) != nullptr; }
+
+    // Appends without checking order; call sortAndCheck() afterwards. Used by decoders
+    // that read many pairs at once.
+    void appendUnsorted(std::string name, std::string value) {
+        pairs_.emplace_back(std::move(name), std::move(value));
+    }
+    // Sorts by name. Returns the first duplicated name, or an empty view if none.
+    std::string_view sortAndFindDuplicate();
+
+    Fingerprint fingerprint() const;
+
+    const std::vector<Pair>& pairs() const { return pairs_; }
+    size_t size() const { return pairs_.size(); }
+    bool empty() const { return pairs_.empty(); }
+    auto begin() const { return pairs_.begin(); }
+    auto end() const { return pairs_.end(); }
+
+    friend bool operator==(const LabelSet&, const LabelSet&) = default;
+
+    // {a="b", c="d"}: the form Alertmanager uses in logs and group keys.
+    std::string toString() const;
+
+private:
+    std::vector<Pair> pairs_;
+};
+
+// 16 lower-case hex digits, as Alertmanager prints fingerprints.
+std::string fingerprintHex(Fingerprint fp);
+
+// Alertmanager's label name rule: [a-zA-Z_][a-zA-Z0-9_]*.
+bool isValidLabelName(std::string_view name);
+
+}  // namespace alertbridge::core

@@ -1,0 +1,67 @@
+#include "plugin/core/severity.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace alertbridge::core {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+}  // namespace
+
+std::string_view severityName(Severity s) {
+    switch (s) {
+        case Severity::kCritical:
+            return "critical";
+        case Severity::kWarning:
+            return "warning";
+        case Severity::kInfo:
+            return "info";
+    }
+    return "warning";
+}
+
+bool parseSeverityName(std::string_view name, Severity& out) {
+    for (Severity s : {Severity::kCritical, Severity::kWarning, Severity::kInfo}) {
+        if (name == severityName(s)) {
+            out = s;
+            return true;
+        }
+    }
+    return false;
+}
+
+SeverityMap SeverityMap::defaults() {
+    SeverityMap m;
+    // Words seen from Prometheus rule conventions, Zabbix, n9e and syslog-style sources.
+    for (auto w : {"critical", "crit", "fatal", "emergency", "emerg", "alert", "disaster", "high",
+                   "page", "p0", "p1", "sev1", "1"}) {
+        m.add(w, Severity::kCritical);
+    }
+    for (auto w : {"warning", "warn", "major", "minor", "average", "medium", "error", "err", "p2",
+                   "p3", "sev2", "sev3", "2"}) {
+        m.add(w, Severity::kWarning);
+    }
+    for (auto w : {"info", "information", "informational", "notice", "low", "none", "debug", "ok",
+                   "p4", "p5", "sev4", "3"}) {
+        m.add(w, Severity::kInfo);
+    }
+    return m;
+}
+
+void SeverityMap::add(std::string_view word, Severity s) { words_[lower(word)] = s; }
+
+Severity SeverityMap::map(std::string_view word, Severity fallback) const {
+    auto it = words_.find(lower(word));
+    return it == words_.end() ? fallback : it->second;
+}
+
+bool SeverityMap::knows(std::string_view word) const { return words_.count(lower(word)) > 0; }
+
+}  // namespace alertbridge::core

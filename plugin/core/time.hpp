@@ -1,0 +1,35 @@
+#pragma once
+// RFC 3339 timestamps as the hosts write them, and Prometheus-style durations.
+// Pure functions; safe from any thread.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "plugin/core/clock.hpp"
+#include "plugin/core/result.hpp"
+
+namespace alertbridge::core {
+
+// Parses RFC 3339 with 0 to 9 fractional digits and `Z` or a `+hh:mm` offset, the forms
+// Go's RFC3339Nano and Prometheus emit. Alertmanager's zero time (0001-01-01T00:00:00Z)
+// parses to a time point far in the past; use isZeroTime() to recognise it.
+Result<TimePoint> parseRfc3339(std::string_view text);
+bool isZeroTime(TimePoint t);
+
+// Millisecond precision, UTC, `Z` suffix: the form Alertmanager's API v2 renders.
+std::string formatRfc3339(TimePoint t);
+
+// Prometheus duration syntax: a sequence of <number><unit> with units ms, s, m, h, d, w, y,
+// largest first, e.g. "1h30m", "500ms". "0" alone is allowed.
+Result<Duration> parseDuration(std::string_view text);
+std::string formatDuration(Duration d);
+
+inline long long toUnixMillis(TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint fromUnixMillis(long long ms) {
+    return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms)));
+}
+
+}  // namespace alertbridge::core

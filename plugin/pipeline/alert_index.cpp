@@ -1,0 +1,164 @@
+#include "plugin/pipeline/alert_index.hpp"
+
+#include <cstring>
+
+#include "plugin/core/time.hpp"
+
+namespace alertbridge::pipeline {
+namespace {
+
+// Record layout, version 1:
+//   u8 version, u8 severity, u8 source kind, u8 has_ends,
+//   i64 starts_ms, i64 ends_ms, i64 updated_ms, i64 received_ms,
+//   str input, str generator_url, varint n_labels, (str, str)..., varint n_annotations, ...
+// where str = varint length + bytes. Little-endian, as the machines that run it.
+constexpr std::uint8_t kVersion = 1;
+constexpr std::size_t kEndsOffset = 4 + 8;
+constexpr std::size_t kHeader = 4 + 4 * 8;
+
+void putVarint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+void putI64(std::string& out, std::int64_t v) {
+    char b[8];
+    std::memcpy(b, &v, 8);
+    out.append(b, 8);
+}
+
+void putStr(std::string& out, std::string_view s) {
+    putVarint(out, s.size());
+    out.append(s);
+}
+
+struct Reader {
+    std::string_view in;
+    std::size_t pos = 0;
+    bool ok = true;
+
+    std::uint64_t varint() {
+        std::uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos >= in.size()) break;
+            auto b = static_cast<std::uint8_t>(in[pos++]);
+            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return v;
+        }
+        ok = false;
+        return 0;
+    }
+    std::int64_t i64() {
+        if (pos + 8 > in.size()) {
+            ok = false;
+            return 0;
+        }
+        std::int64_t v;
+        std::memcpy(&v, in.data() + pos, 8);
+        pos += 8;
+        return v;
+    }
+    std::string_view str() {
+        auto n = varint();
+        if (!ok || pos + n > in.size()) {
+            ok = false;
+            return {};
+        }
+        auto s = in.substr(pos, n);
+        pos += n;
+        return s;
+    }
+};
+
+}  // namespace
+
+std::string encodeRecord(const core::Alert& a) {
+    std::string out;
+    std::size_t size = kHeader + a.origin.input.size() + a.generator_url.size() + 8;
+    for (const auto& [k, v] : a.labels) size += k.size() + v.size() + 2;
+    for (const auto& [k, v] : a.annotations) size += k.size() + v.size() + 4;
+    out.reserve(size);
+    out.push_back(static_cast<char>(kVersion));
+    out.push_back(static_cast<char>(a.severity));
+    out.push_back(static_cast<char>(a.origin.kind));
+    out.push_back(a.ends_at ? 1 : 0);
+    putI64(out, core::toUnixMillis(a.starts_at));
+    putI64(out, a.ends_at ? core::toUnixMillis(*a.ends_at) : 0);
+    putI64(out, core::toUnixMillis(a.updated_at));
+    putI64(out, core::toUnixMillis(a.origin.received_at));
+    putStr(out, a.origin.input);
+    putStr(out, a.generator_url);
+    putVarint(out, a.labels.size());
+    for (const auto& [k, v] : a.labels) {
+        putStr(out, k);
+        putStr(out, v);
+    }
+    putVarint(out, a.annotations.size());
+    for (const auto& [k, v] : a.annotations) {
+        putStr(out, k);
+        putStr(out, v);
+    }
+    return out;
+}
+
+bool decodeRecord(std::string_view record, core::Fingerprint fp, core::Alert& out) {
+    if (record.size() < kHeader || static_cast<std::uint8_t>(record[0]) != kVersion) return false;
+    Reader r{record, 4};
+    out = core::Alert{};
+    out.fingerprint = fp;
+    out.severity = static_cast<core::Severity>(record[1]);
+    out.origin.kind = static_cast<core::SourceKind>(record[2]);
+    bool has_ends = record[3] != 0;
+    out.starts_at = core::fromUnixMillis(r.i64());
+    auto ends = r.i64();
+    if (has_ends) out.ends_at = core::fromUnixMillis(ends);
+    out.updated_at = core::fromUnixMillis(r.i64());
+    out.origin.received_at = core::fromUnixMillis(r.i64());
+    out.origin.input = std::string(r.str());
+    out.generator_url = std::string(r.str());
+    auto n = r.varint();
+    for (std::uint64_t i = 0; r.ok && i < n; ++i) {
+        auto k = r.str();
+        auto v = r.str();
+        out.labels.appendUnsorted(std::string(k), std::string(v));
+    }
+    n = r.varint();
+    for (std::uint64_t i = 0; r.ok && i < n; ++i) {
+        auto k = r.str();
+        auto v = r.str();
+        out.annotations.appendUnsorted(std::string(k), std::string(v));
+    }
+    return r.ok && r.pos == record.size();
+}
+
+AlertIndex::Entry::Entry(std::string_view bytes)
+    : data_(new char[bytes.size()]), size_(static_cast<std::uint32_t>(bytes.size())) {
+    std::memcpy(data_.get(), bytes.data(), bytes.size());
+}
+
+std::optional<core::TimePoint> AlertIndex::Entry::endsAt() const {
+    if (size_ < kHeader || data_[3] == 0) return std::nullopt;
+    std::int64_t v;
+    std::memcpy(&v, data_.get() + kEndsOffset, 8);
+    return core::fromUnixMillis(v);
+}
+
+const AlertIndex::Entry* AlertIndex::find(core::Fingerprint fp) const {
+    auto it = map_.find(fp);
+    return it == map_.end() ? nullptr : &it->second;
+}
+
+void AlertIndex::put(core::Fingerprint fp, std::string_view record) {
+    map_.insert_or_assign(fp, Entry(record));
+}
+
+bool AlertIndex::erase(core::Fingerprint fp) { return map_.erase(fp) > 0; }
+
+void AlertIndex::forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const {
+    for (const auto& [fp, e] : map_) fn(fp, e);
+}
+
+}  // namespace alertbridge::pipeline

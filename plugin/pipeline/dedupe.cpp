@@ -1,0 +1,52 @@
+#include "plugin/pipeline/dedupe.hpp"
+
+namespace alertbridge::pipeline {
+
+Dedupe::Dedupe(AlertIndex& index, telemetry::Metrics& metrics)
+    : index_(index),
+      new_(metrics.dedupe("new")),
+      changed_(metrics.dedupe("changed")),
+      repeat_(metrics.dedupe("repeat")),
+      resolved_(metrics.dedupe("resolved")),
+      resolved_unknown_(metrics.dedupe("resolved_unknown")) {}
+
+void Dedupe::run(core::AlertBatch& batch, Context& ctx) {
+    core::AlertBatch out;
+    out.reserve(batch.size());
+    for (auto& a : batch) {
+        const auto* entry = index_.find(a.fingerprint);
+        core::Alert prev;
+        bool known = entry != nullptr && decodeRecord(entry->bytes(), a.fingerprint, prev);
+        if (known && prev.starts_at < a.starts_at) a.starts_at = prev.starts_at;
+
+        if (a.resolvedAt(ctx.now)) {
+            if (!known) {
+                // Already resolved here, or never seen: nothing to tell anyone.
+                resolved_unknown_.Increment();
+                continue;
+            }
+            resolved_.Increment();
+            index_.erase(a.fingerprint);
+            ctx.delta.deletes.push_back(a.fingerprint);
+            out.push_back(std::move(a));
+            continue;
+        }
+
+        std::string record = encodeRecord(a);
+        index_.put(a.fingerprint, record);
+        ctx.delta.upserts.emplace_back(a.fingerprint, std::move(record));
+        if (!known) {
+            new_.Increment();
+            out.push_back(std::move(a));
+        } else if (prev.labels != a.labels || prev.annotations != a.annotations ||
+                   prev.generator_url != a.generator_url) {
+            changed_.Increment();
+            out.push_back(std::move(a));
+        } else {
+            repeat_.Increment();
+        }
+    }
+    batch.swap(out);
+}
+
+}  // namespace alertbridge::pipeline

@@ -1,0 +1,40 @@
+#pragma once
+// OutputEncoder: the pure half of an output adapter, as the pipeline sees it. It turns
+// alerts into the request body its transport will send. Called on the pipeline thread;
+// implementations must be stateless or immutable.
+
+#include <string>
+#include <vector>
+
+#include "plugin/core/alert.hpp"
+
+namespace alertbridge::pipeline {
+
+class OutputEncoder {
+public:
+    virtual ~OutputEncoder() = default;
+    virtual const std::string& name() const = 0;
+    virtual std::size_t maxAlertsPerRow() const = 0;
+    virtual std::string encode(const std::vector<const core::Alert*>& alerts) const = 0;
+};
+
+}  // namespace alertbridge::pipeline
+
+#include "plugin/core/delivery.hpp"
+
+namespace alertbridge::pipeline {
+
+// OutputTransport: the I/O half of an output adapter. send() delivers one or more stored
+// request bodies (as one request where the protocol allows, else in turn) and blocks the
+// calling delivery worker until the host answered or the timeout passed. One worker per
+// output calls it.
+class OutputTransport {
+public:
+    virtual ~OutputTransport() = default;
+    // Most rows the transport can merge into one request; 1 means no merging.
+    virtual std::size_t maxRowsPerSend() const = 0;
+    virtual core::Delivery send(const std::vector<std::string_view>& bodies,
+                                core::TimePoint now) = 0;
+};
+
+}  // namespace alertbridge::pipeline

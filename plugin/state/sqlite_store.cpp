@@ -1,0 +1,522 @@
+#include "plugin/state/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "plugin/core/time.hpp"
+
+namespace alertbridge::state {
+namespace {
+
+using core::Error;
+using core::Result;
+using core::Status;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal(
+  id INTEGER PRIMARY KEY,
+  input TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  processed INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS journal_unprocessed ON journal(id) WHERE processed = 0;
+CREATE TABLE IF NOT EXISTS alerts(
+  fingerprint INTEGER PRIMARY KEY,
+  record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY,
+  output TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  alert_count INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_attempt_at INTEGER,
+  last_error TEXT,
+  finished_at INTEGER);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE state = 'pending';
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+)sql";
+
+// RAII handle for a prepared statement.
+class Stmt {
+public:
+    Stmt() = default;
+    Stmt(sqlite3* db, const char* sql) {
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
+            error_ = sqlite3_errmsg(db);
+            s_ = nullptr;
+        }
+    }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt(Stmt&& o) noexcept : s_(o.s_), error_(std::move(o.error_)) { o.s_ = nullptr; }
+    Stmt& operator=(Stmt&& o) noexcept {
+        std::swap(s_, o.s_);
+        std::swap(error_, o.error_);
+        return *this;
+    }
+    ~Stmt() { sqlite3_finalize(s_); }
+    sqlite3_stmt* get() const { return s_; }
+    const std::string& error() const { return error_; }
+    void bind(int i, long long v) { sqlite3_bind_int64(s_, i, v); }
+    void bind(int i, std::string_view v) {
+        sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    }
+    void bindBlob(int i, std::string_view v) {
+        sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    }
+    // Steps a statement that returns no rows and resets it.
+    int run() {
+        int rc = sqlite3_step(s_);
+        sqlite3_reset(s_);
+        sqlite3_clear_bindings(s_);
+        return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+    }
+    std::string_view column(int i) const {
+        auto p = static_cast<const char*>(sqlite3_column_blob(s_, i));
+        return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
+    }
+
+private:
+    sqlite3_stmt* s_ = nullptr;
+    std::string error_;
+};
+
+Result<sqlite3*> openDb(const std::string& path, bool synchronous_full, std::size_t cache_mib) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return Error{fmt::format("cannot open the database \"{}\": {}", path, msg)};
+    }
+    sqlite3_busy_timeout(db, 5000);
+    std::string pragmas = fmt::format(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA cache_size=-{};"
+        "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;",
+        synchronous_full ? "FULL" : "NORMAL", cache_mib * 1024);
+    char* err = nullptr;
+    if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        sqlite3_close(db);
+        return Error{fmt::format("cannot configure the database \"{}\": {}", path, msg)};
+    }
+    return db;
+}
+
+long long millis(TimePoint t) { return core::toUnixMillis(t); }
+
+class SqliteReader final : public StoreReader {
+public:
+    explicit SqliteReader(sqlite3* db)
+        : db_(db),
+          pending_(db, "SELECT id, output, body, alert_count, attempts, created_at FROM outbox "
+                       "WHERE output = ?1 AND state = 'pending' AND id > ?2 ORDER BY id LIMIT ?3"),
+          count_(db, "SELECT count(*) FROM outbox WHERE output = ?1 AND state = 'pending'"),
+          alerts_(db, "SELECT fingerprint, record FROM alerts"),
+          journal_(db, "SELECT id, input, received_at, body FROM journal "
+                       "WHERE processed = 0 AND id > ?1 ORDER BY id LIMIT ?2") {}
+    ~SqliteReader() override {
+        pending_ = Stmt();
+        count_ = Stmt();
+        alerts_ = Stmt();
+        journal_ = Stmt();
+        sqlite3_close(db_);
+    }
+
+    Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output, long long after_id,
+                                                 std::size_t limit) override {
+        std::vector<OutboxRow> rows;
+        Txn t(db_);
+        pending_.bind(1, output);
+        pending_.bind(2, after_id);
+        pending_.bind(3, static_cast<long long>(limit));
+        int rc;
+        while ((rc = sqlite3_step(pending_.get())) == SQLITE_ROW) {
+            auto* s = pending_.get();
+            OutboxRow r;
+            r.id = sqlite3_column_int64(s, 0);
+            r.output = std::string(pending_.column(1));
+            r.body = std::string(pending_.column(2));
+            r.alert_count = sqlite3_column_int(s, 3);
+            r.attempts = sqlite3_column_int(s, 4);
+            r.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 5));
+            rows.push_back(std::move(r));
+        }
+        sqlite3_reset(pending_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return rows;
+    }
+
+    Result<long long> countPendingOutbox(std::string_view output) override {
+        count_.bind(1, output);
+        long long n = 0;
+        int rc = sqlite3_step(count_.get());
+        if (rc == SQLITE_ROW) n = sqlite3_column_int64(count_.get(), 0);
+        sqlite3_reset(count_.get());
+        if (rc != SQLITE_ROW) return Error{sqlite3_errmsg(db_)};
+        return n;
+    }
+
+    Status forEachAlert(
+        const std::function<void(core::Fingerprint, std::string_view)>& fn) override {
+        Txn t(db_);
+        int rc;
+        while ((rc = sqlite3_step(alerts_.get())) == SQLITE_ROW) {
+            fn(static_cast<core::Fingerprint>(sqlite3_column_int64(alerts_.get(), 0)),
+               alerts_.column(1));
+        }
+        sqlite3_reset(alerts_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return core::okStatus();
+    }
+
+    Result<std::vector<JournalEntry>> unprocessedJournal(long long after_id,
+                                                         std::size_t limit) override {
+        std::vector<JournalEntry> out;
+        Txn t(db_);
+        journal_.bind(1, after_id);
+        journal_.bind(2, static_cast<long long>(limit));
+        int rc;
+        while ((rc = sqlite3_step(journal_.get())) == SQLITE_ROW) {
+            JournalEntry e;
+            e.id = sqlite3_column_int64(journal_.get(), 0);
+            e.input = std::string(journal_.column(1));
+            e.received_at = core::fromUnixMillis(sqlite3_column_int64(journal_.get(), 2));
+            e.body = std::string(journal_.column(3));
+            out.push_back(std::move(e));
+        }
+        sqlite3_reset(journal_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return out;
+    }
+
+private:
+    // A read transaction, so that a multi-row read sees one snapshot.
+    struct Txn {
+        explicit Txn(sqlite3* db) : db(db) { sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr); }
+        ~Txn() { sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr); }
+        sqlite3* db;
+    };
+    sqlite3* db_;
+    Stmt pending_, count_, alerts_, journal_;
+};
+
+class SqliteStore final : public Store {
+public:
+    SqliteStore(sqlite3* db, SqliteOptions options, const core::Clock& clock)
+        : db_(db), options_(std::move(options)), clock_(clock) {}
+
+    Status init() {
+        char* err = nullptr;
+        if (sqlite3_exec(db_, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string msg = err ? err : "unknown error";
+            sqlite3_free(err);
+            return Error{fmt::format("cannot create the schema: {}", msg)};
+        }
+        struct Def {
+            Stmt* stmt;
+            const char* sql;
+        };
+        for (auto [stmt, sql] : std::initializer_list<Def>{
+                 {&ins_journal_, "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
+                 {&mark_journal_, "UPDATE journal SET processed = 1 WHERE id = ?1"},
+                 {&upsert_alert_,
+                  "INSERT INTO alerts(fingerprint, record) VALUES(?1, ?2) "
+                  "ON CONFLICT(fingerprint) DO UPDATE SET record = excluded.record"},
+                 {&delete_alert_, "DELETE FROM alerts WHERE fingerprint = ?1"},
+                 {&ins_outbox_,
+                  "INSERT INTO outbox(output, created_at, alert_count, body) VALUES(?1, ?2, ?3, ?4)"},
+                 {&attempt_,
+                  "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, "
+                  "last_error = ?3, state = ?4, finished_at = ?5 WHERE id = ?1"},
+                 {&prune_journal_,
+                  "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE processed = 1 "
+                  "AND received_at < ?1 ORDER BY id LIMIT 2000)"},
+                 {&prune_outbox_,
+                  "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state != 'pending' "
+                  "AND finished_at < ?1 LIMIT 2000)"},
+                 {&begin_, "BEGIN IMMEDIATE"},
+                 {&commit_, "COMMIT"},
+                 {&rollback_, "ROLLBACK"},
+             }) {
+            *stmt = Stmt(db_, sql);
+            if (!stmt->get()) return Error{fmt::format("cannot prepare \"{}\": {}", sql, stmt->error())};
+        }
+        writer_ = std::thread([this] { writerLoop(); });
+        return core::okStatus();
+    }
+
+    ~SqliteStore() override {
+        stop();
+        for (Stmt* s : {&ins_journal_, &mark_journal_, &upsert_alert_, &delete_alert_, &ins_outbox_,
+                        &attempt_, &prune_journal_, &prune_outbox_, &begin_, &commit_, &rollback_}) {
+            *s = Stmt();
+        }
+        sqlite3_close(db_);
+    }
+
+    void appendJournal(JournalEntry entry, JournalDone done) override {
+        auto shared = std::make_shared<std::pair<JournalEntry, long long>>(std::move(entry), 0);
+        enqueue(Op{[this, shared]() -> int {
+                       auto& e = shared->first;
+                       ins_journal_.bind(1, e.input);
+                       ins_journal_.bind(2, millis(e.received_at));
+                       ins_journal_.bindBlob(3, e.body);
+                       int rc = ins_journal_.run();
+                       shared->second = sqlite3_last_insert_rowid(db_);
+                       // The body is on disk; drop our copy before the commit completes.
+                       std::string().swap(e.body);
+                       return rc;
+                   },
+                   [shared, done = std::move(done)](const Status& s) {
+                       if (s.ok()) {
+                           done(shared->second);
+                       } else {
+                           done(Error{s.error()});
+                       }
+                   },
+                   false});
+    }
+
+    void applyDelta(StateDelta delta, Done done) override {
+        auto shared = std::make_shared<StateDelta>(std::move(delta));
+        enqueue(Op{[this, shared]() -> int {
+                       const long long now = millis(clock_.now());
+                       for (const auto& [fp, record] : shared->upserts) {
+                           upsert_alert_.bind(1, static_cast<long long>(fp));
+                           upsert_alert_.bindBlob(2, record);
+                           if (int rc = upsert_alert_.run(); rc != SQLITE_DONE) return rc;
+                       }
+                       for (auto fp : shared->deletes) {
+                           delete_alert_.bind(1, static_cast<long long>(fp));
+                           if (int rc = delete_alert_.run(); rc != SQLITE_DONE) return rc;
+                       }
+                       for (const auto& o : shared->outbox) {
+                           ins_outbox_.bind(1, o.output);
+                           ins_outbox_.bind(2, now);
+                           ins_outbox_.bind(3, static_cast<long long>(o.alert_count));
+                           ins_outbox_.bindBlob(4, o.body);
+                           if (int rc = ins_outbox_.run(); rc != SQLITE_DONE) return rc;
+                       }
+                       for (auto id : shared->journal_processed) {
+                           mark_journal_.bind(1, id);
+                           if (int rc = mark_journal_.run(); rc != SQLITE_DONE) return rc;
+                       }
+                       return SQLITE_DONE;
+                   },
+                   std::move(done), /*retry_on_failure=*/true});
+    }
+
+    void recordAttempt(OutboxAttempt a) override {
+        auto shared = std::make_shared<OutboxAttempt>(std::move(a));
+        enqueue(Op{[this, shared]() -> int {
+                       const char* state = shared->state == OutboxState::kPending     ? "pending"
+                                           : shared->state == OutboxState::kDelivered ? "delivered"
+                                                                                      : "dropped";
+                       for (auto id : shared->ids) {
+                           attempt_.bind(1, id);
+                           attempt_.bind(2, millis(shared->at));
+                           if (shared->last_error.empty()) {
+                               sqlite3_bind_null(attempt_.get(), 3);
+                           } else {
+                               attempt_.bind(3, shared->last_error);
+                           }
+                           attempt_.bind(4, std::string_view(state));
+                           if (shared->state == OutboxState::kPending) {
+                               sqlite3_bind_null(attempt_.get(), 5);
+                           } else {
+                               attempt_.bind(5, millis(shared->at));
+                           }
+                           if (int rc = attempt_.run(); rc != SQLITE_DONE) return rc;
+                       }
+                       return SQLITE_DONE;
+                   },
+                   nullptr, /*retry_on_failure=*/true});
+    }
+
+    std::unique_ptr<StoreReader> openReader() override {
+        auto db = openDb(options_.path, options_.synchronous_full, 2);
+        if (!db) {
+            spdlog::error("Cannot open a read connection to the store. error={}", db.error());
+            return nullptr;
+        }
+        return std::make_unique<SqliteReader>(*db);
+    }
+
+    void onCommit(std::function<void(const CommitStats&)> fn) override {
+        std::lock_guard lock(mu_);
+        on_commit_ = std::move(fn);
+    }
+
+    void flush() override {
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+        enqueue(Op{[]() -> int { return SQLITE_DONE; },
+                   [&](const Status&) {
+                       std::lock_guard lock(m);
+                       done = true;
+                       cv.notify_all();
+                   },
+                   false});
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return done; });
+    }
+
+    void stop() override {
+        {
+            std::lock_guard lock(mu_);
+            if (stopping_) return;
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (writer_.joinable()) writer_.join();
+    }
+
+private:
+    struct Op {
+        std::function<int()> apply;  // returns an SQLite result code; SQLITE_DONE is success
+        Done done;
+        // State changes derived from committed input must not be lost: on a failed commit
+        // they go back to the queue and are tried again, rather than failing their caller.
+        bool retry_on_failure = false;
+    };
+
+    void enqueue(Op op) {
+        bool refused = false;
+        {
+            std::lock_guard lock(mu_);
+            if (stopping_) {
+                refused = true;
+            } else {
+                queue_.push_back(std::move(op));
+            }
+        }
+        if (refused) {
+            if (op.done) op.done(Error{"the store is shutting down"});
+            return;
+        }
+        cv_.notify_one();
+    }
+
+    void writerLoop() {
+        std::deque<Op> batch;
+        auto last_prune = std::chrono::steady_clock::now();
+        for (;;) {
+            {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+                if (queue_.empty() && stopping_) return;
+                batch.swap(queue_);
+            }
+            auto started = std::chrono::steady_clock::now();
+            bool prune = started - last_prune > std::chrono::seconds(10);
+            Status status = commit(batch, prune);
+            if (prune) last_prune = started;
+            CommitStats stats{
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                batch.size()};
+            std::function<void(const CommitStats&)> hook;
+            {
+                std::lock_guard lock(mu_);
+                hook = on_commit_;
+            }
+            if (hook) hook(stats);
+            std::deque<Op> again;
+            for (auto& op : batch) {
+                if (!status.ok() && op.retry_on_failure && !stopping()) {
+                    again.push_back(std::move(op));
+                } else if (op.done) {
+                    op.done(status);
+                }
+            }
+            batch.clear();
+            if (!again.empty()) {
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+                std::lock_guard lock(mu_);
+                for (auto it = again.rbegin(); it != again.rend(); ++it) {
+                    queue_.push_front(std::move(*it));
+                }
+            }
+        }
+    }
+
+    bool stopping() {
+        std::lock_guard lock(mu_);
+        return stopping_;
+    }
+
+    Status commit(std::deque<Op>& batch, bool prune) {
+        if (begin_.run() != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        for (auto& op : batch) {
+            if (op.apply() != SQLITE_DONE) {
+                std::string msg = sqlite3_errmsg(db_);
+                rollback_.run();
+                spdlog::error("A store transaction failed and was rolled back. error=\"{}\" ops={}",
+                              msg, batch.size());
+                return Error{msg};
+            }
+        }
+        if (prune) {
+            auto now = clock_.now();
+            prune_journal_.bind(1, millis(now - options_.journal_retention));
+            prune_journal_.run();
+            prune_outbox_.bind(1, millis(now - options_.outbox_retention));
+            prune_outbox_.run();
+        }
+        if (commit_.run() != SQLITE_DONE) {
+            std::string msg = sqlite3_errmsg(db_);
+            rollback_.run();
+            return Error{msg};
+        }
+        return core::okStatus();
+    }
+
+    sqlite3* db_;
+    SqliteOptions options_;
+    const core::Clock& clock_;
+    Stmt ins_journal_, mark_journal_, upsert_alert_, delete_alert_, ins_outbox_, attempt_,
+        prune_journal_, prune_outbox_, begin_, commit_, rollback_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Op> queue_;
+    bool stopping_ = false;
+    std::function<void(const CommitStats&)> on_commit_;
+    std::thread writer_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options,
+                                               const core::Clock& clock) {
+    std::error_code ec;
+    auto dir = std::filesystem::path(options.path).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        return Error{fmt::format("cannot create the data folder \"{}\": {}", dir.string(),
+                                 ec.message())};
+    }
+    auto db = openDb(options.path, options.synchronous_full, options.cache_mib);
+    if (!db) return Error{db.error()};
+    auto store = std::make_unique<SqliteStore>(*db, options, clock);
+    if (auto s = store->init(); !s) return Error{s.error()};
+    return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace alertbridge::state

@@ -1,0 +1,26 @@
+#pragma once
+// SqliteStore: the embedded Store. One SQLite file in WAL mode under global.data_dir.
+// Owns one writer thread; every public method is safe from any thread.
+
+#include <memory>
+#include <string>
+
+#include "plugin/core/clock.hpp"
+#include "plugin/core/result.hpp"
+#include "plugin/state/store.hpp"
+
+namespace alertbridge::state {
+
+struct SqliteOptions {
+    std::string path;                 // the database file; its folder is created if missing
+    bool synchronous_full = true;
+    std::size_t cache_mib = 8;
+    core::Duration journal_retention = std::chrono::hours(1);
+    core::Duration outbox_retention = std::chrono::hours(24);
+};
+
+// Opens (and creates or migrates) the database and starts the writer thread.
+core::Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options,
+                                                     const core::Clock& clock);
+
+}  // namespace alertbridge::state

@@ -1,0 +1,159 @@
+#include "plugin/telemetry/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+#include "alertbridge/version.hpp"
+
+namespace alertbridge::telemetry {
+
+void InputMetrics::reject(std::string_view reason) const {
+    auto it = rejected.find(reason);
+    if (it != rejected.end()) it->second->Increment();
+}
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+    using prometheus::BuildCounter;
+    using prometheus::BuildGauge;
+    using prometheus::BuildHistogram;
+    auto& r = *registry_;
+
+    BuildGauge()
+        .Name("alertbridge_build_info")
+        .Help("Always 1; the version label says which build runs.")
+        .Register(r)
+        .Add({{"version", kVersion}})
+        .Set(1);
+
+    input_requests_ = &BuildCounter()
+                           .Name("alertbridge_input_requests_total")
+                           .Help("Requests that reached an input, before any check.")
+                           .Register(r);
+    input_alerts_received_ = &BuildCounter()
+                                  .Name("alertbridge_input_alerts_received_total")
+                                  .Help("Alerts found in well-formed request bodies.")
+                                  .Register(r);
+    input_alerts_accepted_ = &BuildCounter()
+                                  .Name("alertbridge_input_alerts_accepted_total")
+                                  .Help("Alerts journaled durably and acknowledged to the sender.")
+                                  .Register(r);
+    input_rejected_ = &BuildCounter()
+                           .Name("alertbridge_input_requests_rejected_total")
+                           .Help("Requests refused by an input, by reason.")
+                           .Register(r);
+    input_loop_dropped_ = &BuildCounter()
+                               .Name("alertbridge_input_loop_dropped_alerts_total")
+                               .Help("Alerts dropped because they carry this instance's marker "
+                                     "label (loop guard).")
+                               .Register(r);
+    output_attempts_ = &BuildCounter()
+                            .Name("alertbridge_output_attempts_total")
+                            .Help("Delivery requests made by an output.")
+                            .Register(r);
+    output_results_ = &BuildCounter()
+                           .Name("alertbridge_output_results_total")
+                           .Help("Delivery request results by outcome: ok, retry or drop.")
+                           .Register(r);
+    output_alerts_ = &BuildCounter()
+                          .Name("alertbridge_output_alerts_total")
+                          .Help("Alerts handed to a host by an output, by outcome: sent or "
+                                "dropped.")
+                          .Register(r);
+    outbox_pending_ = &BuildGauge()
+                           .Name("alertbridge_outbox_pending_rows")
+                           .Help("Outbox rows waiting for delivery, per output.")
+                           .Register(r);
+    output_duration_ = &BuildHistogram()
+                            .Name("alertbridge_output_request_duration_seconds")
+                            .Help("Time for one delivery request, per output.")
+                            .Register(r);
+
+    journal_commit_duration_ =
+        &BuildHistogram()
+             .Name("alertbridge_journal_commit_duration_seconds")
+             .Help("Time to write and fsync one group commit of the store.")
+             .Register(r)
+             .Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1});
+    journal_commits_ = &BuildCounter()
+                            .Name("alertbridge_journal_commits_total")
+                            .Help("Group commits of the store.")
+                            .Register(r)
+                            .Add({});
+    journal_batches_ = &BuildCounter()
+                            .Name("alertbridge_journal_batches_total")
+                            .Help("Accepted request bodies journaled.")
+                            .Register(r)
+                            .Add({});
+    store_errors_ = &BuildCounter()
+                         .Name("alertbridge_store_errors_total")
+                         .Help("Failed store transactions; the affected requests got 503.")
+                         .Register(r)
+                         .Add({});
+    active_alerts_ = &BuildGauge()
+                          .Name("alertbridge_active_alerts")
+                          .Help("Firing alerts held by the pipeline.")
+                          .Register(r)
+                          .Add({});
+    queue_depth_ = &BuildGauge()
+                        .Name("alertbridge_intake_queue_alerts")
+                        .Help("Alerts accepted but not yet processed by the pipeline.")
+                        .Register(r)
+                        .Add({});
+    queue_capacity_ = &BuildGauge()
+                           .Name("alertbridge_intake_queue_capacity_alerts")
+                           .Help("Bound of the intake queue; beyond it inputs answer 503.")
+                           .Register(r)
+                           .Add({});
+    auto& dedupe_family = BuildCounter()
+                              .Name("alertbridge_pipeline_alerts_total")
+                              .Help("Alerts through the pipeline by stage and outcome.")
+                              .Register(r);
+    for (auto o : kDedupeOutcomes) {
+        dedupe_[std::string(o)] = &dedupe_family.Add({{"stage", "dedupe"}, {"outcome", std::string(o)}});
+    }
+}
+
+const InputMetrics& Metrics::input(std::string_view name) {
+    std::lock_guard lock(mu_);
+    auto it = inputs_.find(name);
+    if (it != inputs_.end()) return it->second;
+    std::string n(name);
+    InputMetrics m;
+    m.requests = &input_requests_->Add({{"input", n}});
+    m.alerts_received = &input_alerts_received_->Add({{"input", n}});
+    m.alerts_accepted = &input_alerts_accepted_->Add({{"input", n}});
+    m.loop_dropped = &input_loop_dropped_->Add({{"input", n}});
+    for (auto reason : kRejectReasons) {
+        m.rejected[std::string(reason)] =
+            &input_rejected_->Add({{"input", n}, {"reason", std::string(reason)}});
+    }
+    return inputs_.emplace(n, std::move(m)).first->second;
+}
+
+const OutputMetrics& Metrics::output(std::string_view name) {
+    std::lock_guard lock(mu_);
+    auto it = outputs_.find(name);
+    if (it != outputs_.end()) return it->second;
+    std::string n(name);
+    OutputMetrics m;
+    m.attempts = &output_attempts_->Add({{"output", n}});
+    m.ok = &output_results_->Add({{"output", n}, {"result", "ok"}});
+    m.retry = &output_results_->Add({{"output", n}, {"result", "retry"}});
+    m.drop = &output_results_->Add({{"output", n}, {"result", "drop"}});
+    m.alerts_sent = &output_alerts_->Add({{"output", n}, {"outcome", "sent"}});
+    m.alerts_dropped = &output_alerts_->Add({{"output", n}, {"outcome", "dropped"}});
+    m.pending_rows = &outbox_pending_->Add({{"output", n}});
+    m.request_duration = &output_duration_->Add(
+        {{"output", n}}, Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                     0.25, 0.5, 1, 2.5, 5, 10});
+    return outputs_.emplace(n, m).first->second;
+}
+
+Counter& Metrics::dedupe(std::string_view outcome) { return *dedupe_.find(outcome)->second; }
+
+std::string Metrics::serialize() const {
+    prometheus::TextSerializer s;
+    return s.Serialize(registry_->Collect());
+}
+
+}  // namespace alertbridge::telemetry

@@ -1,0 +1,99 @@
+#pragma once
+// Metrics: every metric family alertbridge exports, declared in one place. Names follow
+// alertbridge_<thing>_<unit>; every series a component can produce is created at zero when
+// the component registers. Counters and gauges are atomic: any thread may update them.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace alertbridge::telemetry {
+
+using prometheus::Counter;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+// Reasons an input refuses a request. Each becomes a series at zero.
+inline constexpr std::string_view kRejectReasons[] = {
+    "invalid_body", "unauthorized", "too_large", "queue_full", "not_found",
+    "method_not_allowed", "unsupported_media_type", "store_error"};
+
+inline constexpr std::string_view kDedupeOutcomes[] = {"new", "changed", "repeat", "resolved",
+                                                       "resolved_unknown", "expired"};
+
+struct InputMetrics {
+    Counter* requests;         // every request that reached the input
+    Counter* alerts_received;  // alerts in well-formed bodies
+    Counter* alerts_accepted;  // alerts journaled and acknowledged
+    Counter* loop_dropped;     // alerts carrying our own marker label
+    std::map<std::string, Counter*, std::less<>> rejected;  // by reason
+    void reject(std::string_view reason) const;
+};
+
+struct OutputMetrics {
+    Counter* attempts;
+    Counter* ok;
+    Counter* retry;
+    Counter* drop;
+    Counter* alerts_sent;
+    Counter* alerts_dropped;
+    Gauge* pending_rows;
+    Histogram* request_duration;
+};
+
+class Metrics {
+public:
+    Metrics();
+
+    const InputMetrics& input(std::string_view name);
+    const OutputMetrics& output(std::string_view name);
+    Counter& dedupe(std::string_view outcome);
+
+    Histogram& journal_commit_duration() { return *journal_commit_duration_; }
+    Counter& journal_commits() { return *journal_commits_; }
+    Counter& journal_batches() { return *journal_batches_; }
+    Counter& store_errors() { return *store_errors_; }
+    Gauge& active_alerts() { return *active_alerts_; }
+    Gauge& queue_depth() { return *queue_depth_; }
+    Gauge& queue_capacity() { return *queue_capacity_; }
+    Counter& alerts_expired() { return *dedupe_.at("expired"); }
+
+    std::shared_ptr<prometheus::Registry> registry() { return registry_; }
+    // The text exposition format, for GET /metrics.
+    std::string serialize() const;
+
+private:
+    std::shared_ptr<prometheus::Registry> registry_;
+    std::mutex mu_;  // guards the maps below while components register
+    std::map<std::string, InputMetrics, std::less<>> inputs_;
+    std::map<std::string, OutputMetrics, std::less<>> outputs_;
+    std::map<std::string, Counter*, std::less<>> dedupe_;
+
+    prometheus::Family<Counter>* input_requests_;
+    prometheus::Family<Counter>* input_alerts_received_;
+    prometheus::Family<Counter>* input_alerts_accepted_;
+    prometheus::Family<Counter>* input_rejected_;
+    prometheus::Family<Counter>* input_loop_dropped_;
+    prometheus::Family<Counter>* output_attempts_;
+    prometheus::Family<Counter>* output_results_;
+    prometheus::Family<Counter>* output_alerts_;
+    prometheus::Family<Gauge>* outbox_pending_;
+    prometheus::Family<Histogram>* output_duration_;
+    Histogram* journal_commit_duration_;
+    Counter* journal_commits_;
+    Counter* journal_batches_;
+    Counter* store_errors_;
+    Gauge* active_alerts_;
+    Gauge* queue_depth_;
+    Gauge* queue_capacity_;
+};
+
+}  // namespace alertbridge::telemetry

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Command 2 of the README: install what is missing, build, and run every test:
+# config examples, formatting, unit and golden tests, the same under ASan+UBSan,
+# and the integration tests against the real Alertmanager.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+
+echo "== build"
+bash scripts/build.sh build
+
+echo "== check-config over config-examples/"
+for f in config-examples/*.yml; do
+    case "$f" in
+        config-examples/alertmanager.yml) continue ;;  # Alertmanager's own config, checked by the integration test
+    esac
+    ./build/alertbridge check-config "$f"
+done
+
+echo "== clang-format"
+mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find plugin adapters tests bench -name '*.[ch]pp')
+clang-format --dry-run -Werror "${sources[@]}"
+
+echo "== unit, golden and integration tests"
+(cd build && ctest --output-on-failure -j2)
+
+echo "== unit tests under ASan and UBSan"
+bash scripts/build.sh build-asan -DALERTBRIDGE_SANITIZE=ON -DALERTBRIDGE_ONLY_UNIT_TESTS=ON
+(cd build-asan && ctest --output-on-failure -j2 -L unit)
