@@ -85,6 +85,9 @@ Result<Duration> parseDuration(std::string_view s) {
     int last_rank = 100;
     while (pos < s.size()) {
         long long n = 0;
+        if (s[pos] < '0' || s[pos] > '9') {
+            return Error{fmt::format("not a valid duration string: \"{}\"", s)};
+        }
         auto [p, ec] = std::from_chars(s.data() + pos, s.data() + s.size(), n);
         if (ec != std::errc() || p == s.data() + pos) {
             return Error{fmt::format("not a valid duration string: \"{}\"", s)};

@@ -43,7 +43,10 @@ state::StateDelta Pipeline::expire(core::TimePoint now) {
     batch.reserve(ended.size());
     for (auto fp : ended) {
         core::Alert a;
-        if (decodeRecord(index_.find(fp)->bytes(), fp, a)) batch.push_back(std::move(a));
+        if (decodeRecord(index_.find(fp)->bytes(), fp, a)) {
+            a.updated_at = now;  // the resolution is news as of now
+            batch.push_back(std::move(a));
+        }
         index_.erase(fp);
         delta.deletes.push_back(fp);
     }

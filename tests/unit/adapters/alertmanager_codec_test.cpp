@@ -1,1 +1,244 @@
+#include "adapters/alertmanager/codec.hpp"
+
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "../test_util.hpp"
+
+namespace alertbridge::alertmanager {
+namespace {
+
+using testing::at;
+using testing::fixture;
+
+const core::TimePoint kReceived = at("2026-11-25T00:20:00Z");
+
+// The decoded batch as stable, reviewable JSON.
+std::string render(const core::AlertBatch& batch) {
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.SetIndent(' ', 2);
+    w.StartArray();
+    for (const auto& a : batch) {
+        w.StartObject();
+        w.Key("fingerprint");
+        w.String(core::fingerprintHex(a.labels.fingerprint()));
+        w.Key("labels");
+        w.StartObject();
+        for (const auto& [k, v] : a.labels) {
+            w.Key(k);
+            w.String(v);
+        }
+        w.EndObject();
+        w.Key("annotations");
+        w.StartObject();
+        for (const auto& [k, v] : a.annotations) {
+            w.Key(k);
+            w.String(v);
+        }
+        w.EndObject();
+        w.Key("startsAt");
+        w.String(core::formatRfc3339(a.starts_at));
+        w.Key("endsAt");
+        if (a.ends_at) {
+            w.String(core::formatRfc3339(*a.ends_at));
+        } else {
+            w.Null();
+        }
+        w.Key("generatorURL");
+        w.String(a.generator_url);
+        w.Key("input");
+        w.String(a.origin.input);
+        w.EndObject();
+    }
+    w.EndArray();
+    return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+// Compares with tests/golden/alertmanager/<name>; ALERTBRIDGE_UPDATE_GOLDEN=1 rewrites it.
+void expectGolden(const std::string& name, const std::string& got) {
+    std::string path = std::string(ALERTBRIDGE_GOLDEN) + "/alertmanager/" + name;
+    if (std::getenv("ALERTBRIDGE_UPDATE_GOLDEN") != nullptr) {
+        std::ofstream(path, std::ios::binary) << got;
+        return;
+    }
+    EXPECT_EQ(testing::readFile(path), got) << "golden file " << path;
+}
+
+class WebhookGolden : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(WebhookGolden, DecodesToGolden) {
+    std::string name = GetParam();
+    auto body = fixture("alertmanager/" + name);
+    auto batch = decodeWebhook(body, kReceived);
+    ASSERT_TRUE(batch.ok()) << batch.error();
+    // Every alert keeps Alertmanager's fingerprint.
+    rapidjson::Document doc;
+    doc.Parse(body.c_str());
+    ASSERT_EQ(batch->size(), doc["alerts"].Size());
+    for (std::size_t i = 0; i < batch->size(); ++i) {
+        EXPECT_EQ(core::fingerprintHex((*batch)[i].labels.fingerprint()),
+                  doc["alerts"][static_cast<rapidjson::SizeType>(i)]["fingerprint"].GetString());
+    }
+    expectGolden(name, render(*batch));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fixtures, WebhookGolden,
+    ::testing::Values("webhook-firing.json", "webhook-partial-resolved.json",
+                      "webhook-resolved.json", "webhook-resolved-all-at-once.json",
+                      "webhook-groupby-all.json", "webhook-max-alerts-truncated.json",
+                      "webhook-sidecar-origin.json"));
+
+class ApiGolden : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ApiGolden, DecodesToGolden) {
+    std::string name = GetParam();
+    auto batch = decodeApiV2(fixture("alertmanager/" + name), kReceived, std::chrono::minutes(5));
+    ASSERT_TRUE(batch.ok()) << batch.error();
+    expectGolden(name, render(*batch));
+}
+
+// The GET answer is a superset of the postable alert: the decoder must take it too.
+INSTANTIATE_TEST_SUITE_P(Fixtures, ApiGolden,
+                         ::testing::Values("api-v2-post-alerts.json",
+                                           "api-v2-post-alerts-resolve.json",
+                                           "api-v2-get-alerts.json"));
+
+TEST(WebhookDecode, EveryCapturedRequestBody) {
+    std::ifstream in(std::string(ALERTBRIDGE_FIXTURES) + "/alertmanager/raw-capture.jsonl");
+    std::string line;
+    int decoded = 0;
+    while (std::getline(in, line)) {
+        rapidjson::Document rec;
+        rec.Parse(line.c_str());
+        ASSERT_FALSE(rec.HasParseError());
+        std::string body = rec["body"].GetString();
+        auto batch = decodeWebhook(body, kReceived);
+        ASSERT_TRUE(batch.ok()) << rec["path"].GetString() << ": " << batch.error();
+        rapidjson::Document doc;
+        doc.Parse(body.c_str());
+        EXPECT_EQ(batch->size(), doc["alerts"].Size());
+        ++decoded;
+    }
+    EXPECT_EQ(decoded, 9);
+}
+
+TEST(WebhookDecode, FiringHasNoEndAndResolvedHasItsEnd) {
+    auto batch = decodeWebhook(fixture("alertmanager/webhook-partial-resolved.json"), kReceived);
+    ASSERT_TRUE(batch.ok());
+    int resolved = 0;
+    for (const auto& a : *batch) {
+        if (a.ends_at) {
+            ++resolved;
+            EXPECT_LE(*a.ends_at, kReceived);
+        }
+    }
+    EXPECT_EQ(resolved, 1);
+}
+
+struct BadCase {
+    const char* body;
+    const char* error;
+};
+
+TEST(WebhookDecode, RejectsWithFieldAndIndex) {
+    const std::string ok_alert =
+        R"({"status":"firing","labels":{"a":"b"},"startsAt":"2026-11-25T00:00:00Z","endsAt":"0001-01-01T00:00:00Z"})";
+    for (auto c : std::initializer_list<BadCase>{
+             {"{", "body is not valid JSON: Missing a name for object member. at byte 1"},
+             {"[]", "body: expected a webhook JSON object"},
+             {R"({"alerts":[]})", "version: is required and must be the string \"4\""},
+             {R"({"version":"3","alerts":[]})",
+              "version: unsupported webhook version \"3\" (expected \"4\")"},
+             {R"({"version":"4"})", "alerts: is required and must be an array"},
+             {R"({"version":"4","receiver":7,"alerts":[]})", "receiver: expected a string"},
+         }) {
+        auto r = decodeWebhook(c.body, kReceived);
+        ASSERT_FALSE(r.ok()) << c.body;
+        EXPECT_EQ(r.error(), c.error);
+    }
+    auto bad = [&](const std::string& second, const char* want) {
+        auto r = decodeWebhook(R"({"version":"4","alerts":[)" + ok_alert + "," + second + "]}",
+                               kReceived);
+        ASSERT_FALSE(r.ok()) << second;
+        EXPECT_EQ(r.error(), want);
+    };
+    bad(R"({"status":"firing","startsAt":"2026-11-25T00:00:00Z"})", "alerts[1].labels: is required");
+    bad(R"({"status":"burning","labels":{"a":"b"},"startsAt":"2026-11-25T00:00:00Z"})",
+        "alerts[1].status: must be \"firing\" or \"resolved\", got \"burning\"");
+    bad(R"({"status":"firing","labels":{"a":"b"},"startsAt":"yesterday"})",
+        "alerts[1].startsAt: not an RFC 3339 timestamp");
+    bad(R"({"status":"resolved","labels":{"a":"b"},"startsAt":"2026-11-25T00:00:00Z","endsAt":"0001-01-01T00:00:00Z"})",
+        "alerts[1].endsAt: a resolved alert needs its end");
+    bad(R"({"status":"firing","labels":{"bad-label":"x"},"startsAt":"2026-11-25T00:00:00Z"})",
+        "alerts[1].labels: invalid label name \"bad-label\"");
+    bad(R"({"status":"firing","labels":{"a":1},"startsAt":"2026-11-25T00:00:00Z"})",
+        "alerts[1].labels.a: expected a string value");
+    bad(R"({"status":"firing","labels":{"a":""},"startsAt":"2026-11-25T00:00:00Z"})",
+        "alerts[1].labels: at least one label pair with a non-empty value is required");
+    bad(R"({"status":"firing","labels":{"a":"b"},"annotations":[],"startsAt":"2026-11-25T00:00:00Z"})",
+        "alerts[1].annotations: expected an object of strings");
+    bad(R"("text")", "alerts[1]: expected an alert object");
+}
+
+TEST(ApiDecode, AlertmanagerDefaultsForMissingTimes) {
+    auto r = decodeApiV2(R"([{"labels":{"a":"1"}},{"labels":{"a":"2"},"endsAt":"2026-11-25T00:30:00Z"},
+                             {"labels":{"a":"3","empty":""},"startsAt":"2026-11-25T00:10:00Z"}])",
+                         kReceived, std::chrono::minutes(5));
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ((*r)[0].starts_at, kReceived);
+    EXPECT_EQ(*(*r)[0].ends_at, kReceived + std::chrono::minutes(5));
+    EXPECT_EQ((*r)[1].starts_at, at("2026-11-25T00:30:00Z")) << "start = end, as Alertmanager";
+    EXPECT_EQ((*r)[2].labels.size(), 1u) << "empty label values are dropped";
+    EXPECT_EQ((*r)[2].origin.kind, core::SourceKind::kAlertmanagerApi);
+}
+
+TEST(ApiDecode, RejectsWithIndex) {
+    auto check = [](const std::string& body, const char* want) {
+        auto r = decodeApiV2(body, kReceived, std::chrono::minutes(5));
+        ASSERT_FALSE(r.ok()) << body;
+        EXPECT_EQ(r.error(), want);
+    };
+    check(R"({"labels":{}})", "body: expected a JSON array of alerts");
+    check(R"([{"labels":{"a":"1"}},{"labels":{}}])",
+          "[1].labels: at least one label pair with a non-empty value is required");
+    check(R"([{"labels":{"a":"1"},"startsAt":"2026-11-25T00:10:00Z","endsAt":"2026-11-25T00:00:00Z"}])",
+          "[0].endsAt: is before startsAt");
+    check(R"([{"labels":{"a":"1"},"generatorURL":5}])", "[0].generatorURL: expected a string");
+    check(R"([{"labels":{"a":"1"},"endsAt":12}])", "[0].endsAt: expected an RFC 3339 string");
+}
+
+TEST(PushEncoder, ExactBodyWithMarkerInLabelOrder) {
+    core::Alert a;
+    a.labels = core::LabelSet{{"alertname", "X"}, {"zone", "z"}};
+    a.annotations = core::LabelSet{{"summary", "s \"q\""}};
+    a.starts_at = at("2026-11-25T00:00:00.123Z");
+    a.updated_at = at("2026-11-25T00:05:00Z");
+    a.generator_url = "http://p/g";
+    core::Alert r = a;
+    r.labels.set("alertbridge_origin", "someone-else");  // ours overrides a forged one
+    r.ends_at = at("2026-11-25T00:04:00Z");
+    PushEncoder enc("am", "alertbridge_origin", "ab-1", 100);
+    EXPECT_EQ(enc.encode({&a, &r}),
+              R"([{"labels":{"alertbridge_origin":"ab-1","alertname":"X","zone":"z"},)"
+              R"("annotations":{"summary":"s \"q\""},"startsAt":"2026-11-25T00:00:00.123Z",)"
+              R"("endsAt":"9999-12-31T23:59:59.999Z","generatorURL":"http://p/g"},)"
+              R"({"labels":{"alertbridge_origin":"ab-1","alertname":"X","zone":"z"},)"
+              R"("annotations":{"summary":"s \"q\""},"startsAt":"2026-11-25T00:00:00.123Z",)"
+              R"("endsAt":"2026-11-25T00:04:00.000Z","generatorURL":"http://p/g"}])");
+}
+
+TEST(PushEncoder, StampReplacesOnlyPlaceholders) {
+    std::string body = R"([{"endsAt":"9999-12-31T23:59:59.999Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"9999-12-31T23:59:59.999Z"}])";
+    stampEndsAt(body, at("2026-11-25T01:02:03.456Z"));
+    EXPECT_EQ(body, R"([{"endsAt":"2026-11-25T01:02:03.456Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"2026-11-25T01:02:03.456Z"}])");
+}
+
+}  // namespace
+}  // namespace alertbridge::alertmanager

@@ -1,1 +1,136 @@
+#include "plugin/config/loader.hpp"
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace alertbridge::config {
+namespace {
+
+std::vector<std::string> errorsOf(const std::string& yaml) {
+    auto r = loadConfigFromString(yaml, "test.yml");
+    std::vector<std::string> out;
+    for (const auto& e : r.errors) out.push_back(e.format());
+    return out;
+}
+
+TEST(ConfigLoader, MinimalConfigLoadsWithDefaults) {
+    auto r = loadConfigFromString(R"(
+global: {instance: ab-1, data_dir: ./d, timezone: Asia/Shanghai, marker_label: alertbridge_origin}
+listen: {http: "127.0.0.1:0"}
+outputs:
+  alertmanager:
+    - {name: am, endpoint: "http://127.0.0.1:9093", resend_interval: 1m}
+)",
+                                  "test.yml");
+    ASSERT_TRUE(r.errors.empty()) << r.errors.front().format();
+    const auto& c = *r.config;
+    EXPECT_EQ(c.global.instance, "ab-1");
+    EXPECT_EQ(c.listen.http.port, 0);
+    ASSERT_EQ(c.outputs.alertmanager.size(), 1u);
+    EXPECT_EQ(c.outputs.alertmanager[0].endpoint.port, 9093);
+    EXPECT_EQ(c.outputs.alertmanager[0].resend_interval, std::chrono::minutes(1));
+    EXPECT_EQ(c.outputs.alertmanager[0].max_alerts_per_push, 1000u);
+    EXPECT_EQ(c.global.resolve_timeout, std::chrono::minutes(5));
+    EXPECT_TRUE(c.storage.synchronous_full);
+}
+
+TEST(ConfigLoader, EveryErrorAtOnceWithFileLineAndPath) {
+    auto errors = errorsOf(R"(global:
+  instnce: ab-1
+  timezone: Mars/Olympus
+  marker_label: bad-label
+listen:
+  http: "127.0.0.1"
+outputs:
+  alertmanager:
+    - name: am
+      endpoint: "ftp://127.0.0.1:9093"
+      resend_interval: 1 minute
+    - name: am
+      endpoint: "http://127.0.0.1:9094"
+      timeout: 1ms
+)");
+    std::vector<std::string> want = {
+        "test.yml:2: global.instnce: unknown key \"instnce\" (did you mean \"instance\"?)",
+        "test.yml:3: global.timezone: unknown time zone \"Mars/Olympus\" (use an IANA name "
+        "such as Asia/Shanghai)",
+        "test.yml:4: global.marker_label: \"bad-label\" is not a valid label name "
+        "([a-zA-Z_][a-zA-Z0-9_]*)",
+        "test.yml:6: listen.http: expected host:port",
+        "test.yml:10: outputs.alertmanager[0].endpoint: the URL scheme must be http or https",
+        "test.yml:11: outputs.alertmanager[0].resend_interval: not a valid duration string: "
+        "\"1 minute\" (units: ms, s, m, h, d, w, y)",
+        "test.yml:12: outputs.alertmanager[1].name: duplicate output name \"am\"",
+        "test.yml:14: outputs.alertmanager[1].timeout: must be at least 100ms",
+    };
+    EXPECT_EQ(errors, want);
+}
+
+TEST(ConfigLoader, UnknownTopLevelKeyGetsHint) {
+    EXPECT_EQ(errorsOf("global: {instance: x}\noutput:\n  alertmanager: []\n"),
+              std::vector<std::string>{
+                  "test.yml:2: output: unknown key \"output\" (did you mean \"outputs\"?)"});
+    EXPECT_EQ(errorsOf("zzzzzz: 1\n"),
+              std::vector<std::string>{"test.yml:1: zzzzzz: unknown key \"zzzzzz\""});
+}
+
+TEST(ConfigLoader, YamlSyntaxErrorHasLine) {
+    auto errors = errorsOf("global:\n  instance: [unclosed\n");
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].rfind("test.yml:", 0), 0u);
+}
+
+TEST(ConfigLoader, WrongShapes) {
+    EXPECT_EQ(errorsOf("global: [1, 2]\n"),
+              std::vector<std::string>{"test.yml:1: global: expected a mapping of keys to values"});
+    EXPECT_EQ(errorsOf("outputs:\n  alertmanager: {name: am}\n"),
+              std::vector<std::string>{"test.yml:2: outputs.alertmanager: expected a list"});
+    EXPECT_EQ(errorsOf("outputs:\n  alertmanager:\n    - {endpoint: \"http://x:1\"}\n"),
+              std::vector<std::string>{"test.yml:3: outputs.alertmanager[0].name: is required"});
+    EXPECT_EQ(errorsOf("intake: {queue_capacity: lots}\n"),
+              std::vector<std::string>{"test.yml:1: intake.queue_capacity: must be a whole "
+                                       "number from 1 to 100000000, got \"lots\""});
+    EXPECT_EQ(errorsOf("storage: {synchronous: sometimes}\n"),
+              std::vector<std::string>{
+                  "test.yml:1: storage.synchronous: must be full or normal, got \"sometimes\""});
+}
+
+TEST(ConfigLoader, AuthRules) {
+    EXPECT_EQ(errorsOf("http_auth:\n  basic_auth: {username: u}\n"),
+              std::vector<std::string>{
+                  "test.yml:2: http_auth.basic_auth.password: is required (or password_file)"});
+    EXPECT_EQ(errorsOf("http_auth:\n  basic_auth: {username: u, password: p}\n  bearer_token: t\n"),
+              std::vector<std::string>{
+                  "test.yml:2: http_auth: set basic_auth or a bearer token, not both"});
+    auto missing = errorsOf("http_auth:\n  bearer_token_file: /nonexistent/token\n");
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_EQ(missing[0],
+              "test.yml:2: http_auth.bearer_token_file: cannot read \"/nonexistent/token\"");
+}
+
+TEST(ConfigLoader, PasswordFileIsRelativeToTheConfigFile) {
+    auto dir = std::filesystem::temp_directory_path() / "alertbridge-loader-test";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "pw") << "s3cret\n";
+    std::ofstream(dir / "c.yml") << "http_auth:\n  basic_auth: {username: u, password_file: pw}\n";
+    auto r = loadConfig((dir / "c.yml").string());
+    ASSERT_TRUE(r.errors.empty()) << r.errors.front().format();
+    EXPECT_EQ(r.config->http_auth.basic_auth->password, "s3cret");
+    std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigLoader, MissingFile) {
+    auto r = loadConfig("/nonexistent/alertbridge.yml");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].format(), "/nonexistent/alertbridge.yml:0: (root): cannot open the file");
+}
+
+TEST(ConfigLoader, DidYouMean) {
+    EXPECT_EQ(didYouMean("resend_intervall", {"resend_interval", "timeout"}), "resend_interval");
+    EXPECT_EQ(didYouMean("qqqq", {"resend_interval", "timeout"}), "");
+}
+
+}  // namespace
+}  // namespace alertbridge::config

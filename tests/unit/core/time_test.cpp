@@ -1,1 +1,92 @@
+#include "plugin/core/time.hpp"
+
 #include <gtest/gtest.h>
+
+#include "plugin/core/severity.hpp"
+#include "plugin/core/url.hpp"
+
+namespace alertbridge::core {
+namespace {
+
+using namespace std::chrono;
+
+TEST(Rfc3339, AcceptsEveryFormTheHostsWrite) {
+    auto base = parseRfc3339("2026-11-25T00:16:15Z").value();
+    struct Case {
+        const char* text;
+        nanoseconds offset;
+    };
+    for (auto c : std::initializer_list<Case>{
+             {"2026-11-25T00:16:15Z", 0ns},
+             {"2026-11-25T00:16:15.8Z", 800ms},
+             {"2026-11-25T00:16:15.895Z", 895ms},
+             {"2026-11-25T00:35:44.514732048Z", 1169s + 514732048ns},
+             {"2026-11-25T08:16:15+08:00", 0ns},
+             {"2026-11-24T19:16:15.5-05:00", 500ms},
+         }) {
+        auto t = parseRfc3339(c.text);
+        ASSERT_TRUE(t.ok()) << c.text << ": " << t.error();
+        EXPECT_EQ(duration_cast<nanoseconds>(*t - base), c.offset) << c.text;
+    }
+}
+
+TEST(Rfc3339, ZeroTimeIsRecognised) {
+    auto t = parseRfc3339("0001-01-01T00:00:00Z");
+    ASSERT_TRUE(t.ok());
+    EXPECT_TRUE(isZeroTime(*t));
+    EXPECT_EQ(formatRfc3339(*t), "0001-01-01T00:00:00Z");
+}
+
+TEST(Rfc3339, RejectsMalformed) {
+    for (const char* bad : {"", "2026-11-25", "2026-11-25T00:16:15", "2026-11-25 00:16:15Z",
+                            "2026-13-25T00:16:15Z", "2026-02-30T00:16:15Z", "2026-11-25T00:16:15.Z",
+                            "2026-11-25T00:16:15Zjunk", "2026-11-25T00:16:15+0800"}) {
+        EXPECT_FALSE(parseRfc3339(bad).ok()) << bad;
+    }
+}
+
+TEST(Rfc3339, FormatsMillisecondsUtc) {
+    EXPECT_EQ(formatRfc3339(parseRfc3339("2026-11-25T08:16:15.8956+08:00").value()),
+              "2026-11-25T00:16:15.895Z");
+}
+
+TEST(Duration, PrometheusSyntax) {
+    EXPECT_EQ(parseDuration("30s").value(), seconds(30));
+    EXPECT_EQ(parseDuration("1h30m").value(), minutes(90));
+    EXPECT_EQ(parseDuration("500ms").value(), milliseconds(500));
+    EXPECT_EQ(parseDuration("1d").value(), hours(24));
+    EXPECT_EQ(parseDuration("0").value(), Duration::zero());
+    for (const char* bad : {"", "5", "1x", "30m1h", "m", "-5s", "1.5h"}) {
+        EXPECT_FALSE(parseDuration(bad).ok()) << bad;
+    }
+    EXPECT_EQ(formatDuration(minutes(90) + milliseconds(5)), "1h30m5ms");
+}
+
+TEST(Severity, DefaultsAndOverrides) {
+    auto m = SeverityMap::defaults();
+    EXPECT_EQ(m.map("CRITICAL", Severity::kInfo), Severity::kCritical);
+    EXPECT_EQ(m.map("P2", Severity::kInfo), Severity::kWarning);
+    EXPECT_EQ(m.map("notice", Severity::kCritical), Severity::kInfo);
+    EXPECT_EQ(m.map("whatever", Severity::kWarning), Severity::kWarning);
+    m.add("严重", Severity::kCritical);
+    EXPECT_EQ(m.map("严重", Severity::kInfo), Severity::kCritical);
+}
+
+TEST(Url, EndpointsAndListenAddresses) {
+    auto u = parseUrl("http://127.0.0.1:9093/am/").value();
+    EXPECT_EQ(u.host, "127.0.0.1");
+    EXPECT_EQ(u.port, 9093);
+    EXPECT_EQ(u.path, "/am");
+    EXPECT_EQ(parseUrl("http://am.local").value().port, 80);
+    EXPECT_FALSE(parseUrl("ftp://x").ok());
+    EXPECT_FALSE(parseUrl("http://user:pw@x").ok());
+    EXPECT_FALSE(parseUrl("127.0.0.1:9093").ok());
+    EXPECT_EQ(parseHostPort("[::1]:0").value().host, "::1");
+    EXPECT_EQ(parseHostPort("127.0.0.1:0").value().port, 0);
+    EXPECT_FALSE(parseHostPort("127.0.0.1").ok());
+    EXPECT_FALSE(parseHostPort("127.0.0.1:70000").ok());
+    EXPECT_FALSE(parseHostPort(":9095").ok());
+}
+
+}  // namespace
+}  // namespace alertbridge::core

@@ -1,1 +1,186 @@
+#include "plugin/pipeline/runner.hpp"
+
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include "../test_util.hpp"
+#include "adapters/alertmanager/codec.hpp"
+#include "plugin/config/loader.hpp"
+
+namespace alertbridge::pipeline {
+namespace {
+
+using namespace std::chrono;
+using testing::at;
+
+class PipelineTest : public ::testing::Test {
+protected:
+    PipelineTest() : clock_(at("2026-11-25T01:00:00Z")) {
+        config_ = config::loadConfigFromString("global: {instance: ab-1}\n", "t.yml").config.value();
+        encoder_ = std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1",
+                                                               2);
+        pipeline_ = std::make_unique<Pipeline>(config_, metrics_,
+                                               std::vector<std::shared_ptr<const OutputEncoder>>{
+                                                   encoder_});
+    }
+
+    core::Alert alert(const std::string& instance, const std::string& summary = "down") {
+        core::Alert a;
+        a.labels = core::LabelSet{{"alertname", "CTPFrontDown"}, {"instance", instance},
+                                  {"severity", "critical"}};
+        a.annotations = core::LabelSet{{"summary", summary}};
+        a.starts_at = clock_.now() - minutes(1);
+        a.origin.kind = core::SourceKind::kAlertmanagerWebhook;
+        return a;
+    }
+
+    state::StateDelta run(std::vector<core::Alert> alerts, long long journal_id = 1) {
+        return pipeline_->process(std::move(alerts), journal_id, clock_.now());
+    }
+
+    // The alerts of all outbox rows, parsed back from the push bodies.
+    static std::vector<std::pair<std::string, std::string>> pushed(const state::StateDelta& d) {
+        std::vector<std::pair<std::string, std::string>> out;  // instance, endsAt
+        for (const auto& row : d.outbox) {
+            rapidjson::Document doc;
+            doc.Parse(row.body.c_str());
+            for (const auto& a : doc.GetArray()) {
+                EXPECT_STREQ(a["labels"]["alertbridge_origin"].GetString(), "ab-1");
+                out.emplace_back(a["labels"]["instance"].GetString(), a["endsAt"].GetString());
+            }
+        }
+        return out;
+    }
+
+    double count(const char* outcome) { return metrics_.dedupe(outcome).Value(); }
+
+    core::FakeClock clock_;
+    config::Config config_;
+    telemetry::Metrics metrics_;
+    std::shared_ptr<alertmanager::PushEncoder> encoder_;
+    std::unique_ptr<Pipeline> pipeline_;
+};
+
+TEST_F(PipelineTest, NewAlertIsStoredAndQueuedForEveryOutput) {
+    auto d = run({alert("10.0.0.1"), alert("10.0.0.2"), alert("10.0.0.3")}, 7);
+    EXPECT_EQ(d.upserts.size(), 3u);
+    EXPECT_EQ(d.journal_processed, std::vector<long long>{7});
+    ASSERT_EQ(d.outbox.size(), 2u) << "3 alerts at 2 per row";
+    EXPECT_EQ(d.outbox[0].alert_count, 2);
+    auto p = pushed(d);
+    ASSERT_EQ(p.size(), 3u);
+    EXPECT_EQ(p[0].second, alertmanager::kEndsAtPlaceholder) << "firing: stamped at send time";
+    EXPECT_EQ(pipeline_->activeAlerts(), 3u);
+    EXPECT_EQ(count("new"), 3);
+}
+
+TEST_F(PipelineTest, RepeatIsCountedNotNotified) {
+    run({alert("10.0.0.1")});
+    clock_.advance(seconds(30));
+    auto d = run({alert("10.0.0.1")});
+    EXPECT_TRUE(d.outbox.empty());
+    EXPECT_EQ(d.upserts.size(), 1u) << "updated_at still moves";
+    EXPECT_EQ(count("repeat"), 1);
+}
+
+TEST_F(PipelineTest, ChangedAnnotationIsNotifiedAndEarliestStartKept) {
+    auto first = alert("10.0.0.1");
+    auto first_start = first.starts_at;
+    run({first});
+    clock_.advance(minutes(2));
+    auto later = alert("10.0.0.1", "still down");  // starts_at is later now
+    auto d = run({later});
+    ASSERT_EQ(d.outbox.size(), 1u);
+    EXPECT_EQ(count("changed"), 1);
+    rapidjson::Document doc;
+    doc.Parse(d.outbox[0].body.c_str());
+    EXPECT_EQ(std::string(doc[0]["startsAt"].GetString()), core::formatRfc3339(first_start));
+    EXPECT_STREQ(doc[0]["annotations"]["summary"].GetString(), "still down");
+}
+
+TEST_F(PipelineTest, ResolutionRemovesAndNotifiesWithRealEnd) {
+    run({alert("10.0.0.1")});
+    clock_.advance(minutes(1));
+    auto r = alert("10.0.0.1");
+    r.ends_at = clock_.now() - seconds(5);
+    auto d = run({r});
+    EXPECT_EQ(d.deletes, std::vector<core::Fingerprint>{r.labels.fingerprint()});
+    auto p = pushed(d);
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p[0].second, core::formatRfc3339(*r.ends_at));
+    EXPECT_EQ(pipeline_->activeAlerts(), 0u);
+    // The same resolution again (Alertmanager re-sends groups) is not news.
+    auto again = run({r});
+    EXPECT_TRUE(again.outbox.empty());
+    EXPECT_EQ(count("resolved_unknown"), 1);
+}
+
+TEST_F(PipelineTest, AlertExpiresAtItsEndsAt) {
+    auto a = alert("10.0.0.1");
+    a.ends_at = clock_.now() + minutes(5);  // API v2 without re-send
+    run({a});
+    clock_.advance(minutes(4));
+    EXPECT_TRUE(pipeline_->expire(clock_.now()).empty());
+    clock_.advance(minutes(1));
+    auto d = pipeline_->expire(clock_.now());
+    EXPECT_EQ(d.deletes.size(), 1u);
+    auto p = pushed(d);
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p[0].second, core::formatRfc3339(*a.ends_at));
+    EXPECT_EQ(count("expired"), 1);
+}
+
+TEST_F(PipelineTest, NormalizeKeepsIdentityAndMapsSeverity) {
+    auto a = alert("10.0.0.1");
+    a.labels.set("severity", "P1");
+    auto identity = a.labels.fingerprint();
+    run({a});
+    const auto* e = pipeline_->index().find(identity);
+    ASSERT_NE(e, nullptr) << "the fingerprint is over the labels as received";
+    core::Alert stored;
+    ASSERT_TRUE(decodeRecord(e->bytes(), identity, stored));
+    EXPECT_EQ(*stored.labels.get("severity"), "critical");
+    EXPECT_EQ(*stored.annotations.get("severity_raw"), "P1");
+    EXPECT_EQ(*stored.labels.get("source_kind"), "alertmanager_webhook");
+    EXPECT_EQ(stored.severity, core::Severity::kCritical);
+}
+
+TEST_F(PipelineTest, MissingSeverityGetsTheDefault) {
+    auto a = alert("10.0.0.1");
+    a.labels.erase("severity");
+    auto identity = a.labels.fingerprint();
+    run({a});
+    core::Alert stored;
+    ASSERT_TRUE(decodeRecord(pipeline_->index().find(identity)->bytes(), identity, stored));
+    EXPECT_EQ(*stored.labels.get("severity"), "warning");
+    EXPECT_EQ(stored.annotations.get("severity_raw"), nullptr);
+}
+
+TEST_F(PipelineTest, RecordsRoundTripThroughRestore) {
+    auto d = run({alert("10.0.0.1"), alert("10.0.0.2")});
+    telemetry::Metrics m2;
+    Pipeline fresh(config_, m2, {encoder_});
+    for (const auto& [fp, record] : d.upserts) ASSERT_TRUE(fresh.restore(fp, record));
+    EXPECT_EQ(fresh.activeAlerts(), 2u);
+    EXPECT_FALSE(fresh.restore(1, "garbage"));
+    // A restored alert repeats, it is not new again.
+    state::StateDelta again = fresh.process({alert("10.0.0.1")}, 2, clock_.now());
+    EXPECT_TRUE(again.outbox.empty());
+}
+
+TEST_F(PipelineTest, ResendSlicesCoverEveryAlertOnce) {
+    std::vector<core::Alert> many;
+    for (int i = 0; i < 50; ++i) many.push_back(alert("10.0.1." + std::to_string(i)));
+    run(std::move(many));
+    std::size_t total = 0;
+    for (std::size_t slice = 0; slice < 7; ++slice) {
+        for (const auto& row : pipeline_->resend(0, slice, 7)) total += row.alert_count;
+    }
+    EXPECT_EQ(total, 50u);
+    std::size_t all = 0;
+    for (const auto& row : pipeline_->resend(0, 0, 1)) all += row.alert_count;
+    EXPECT_EQ(all, 50u);
+}
+
+}  // namespace
+}  // namespace alertbridge::pipeline

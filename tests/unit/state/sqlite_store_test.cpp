@@ -1,1 +1,139 @@
+#include "plugin/state/sqlite_store.hpp"
+
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <future>
+
+#include "../test_util.hpp"
+
+namespace alertbridge::state {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("alertbridge-store-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        options_.path = (dir_ / "sub" / "ab.db").string();
+        open();
+    }
+    void TearDown() override {
+        store_.reset();
+        fs::remove_all(dir_);
+    }
+    void open() {
+        auto s = openSqliteStore(options_, clock_);
+        ASSERT_TRUE(s.ok()) << s.error();
+        store_ = std::move(s).value();
+    }
+    long long journal(const std::string& body) {
+        std::promise<core::Result<long long>> p;
+        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body},
+                              [&](const core::Result<long long>& r) { p.set_value(r); });
+        auto r = p.get_future().get();
+        EXPECT_TRUE(r.ok());
+        return r.ok() ? *r : -1;
+    }
+    void apply(StateDelta d) {
+        std::promise<bool> p;
+        store_->applyDelta(std::move(d), [&](const core::Status& s) { p.set_value(s.ok()); });
+        EXPECT_TRUE(p.get_future().get());
+    }
+    long long scalar(const std::string& sql) {
+        sqlite3* db = nullptr;
+        sqlite3_open(options_.path.c_str(), &db);
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+        long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return v;
+    }
+
+    fs::path dir_;
+    SqliteOptions options_;
+    core::FakeClock clock_{testing::at("2026-11-25T01:00:00Z")};
+    std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, JournalIsDurableUntilProcessed) {
+    auto a = journal("[1]");
+    auto b = journal("[2]");
+    EXPECT_LT(a, b);
+    auto reader = store_->openReader();
+    auto pending = reader->unprocessedJournal(0, 10).value();
+    ASSERT_EQ(pending.size(), 2u);
+    EXPECT_EQ(pending[0].body, "[1]");
+    EXPECT_EQ(pending[0].input, "alertmanager_api");
+    EXPECT_EQ(pending[0].received_at, clock_.now());
+    apply(StateDelta{{}, {}, {}, {a}});
+    pending = reader->unprocessedJournal(0, 10).value();
+    ASSERT_EQ(pending.size(), 1u);
+    EXPECT_EQ(pending[0].id, b);
+}
+
+TEST_F(StoreTest, AlertsAndOutboxSurviveReopen) {
+    apply(StateDelta{{{0xfffffffffffffff1ULL, "rec-1"}, {42, "rec-2"}},
+                     {},
+                     {{"am", "[a]", 1}, {"am", "[b]", 2}, {"other", "[c]", 1}},
+                     {}});
+    apply(StateDelta{{}, {42}, {}, {}});
+    store_.reset();
+    open();
+    auto reader = store_->openReader();
+    std::vector<std::pair<core::Fingerprint, std::string>> alerts;
+    ASSERT_TRUE(reader->forEachAlert([&](core::Fingerprint fp, std::string_view r) {
+        alerts.emplace_back(fp, std::string(r));
+    }));
+    ASSERT_EQ(alerts.size(), 1u);
+    EXPECT_EQ(alerts[0].first, 0xfffffffffffffff1ULL) << "all 64 bits of a fingerprint";
+    EXPECT_EQ(alerts[0].second, "rec-1");
+    auto rows = reader->pendingOutbox("am", 0, 10).value();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1].body, "[b]");
+    EXPECT_EQ(rows[1].alert_count, 2);
+    EXPECT_EQ(reader->countPendingOutbox("am").value(), 2);
+    EXPECT_EQ(reader->pendingOutbox("am", rows[0].id, 10).value().size(), 1u);
+}
+
+TEST_F(StoreTest, AttemptsAreRecorded) {
+    apply(StateDelta{{}, {}, {{"am", "[a]", 1}}, {}});
+    auto reader = store_->openReader();
+    auto id = reader->pendingOutbox("am", 0, 1).value().at(0).id;
+    store_->recordAttempt(OutboxAttempt{{id}, OutboxState::kPending, clock_.now(), "HTTP 503: busy"});
+    store_->recordAttempt(OutboxAttempt{{id}, OutboxState::kPending, clock_.now(), "refused"});
+    store_->recordAttempt(OutboxAttempt{{id}, OutboxState::kDelivered, clock_.now(), ""});
+    store_->flush();
+    EXPECT_EQ(reader->pendingOutbox("am", 0, 1).value().size(), 0u);
+    auto row = reader->pendingOutbox("am", 0, 1);
+    EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE id = " + std::to_string(id)), 3);
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE state = 'delivered' AND last_error IS NULL"),
+              1);
+}
+
+TEST_F(StoreTest, CommitHookReportsTiming) {
+    std::atomic<int> commits{0};
+    store_->onCommit([&](const CommitStats& s) {
+        EXPECT_GE(s.seconds, 0.0);
+        ++commits;
+    });
+    journal("[1]");
+    EXPECT_GE(commits.load(), 1);
+}
+
+TEST_F(StoreTest, UnwritableFolderIsAClearError) {
+    SqliteOptions bad;
+    bad.path = "/proc/alertbridge-cannot-be-here/ab.db";
+    auto s = openSqliteStore(bad, clock_);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().find("cannot create the data folder"), std::string::npos) << s.error();
+}
+
+}  // namespace
+}  // namespace alertbridge::state
