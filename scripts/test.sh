@@ -12,7 +12,7 @@ bash scripts/build.sh build
 echo "== check-config over config-examples/"
 for f in config-examples/*.yml; do
     case "$f" in
-        config-examples/alertmanager.yml) continue ;;  # Alertmanager's own config, checked by the integration test
+X
     esac
     ./build/alertbridge check-config "$f"
 done

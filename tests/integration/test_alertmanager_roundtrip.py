@@ -1,0 +1,162 @@
+"""alertbridge beside the real Alertmanager: webhook in, push back with the marker label,
+no loop; direct intake; resolution; strict validation and auth at the door."""
+
+import time
+import unittest
+from datetime import timedelta
+
+from harness import (Alertbridge, Alertmanager, Sink, Workdir, alert, http, now, rfc3339,
+                     wait_for)
+
+MARKER = "alertbridge_origin"
+
+
+class RoundTrip(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Workdir("roundtrip")
+        cls.sink = Sink()
+        # alertbridge first so its port is known to Alertmanager's config.
+        am_port = __import__("harness").free_port()
+        cls.ab = Alertbridge(cls.work.path, am_url=f"http://127.0.0.1:{am_port}").start()
+        cls.am = Alertmanager(cls.work.path, cls.ab.port, cls.sink.port, port=am_port).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ab.stop()
+        cls.am.stop()
+        cls.sink.stop()
+        cls.work.cleanup()
+
+    def marked(self, **filters):
+        return [a for a in self.am.alerts(**filters) if a["labels"].get(MARKER) == "alertbridge-01"]
+
+    def test_webhook_round_trip_without_loop(self):
+        status, body, _ = self.am.post_alerts([alert("RoundTrip", "10.8.1.21:9100")])
+        self.assertEqual(status, 200, body)
+        pushed = wait_for(lambda: self.marked(alertname="RoundTrip"), timeout=30,
+                          what="the pushed-back alert in Alertmanager")
+        self.assertEqual(len(pushed), 1)
+        a = pushed[0]
+        self.assertEqual(a["labels"]["source_kind"], "alertmanager_webhook")
+        self.assertEqual(a["labels"]["instance"], "10.8.1.21:9100")
+        self.assertEqual([r["name"] for r in a["receivers"]], ["oncall"])
+        # The people-facing receiver gets it; alertbridge's webhook count stays flat.
+        wait_for(lambda: any(any(x["labels"].get(MARKER) for x in b["alerts"])
+                             for _, b in self.sink.requests), timeout=30,
+                 what="the marked alert at the oncall receiver")
+        before = self.ab.metric("alertbridge_input_requests_total", input="alertmanager_webhook")
+        self.assertGreaterEqual(before, 1)
+        time.sleep(6)  # three group_intervals
+        after = self.ab.metric("alertbridge_input_requests_total", input="alertmanager_webhook")
+        self.assertEqual(before, after, "Alertmanager kept calling alertbridge: a loop")
+        self.assertEqual(self.ab.metric("alertbridge_input_loop_dropped_alerts_total",
+                                        input="alertmanager_webhook"), 0)
+
+    def test_direct_intake_then_resolution(self):
+        a = alert("DirectIntake", "10.8.2.1:9100")
+        status, body, _ = self.ab.post_alerts([a])
+        self.assertEqual(status, 200, body)
+        shown = wait_for(lambda: self.marked(alertname="DirectIntake"), timeout=10,
+                         what="the alert in Alertmanager")
+        self.assertEqual(shown[0]["labels"]["source_kind"], "alertmanager_api")
+        self.assertEqual(shown[0]["annotations"]["summary"], a["annotations"]["summary"])
+        # Resolve: same labels, endsAt now.
+        a["endsAt"] = rfc3339(now())
+        status, body, _ = self.ab.post_alerts([a])
+        self.assertEqual(status, 200, body)
+        wait_for(lambda: not self.marked(alertname="DirectIntake"), timeout=10,
+                 what="the alert to resolve in Alertmanager")
+        self.assertGreaterEqual(self.ab.metric("alertbridge_pipeline_alerts_total",
+                                               outcome="resolved"), 1)
+
+    def test_own_marker_is_dropped_at_the_door(self):
+        before = self.ab.metric("alertbridge_input_loop_dropped_alerts_total",
+                                input="alertmanager_api")
+        a = alert("LoopBait", "10.8.3.1:9100", **{MARKER: "alertbridge-01"})
+        status, _, _ = self.ab.post_alerts([a])
+        self.assertEqual(status, 200)
+        self.assertEqual(self.ab.metric("alertbridge_input_loop_dropped_alerts_total",
+                                        input="alertmanager_api"), before + 1)
+        time.sleep(1)
+        self.assertEqual(self.am.alerts(alertname="LoopBait"), [])
+
+    def test_bad_bodies_get_400_with_field_and_index(self):
+        good = alert("Valid", "10.8.4.1:9100")
+        bad = alert("Invalid", "10.8.4.2:9100")
+        bad["labels"]["bad-label"] = "x"
+        status, body, _ = self.ab.post_alerts([good, bad])
+        self.assertEqual(status, 400)
+        self.assertIn('[1].labels: invalid label name \\"bad-label\\"', body)
+        status, body, _ = http("POST", self.ab.url + "/webhook/alertmanager",
+                               {"version": "4", "alerts": [{"labels": {"a": "b"}}]})
+        self.assertEqual(status, 400)
+        self.assertIn("alerts[0].status", body)
+        status, body, _ = http("POST", self.ab.url + "/api/v2/alerts", "not json")
+        self.assertEqual(status, 400)
+        self.assertIn("not valid JSON", body)
+        status, _, headers = http("GET", self.ab.url + "/api/v2/alerts")
+        self.assertEqual(status, 405)
+        self.assertEqual(headers.get("Allow"), "POST")
+        # Nothing of a rejected body was kept.
+        time.sleep(1)
+        self.assertEqual(self.am.alerts(alertname="Valid"), [])
+        self.assertGreaterEqual(self.ab.metric("alertbridge_input_requests_rejected_total",
+                                               input="alertmanager_api", reason="invalid_body"), 2)
+
+    def test_operations_endpoints(self):
+        self.assertEqual(http("GET", self.ab.url + "/-/healthy")[0], 200)
+        self.assertEqual(http("GET", self.ab.url + "/-/ready")[0], 200)
+        m = self.ab.metrics()
+        for family in ["alertbridge_input_requests_total", "alertbridge_input_alerts_accepted_total",
+                       "alertbridge_input_requests_rejected_total",
+                       "alertbridge_journal_commit_duration_seconds_bucket",
+                       "alertbridge_output_attempts_total", "alertbridge_output_results_total",
+                       "alertbridge_active_alerts", "alertbridge_intake_queue_alerts"]:
+            self.assertIn(family, m)
+
+
+class Limits(unittest.TestCase):
+    """Auth, size and queue bounds, on an alertbridge without outputs."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Workdir("limits")
+        cls.ab = Alertbridge(cls.work.path, extra="""http_auth:
+  basic_auth: {username: alertmanager, password: pw}
+intake: {queue_capacity: 5, max_body_bytes: 4096}
+""").start()
+        import base64
+        cls.auth = {"Authorization": "Basic " + base64.b64encode(b"alertmanager:pw").decode()}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ab.stop()
+        cls.work.cleanup()
+
+    def test_auth_required(self):
+        status, _, headers = self.ab.post_alerts([alert("A", "1")])
+        self.assertEqual(status, 401)
+        self.assertIn("Basic", headers.get("WWW-Authenticate", ""))
+        status, _, _ = self.ab.post_alerts([alert("A", "1")],
+                                           {"Authorization": "Basic d3Jvbmc6d3Jvbmc="})
+        self.assertEqual(status, 401)
+        self.assertEqual(self.ab.post_alerts([alert("A", "1")], self.auth)[0], 200)
+        self.assertGreaterEqual(self.ab.metric("alertbridge_input_requests_rejected_total",
+                                               reason="unauthorized"), 2)
+
+    def test_queue_full_is_503_with_retry_after(self):
+        batch = [alert("Q", f"10.9.0.{i}") for i in range(6)]
+        status, body, headers = self.ab.post_alerts(batch, self.auth)
+        self.assertEqual(status, 503, body)
+        self.assertEqual(headers.get("Retry-After"), "1")
+
+    def test_body_too_large_is_413(self):
+        big = [alert("Big", "10.9.1.1", pad="x" * 5000)]
+        status, body, _ = self.ab.post_alerts(big, self.auth)
+        self.assertEqual(status, 413, body)
+        self.assertEqual(http("GET", self.ab.url + "/-/healthy")[0], 200)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,96 @@
+"""Nothing acknowledged is lost: kill -9 right after the acks, and an Alertmanager that is
+down while alerts arrive. Both against the real Alertmanager."""
+
+import time
+import unittest
+
+from harness import Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, wait_for
+
+MARKER = "alertbridge_origin"
+
+
+def marked(am, name):
+    return {a["labels"]["instance"] for a in am.alerts(alertname=name)
+            if a["labels"].get(MARKER) == "alertbridge-01"}
+
+
+class Durability(unittest.TestCase):
+    def setUp(self):
+        self.work = Workdir("durability")
+        self.sink = Sink()
+        self.am_port = free_port()
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.stop()
+        self.sink.stop()
+        self.work.cleanup()
+
+    def started(self, proc):
+        self.procs.append(proc)
+        return proc.start()
+
+    def send(self, ab, name, n, per_request):
+        sent = set()
+        for start in range(0, n, per_request):
+            batch = [alert(name, f"10.20.{i // 250}.{i % 250}:9100", minutes_left=30)
+                     for i in range(start, min(n, start + per_request))]
+            status, body, _ = ab.post_alerts(batch)
+            self.assertEqual(status, 200, body)
+            sent.update(a["labels"]["instance"] for a in batch)
+        return sent
+
+    def test_kill9_right_after_acks_loses_nothing(self):
+        am = self.started(Alertmanager(self.work.path, free_port(), self.sink.port,
+                                       port=self.am_port))
+        ab = self.started(Alertbridge(self.work.path, am_url=am.url, resend_interval="1m"))
+        sent = self.send(ab, "KillNine", 500, 50)
+        ab.kill9()  # at once: most of it has not reached Alertmanager yet
+        delivered_before = marked(am, "KillNine")
+        ab.start()
+        got = wait_for(lambda: (lambda s: s if s == sent else None)(marked(am, "KillNine")),
+                       timeout=30, what="all 500 acknowledged alerts in Alertmanager")
+        self.assertEqual(got, sent)
+        print(f"kill -9: {len(delivered_before)} of 500 had reached Alertmanager before the "
+              f"kill; all 500 after the restart")
+
+    def test_kill9_while_alertmanager_is_down(self):
+        ab = self.started(Alertbridge(self.work.path,
+                                      am_url=f"http://127.0.0.1:{self.am_port}",
+                                      resend_interval="1m"))
+        sent = self.send(ab, "DownAndKilled", 300, 1)
+        wait_for(lambda: (ab.metric("alertbridge_output_results_total", result="retry") or 0) > 0,
+                 what="a failed delivery attempt")
+        ab.kill9()
+        am = self.started(Alertmanager(self.work.path, ab.port, self.sink.port,
+                                       port=self.am_port))
+        ab.start()
+        wait_for(lambda: marked(am, "DownAndKilled") == sent, timeout=30,
+                 what="all 300 alerts after Alertmanager came up and alertbridge restarted")
+
+    def test_outbox_delivers_after_alertmanager_restart(self):
+        am = self.started(Alertmanager(self.work.path, free_port(), self.sink.port,
+                                       port=self.am_port))
+        ab = self.started(Alertbridge(self.work.path, am_url=am.url, resend_interval="2s"))
+        before = self.send(ab, "BeforeOutage", 20, 10)
+        wait_for(lambda: marked(am, "BeforeOutage") == before, what="alerts before the outage")
+        am.stop()
+        during = self.send(ab, "DuringOutage", 200, 20)
+        wait_for(lambda: (ab.metric("alertbridge_outbox_pending_rows", output="am") or 0) > 0,
+                 what="rows pending in the outbox")
+        time.sleep(2)
+        am.start()  # a fresh Alertmanager: it lost everything it had in memory
+        wait_for(lambda: marked(am, "DuringOutage") == during, timeout=30,
+                 what="every alert sent during the outage")
+        # Re-sends restore what Alertmanager lost across its restart.
+        wait_for(lambda: marked(am, "BeforeOutage") == before, timeout=30,
+                 what="alerts from before the outage to be re-sent")
+        self.assertGreater(ab.metric("alertbridge_output_results_total", result="retry"), 0)
+        self.assertEqual(ab.metric("alertbridge_output_results_total", result="drop"), 0)
+        wait_for(lambda: ab.metric("alertbridge_outbox_pending_rows", output="am") == 0,
+                 what="an empty outbox")
+
+
+if __name__ == "__main__":
+    unittest.main()
