@@ -11,9 +11,13 @@ bash scripts/build.sh build
 
 echo "== check-config over config-examples/"
 for f in config-examples/*.yml; do
-    case "$f" in
-X
-    esac
+    if [ "$f" = config-examples/alertmanager.yml ]; then
+        # Alertmanager's own config: checked by Alertmanager's amtool.
+        amtool check-config "$f" >/dev/null
+        echo "$f: SUCCESS (amtool)"
+        continue
+    fi
+    printf '%s: ' "$f"
     ./build/alertbridge check-config "$f"
 done
 

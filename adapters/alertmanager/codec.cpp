@@ -44,8 +44,7 @@ std::string readMap(const Value& obj, const std::string& where, bool is_labels,
     auto dup = out.sortAndFindDuplicate();
     if (!dup.empty()) return fmt::format("{}: duplicate name \"{}\"", where, dup);
     if (is_labels && out.empty()) {
-        return fmt::format("{}: at least one label pair with a non-empty value is required",
-                           where);
+        return fmt::format("{}: at least one label pair with a non-empty value is required", where);
     }
     return "";
 }
@@ -91,7 +90,7 @@ std::string readCommon(const Value& a, const std::string& where, core::Alert& al
 }  // namespace
 
 core::Result<core::AlertBatch> decodeApiV2(std::string_view body, core::TimePoint received_at,
-                                     core::Duration resolve_timeout) {
+                                           core::Duration resolve_timeout) {
     rapidjson::Document doc;
     doc.Parse(body.data(), body.size());
     if (doc.HasParseError()) return parseError(doc);
@@ -149,8 +148,8 @@ core::Result<core::AlertBatch> decodeWebhook(std::string_view body, core::TimePo
         std::string where = fmt::format("alerts[{}]", i);
         const auto& v = list[i];
         core::Alert a;
-        a.origin = core::Origin{std::string(kWebhookInput),
-                                core::SourceKind::kAlertmanagerWebhook, received_at, 0};
+        a.origin = core::Origin{std::string(kWebhookInput), core::SourceKind::kAlertmanagerWebhook,
+                                received_at, 0};
         if (auto e = readCommon(v, where, a); !e.empty()) return Error{e};
         std::string status;
         if (auto e = readString(v, "status", where, status); !e.empty()) return Error{e};
@@ -164,7 +163,8 @@ core::Result<core::AlertBatch> decodeWebhook(std::string_view body, core::TimePo
         if (!starts) return Error{fmt::format("{}.startsAt: is required", where)};
         a.starts_at = *starts;
         if (status == "resolved") {
-            if (!ends) return Error{fmt::format("{}.endsAt: a resolved alert needs its end", where)};
+            if (!ends)
+                return Error{fmt::format("{}.endsAt: a resolved alert needs its end", where)};
             // A resolution is final whatever the clocks say: never in the future.
             a.ends_at = std::min(*ends, received_at);
         }

@@ -30,7 +30,7 @@ inline constexpr std::string_view kEndsAtPlaceholder = "9999-12-31T23:59:59.999Z
 
 // Encodes alerts as a POST /api/v2/alerts body with the marker label added.
 class PushEncoder final : public pipeline::OutputEncoder {
-public:
+  public:
     PushEncoder(std::string name, std::string marker_label, std::string marker_value,
                 std::size_t max_per_row)
         : name_(std::move(name)),
@@ -41,7 +41,7 @@ public:
     std::size_t maxAlertsPerRow() const override { return max_per_row_; }
     std::string encode(const std::vector<const core::Alert*>& alerts) const override;
 
-private:
+  private:
     std::string name_;
     std::string marker_label_;
     std::string marker_value_;

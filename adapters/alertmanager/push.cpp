@@ -13,8 +13,9 @@ PushTransport::PushTransport(const config::AlertmanagerOutput& cfg)
     : cfg_(cfg), client_(cfg.endpoint) {
     headers_.emplace_back("Content-Type", "application/json");
     if (cfg.auth.basic_auth) {
-        headers_.emplace_back("Authorization", core::basicAuthHeader(cfg.auth.basic_auth->username,
-                                                                     cfg.auth.basic_auth->password));
+        headers_.emplace_back(
+            "Authorization",
+            core::basicAuthHeader(cfg.auth.basic_auth->username, cfg.auth.basic_auth->password));
     } else if (!cfg.auth.bearer_token.empty()) {
         headers_.emplace_back("Authorization", core::bearerAuthHeader(cfg.auth.bearer_token));
     }

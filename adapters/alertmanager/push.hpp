@@ -11,15 +11,14 @@
 namespace alertbridge::alertmanager {
 
 class PushTransport final : public pipeline::OutputTransport {
-public:
+  public:
     explicit PushTransport(const config::AlertmanagerOutput& cfg);
     std::size_t maxRowsPerSend() const override { return 64; }
     // Merges the bodies (JSON arrays) into one array; the worker keeps the total number
     // of alerts within max_alerts_per_push.
-    core::Delivery send(const std::vector<std::string_view>& bodies,
-                        core::TimePoint now) override;
+    core::Delivery send(const std::vector<std::string_view>& bodies, core::TimePoint now) override;
 
-private:
+  private:
     const config::AlertmanagerOutput& cfg_;
     net::HttpClient client_;
     std::vector<std::pair<std::string, std::string>> headers_;

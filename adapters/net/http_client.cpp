@@ -60,15 +60,15 @@ struct HttpClient::Impl {
                         result = ec;
                         return;
                     }
-                    stream->async_connect(results, [&](beast::error_code ec2,
-                                                       const tcp::endpoint&) {
-                        if (ec2) {
-                            result = ec2;
-                            return;
-                        }
-                        stream->socket().set_option(tcp::no_delay(true), ec2);
-                        do_write();
-                    });
+                    stream->async_connect(results,
+                                          [&](beast::error_code ec2, const tcp::endpoint&) {
+                                              if (ec2) {
+                                                  result = ec2;
+                                                  return;
+                                              }
+                                              stream->socket().set_option(tcp::no_delay(true), ec2);
+                                              do_write();
+                                          });
                 });
         } else {
             stream->expires_after(timeout);
@@ -88,8 +88,7 @@ HttpClient::~HttpClient() { impl_->disconnect(); }
 ClientResponse HttpClient::request(const std::string& method, const std::string& path,
                                    const std::vector<std::pair<std::string, std::string>>& headers,
                                    const std::string& body, core::Duration timeout) {
-    http::request<http::string_body> req{http::string_to_verb(method),
-                                         impl_->url.path + path, 11};
+    http::request<http::string_body> req{http::string_to_verb(method), impl_->url.path + path, 11};
     req.set(http::field::host, impl_->url.hostHeader());
     req.set(http::field::user_agent, "alertbridge");
     for (const auto& [k, v] : headers) req.set(k, v);

@@ -13,14 +13,14 @@
 namespace alertbridge::net {
 
 struct ClientResponse {
-    int status = 0;         // 0: no response (see error)
+    int status = 0;  // 0: no response (see error)
     std::string body;
     std::string retry_after;
-    std::string error;      // connection or protocol error, empty when a response was read
+    std::string error;  // connection or protocol error, empty when a response was read
 };
 
 class HttpClient {
-public:
+  public:
     explicit HttpClient(core::Url endpoint);
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
@@ -30,7 +30,7 @@ public:
                            const std::vector<std::pair<std::string, std::string>>& headers,
                            const std::string& body, core::Duration timeout);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -20,7 +20,7 @@ using tcp = asio::ip::tcp;
 
 // One connection. Lives as long as an operation or a pending Responder holds it.
 class Session : public std::enable_shared_from_this<Session> {
-public:
+  public:
     Session(tcp::socket&& socket, const HttpServerOptions& options, const HttpHandler& handler)
         : stream_(std::move(socket)), options_(options), handler_(handler) {
         beast::error_code ec;
@@ -33,7 +33,7 @@ public:
                        beast::bind_front_handler(&Session::read, shared_from_this()));
     }
 
-private:
+  private:
     void read() {
         parser_.emplace();
         parser_->body_limit(options_.max_body_bytes);
@@ -48,11 +48,13 @@ private:
         if (ec && !too_large) {
             if (ec != http::error::end_of_stream && ec != beast::error::timeout &&
                 ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
-                spdlog::debug("An HTTP request could not be read. remote={} error=\"{}\"",
-                              remote_, ec.message());
+                spdlog::debug("An HTTP request could not be read. remote={} error=\"{}\"", remote_,
+                              ec.message());
                 if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-                    HttpResponse bad{400, "text/plain; charset=utf-8",
-                                     "malformed HTTP request: " + ec.message() + "\n", {}};
+                    HttpResponse bad{400,
+                                     "text/plain; charset=utf-8",
+                                     "malformed HTTP request: " + ec.message() + "\n",
+                                     {}};
                     keep_alive_ = false;
                     write(std::move(bad));
                     return;

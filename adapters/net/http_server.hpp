@@ -21,7 +21,7 @@ struct HttpServerOptions {
 };
 
 class HttpServer {
-public:
+  public:
     HttpServer(HttpServerOptions options, HttpHandler handler);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -32,7 +32,7 @@ public:
     // Stops accepting, closes connections and joins the I/O threads.
     void stop();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -15,7 +15,7 @@ struct HttpRequest {
     std::string authorization;
     std::string content_type;
     std::string body;
-    std::string remote;       // client address, for logs
+    std::string remote;           // client address, for logs
     bool body_too_large = false;  // the body passed the limit and was not read
 };
 

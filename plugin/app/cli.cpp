@@ -45,8 +45,8 @@ int serve(const std::string& file) {
     std::signal(SIGPIPE, SIG_IGN);
 
     core::SystemClock clock;
-    spdlog::info("alertbridge is starting. version={} config={} instance={} data_dir={}",
-                 kVersion, file, r.config->global.instance, r.config->global.data_dir);
+    spdlog::info("alertbridge is starting. version={} config={} instance={} data_dir={}", kVersion,
+                 file, r.config->global.instance, r.config->global.data_dir);
     Daemon daemon(std::move(*r.config), clock);
     auto port = daemon.start();
     if (!port) {
@@ -73,8 +73,8 @@ int runCli(int argc, char** argv) {
     serve_cmd->add_option("--config,-c", config_file, "Configuration file")->required();
 
     std::vector<std::string> check_files;
-    auto* check_cmd = app.add_subcommand(
-        "check-config", "Validate configuration files without opening any socket");
+    auto* check_cmd = app.add_subcommand("check-config",
+                                         "Validate configuration files without opening any socket");
     check_cmd->add_option("files", check_files, "Configuration files")->required();
 
     try {

@@ -91,9 +91,10 @@ core::Status Daemon::restore() {
             auto batch = input ? input->decode(e.body, e.received_at, config_)
                                : core::Result<core::AlertBatch>(core::Error{"unknown input"});
             if (!batch) {
-                spdlog::error("A journal entry could not be decoded on replay and is skipped. "
-                              "id={} input={} error=\"{}\"",
-                              e.id, e.input, batch.error());
+                spdlog::error(
+                    "A journal entry could not be decoded on replay and is skipped. "
+                    "id={} input={} error=\"{}\"",
+                    e.id, e.input, batch.error());
                 commitDelta(state::StateDelta{{}, {}, {}, {e.id}}, 0);
                 continue;
             }
@@ -127,9 +128,10 @@ void Daemon::submit(const InputDef& input, std::string body, core::TimePoint rec
     auto dropped = dropOwnMarker(batch, config_.global);
     if (dropped > 0) {
         m.loop_dropped->Increment(static_cast<double>(dropped));
-        spdlog::debug("Alerts carrying this instance's marker label were dropped. input={} "
-                      "count={}",
-                      input.id, dropped);
+        spdlog::debug(
+            "Alerts carrying this instance's marker label were dropped. input={} "
+            "count={}",
+            input.id, dropped);
     }
     if (batch.empty()) {
         respond(net::HttpResponse{200, "application/json", "", {}});
@@ -139,8 +141,8 @@ void Daemon::submit(const InputDef& input, std::string body, core::TimePoint rec
     if (inflight_.fetch_add(n) + n > config_.intake.queue_capacity) {
         inflight_.fetch_sub(n);
         m.reject("queue_full");
-        net::HttpResponse res{503, "application/json",
-                              jsonString("the intake queue is full; retry later"), {}};
+        net::HttpResponse res{
+            503, "application/json", jsonString("the intake queue is full; retry later"), {}};
         res.headers.emplace_back("Retry-After", "1");
         respond(std::move(res));
         return;
@@ -155,7 +157,8 @@ void Daemon::submit(const InputDef& input, std::string body, core::TimePoint rec
                 metrics_.store_errors().Increment();
                 m.reject("store_error");
                 net::HttpResponse res{
-                    503, "application/json",
+                    503,
+                    "application/json",
                     jsonString("the request could not be stored; retry later: " + id.error()),
                     {}};
                 res.headers.emplace_back("Retry-After", "5");
@@ -227,9 +230,10 @@ void Daemon::tick() {
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
         auto& w = *workers_[i];
         if (!w.idle()) continue;
-        auto secs = std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval)
-                        .count();
-        std::size_t slices = resend_all_ ? 1 : static_cast<std::size_t>(std::max<long long>(1, secs));
+        auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval).count();
+        std::size_t slices =
+            resend_all_ ? 1 : static_cast<std::size_t>(std::max<long long>(1, secs));
         auto rows = pipeline_->resend(i, ticks_ % slices, slices);
         w.offerResend(std::move(rows));
     }

@@ -26,7 +26,7 @@
 namespace alertbridge::app {
 
 class Daemon final : public Intake {
-public:
+  public:
     Daemon(config::Config config, const core::Clock& clock);
     ~Daemon() override;
 
@@ -41,7 +41,7 @@ public:
                 core::AlertBatch batch, net::Responder respond) override;
     bool ready() const override { return ready_.load(); }
 
-private:
+  private:
     void post(std::function<void()> task);
     void pipelineLoop();
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);

@@ -159,9 +159,10 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
         case core::Delivery::Kind::kDrop:
             metrics_.drop->Increment();
             metrics_.alerts_dropped->Increment(static_cast<double>(alerts));
-            spdlog::warn("The host refused a delivery for good; it is dropped. output={} "
-                         "rows={} alerts={} reason=\"{}\"",
-                         options_.name, attempt.ids.size(), alerts, result.reason);
+            spdlog::warn(
+                "The host refused a delivery for good; it is dropped. output={} "
+                "rows={} alerts={} reason=\"{}\"",
+                options_.name, attempt.ids.size(), alerts, result.reason);
             attempt.state = state::OutboxState::kDropped;
             cursor_ = attempt.ids.back();
             failures_ = 0;
@@ -170,10 +171,11 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
         case core::Delivery::Kind::kRetry:
             metrics_.retry->Increment();
             if (failures_ == 0 || failures_ % 10 == 0) {
-                spdlog::warn("Delivery failed; it will be retried. output={} rows={} alerts={} "
-                             "attempt={} reason=\"{}\"",
-                             options_.name, attempt.ids.size(), alerts, rows.front().attempts + 1,
-                             result.reason);
+                spdlog::warn(
+                    "Delivery failed; it will be retried. output={} rows={} alerts={} "
+                    "attempt={} reason=\"{}\"",
+                    options_.name, attempt.ids.size(), alerts, rows.front().attempts + 1,
+                    result.reason);
             }
             attempt.state = state::OutboxState::kPending;
             store_.recordAttempt(std::move(attempt));
@@ -210,9 +212,10 @@ bool DeliveryWorker::deliverResend() {
     if (result.kind == core::Delivery::Kind::kDrop) {
         metrics_.drop->Increment();
         metrics_.alerts_dropped->Increment(item.row.alert_count);
-        spdlog::warn("The host refused a re-send; it is dropped. output={} alerts={} "
-                     "reason=\"{}\"",
-                     options_.name, item.row.alert_count, result.reason);
+        spdlog::warn(
+            "The host refused a re-send; it is dropped. output={} alerts={} "
+            "reason=\"{}\"",
+            options_.name, item.row.alert_count, result.reason);
         return true;
     }
     metrics_.retry->Increment();

@@ -32,7 +32,7 @@ struct DeliveryOptions {
 };
 
 class DeliveryWorker {
-public:
+  public:
     DeliveryWorker(DeliveryOptions options, std::unique_ptr<pipeline::OutputTransport> transport,
                    state::Store& store, const core::Clock& clock, telemetry::Metrics& metrics);
     ~DeliveryWorker();
@@ -47,7 +47,7 @@ public:
     bool offerResend(std::vector<state::OutboxInsert> rows);
     const std::string& name() const { return options_.name; }
 
-private:
+  private:
     struct Ephemeral {
         state::OutboxInsert row;
         core::TimePoint queued_at;

@@ -66,8 +66,8 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
         return;
     }
     if (path == "/metrics") {
-        respond(net::HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                  metrics_.serialize(), {}});
+        respond(net::HttpResponse{
+            200, "text/plain; version=0.0.4; charset=utf-8", metrics_.serialize(), {}});
     } else if (path == "/-/healthy") {
         respond(text(200, "OK\n"));
     } else if (path == "/-/ready") {
@@ -77,8 +77,7 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
     }
 }
 
-void HttpApi::intake(const InputDef& input, net::HttpRequest&& req,
-                     const net::Responder& respond) {
+void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::Responder& respond) {
     const auto& m = metrics_.input(input.id);
     m.requests->Increment();
     if (!authorized(req)) {

@@ -14,7 +14,7 @@
 namespace alertbridge::app {
 
 class Intake {
-public:
+  public:
     virtual ~Intake() = default;
     // Takes ownership of the batch and answers `respond` exactly once.
     virtual void submit(const InputDef& input, std::string body, core::TimePoint received_at,
@@ -23,12 +23,12 @@ public:
 };
 
 class HttpApi {
-public:
+  public:
     HttpApi(const config::Config& config, telemetry::Metrics& metrics, Intake& intake,
             const core::Clock& clock);
     void handle(net::HttpRequest&& req, const net::Responder& respond);
 
-private:
+  private:
     void intake(const InputDef& input, net::HttpRequest&& req, const net::Responder& respond);
     bool authorized(const net::HttpRequest& req) const;
 

@@ -33,9 +33,8 @@ std::vector<OutputDef> outputs(const config::Config& cfg) {
     for (const auto& am : cfg.outputs.alertmanager) {
         out.push_back(OutputDef{
             am.name,
-            std::make_shared<alertmanager::PushEncoder>(am.name, cfg.global.marker_label,
-                                                        cfg.global.instance,
-                                                        am.max_alerts_per_push),
+            std::make_shared<alertmanager::PushEncoder>(
+                am.name, cfg.global.marker_label, cfg.global.instance, am.max_alerts_per_push),
             [&am] { return std::make_unique<alertmanager::PushTransport>(am); },
             am.max_alerts_per_push, am.backoff, am.resend_interval});
     }

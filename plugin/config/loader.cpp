@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class Loader {
-public:
+  public:
     Loader(const std::string& file, std::vector<ConfigError>& errors)
         : r_(file, errors), base_dir_(fs::path(file).parent_path()) {}
 
@@ -25,8 +25,9 @@ public:
             r_.error(root, "", "the file is empty");
             return;
         }
-        if (!r_.expectMap(root, "", {"global", "listen", "http_auth", "intake", "storage",
-                                     "outputs", "normalize", "log"})) {
+        if (!r_.expectMap(root, "",
+                          {"global", "listen", "http_auth", "intake", "storage", "outputs",
+                           "normalize", "log"})) {
             return;
         }
         global(root["global"], c.global);
@@ -39,11 +40,12 @@ public:
         log(root["log"], c.log);
     }
 
-private:
+  private:
     void global(const YAML::Node& n, GlobalConfig& g) {
         const std::string p = "global";
-        if (!r_.expectMap(n, p, {"instance", "data_dir", "timezone", "marker_label",
-                                 "external_url", "resolve_timeout"})) {
+        if (!r_.expectMap(n, p,
+                          {"instance", "data_dir", "timezone", "marker_label", "external_url",
+                           "resolve_timeout"})) {
             return;
         }
         r_.readString(n, p, "instance", g.instance);
@@ -56,8 +58,10 @@ private:
                 g.timezone = tz;
                 return "";
             } catch (const std::exception&) {
-                return fmt::format("unknown time zone \"{}\" (use an IANA name such as "
-                                   "Asia/Shanghai)", tz);
+                return fmt::format(
+                    "unknown time zone \"{}\" (use an IANA name such as "
+                    "Asia/Shanghai)",
+                    tz);
             }
         });
         r_.checkString(n, p, "marker_label", [&](const std::string& v) -> std::string {
@@ -155,8 +159,8 @@ private:
 
     void storage(const YAML::Node& n, StorageConfig& s) {
         const std::string p = "storage";
-        if (!r_.expectMap(n, p, {"synchronous", "journal_retention", "outbox_retention",
-                                 "cache_mib"})) {
+        if (!r_.expectMap(n, p,
+                          {"synchronous", "journal_retention", "outbox_retention", "cache_mib"})) {
             return;
         }
         r_.checkString(n, p, "synchronous", [&](const std::string& v) -> std::string {
@@ -183,9 +187,10 @@ private:
         for (std::size_t i = 0; i < list.size(); ++i) {
             auto o = list[i];
             std::string p = YamlReader::index(lp, i);
-            if (!r_.expectMap(o, p, {"name", "endpoint", "basic_auth", "bearer_token",
-                                     "bearer_token_file", "resend_interval", "timeout",
-                                     "max_alerts_per_push", "backoff"})) {
+            if (!r_.expectMap(
+                    o, p,
+                    {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
+                     "resend_interval", "timeout", "max_alerts_per_push", "backoff"})) {
                 if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
                 continue;
             }
@@ -228,8 +233,8 @@ private:
 
     void normalize(const YAML::Node& n, NormalizeConfig& nc) {
         const std::string p = "normalize";
-        if (!r_.expectMap(n, p, {"severity_label", "severity_map", "default_severity",
-                                 "source_label"})) {
+        if (!r_.expectMap(n, p,
+                          {"severity_label", "severity_map", "default_severity", "source_label"})) {
             return;
         }
         r_.readString(n, p, "severity_label", nc.severity_label);

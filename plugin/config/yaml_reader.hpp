@@ -26,7 +26,7 @@ struct ConfigError {
 std::string didYouMean(std::string_view word, const std::vector<std::string_view>& candidates);
 
 class YamlReader {
-public:
+  public:
     YamlReader(std::string file, std::vector<ConfigError>& errors)
         : file_(std::move(file)), errors_(errors) {}
 
@@ -44,8 +44,8 @@ public:
                     std::string& out, bool required = false);
     void readDuration(const YAML::Node& map, const std::string& path, const char* key,
                       core::Duration& out, core::Duration min = core::Duration::zero());
-    void readSize(const YAML::Node& map, const std::string& path, const char* key,
-                  std::size_t& out, std::size_t min, std::size_t max);
+    void readSize(const YAML::Node& map, const std::string& path, const char* key, std::size_t& out,
+                  std::size_t min, std::size_t max);
     void readBool(const YAML::Node& map, const std::string& path, const char* key, bool& out);
 
     // Calls `check` on the scalar value of `key`; a returned non-empty string is an error.
@@ -57,7 +57,7 @@ public:
     const std::string& file() const { return file_; }
     bool failed() const { return !errors_.empty(); }
 
-private:
+  private:
     std::optional<std::string> scalar(const YAML::Node& map, const std::string& path,
                                       const char* key);
     std::string file_;

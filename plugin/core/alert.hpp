@@ -17,10 +17,10 @@ enum class SourceKind : std::uint8_t { kAlertmanagerApi = 0, kAlertmanagerWebhoo
 std::string_view sourceKindName(SourceKind k);
 
 struct Origin {
-    std::string input;          // input id, e.g. "alertmanager_api"
+    std::string input;  // input id, e.g. "alertmanager_api"
     SourceKind kind = SourceKind::kAlertmanagerApi;
     TimePoint received_at{};
-    long long journal_id = 0;   // the journal row holding the raw request (audit reference)
+    long long journal_id = 0;  // the journal row holding the raw request (audit reference)
 };
 
 struct Alert {

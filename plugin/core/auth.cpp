@@ -12,7 +12,8 @@ std::string basicAuthHeader(std::string_view username, std::string_view password
     std::vector<unsigned char> out(4 * ((plain.size() + 2) / 3) + 1);
     int n = EVP_EncodeBlock(out.data(), reinterpret_cast<const unsigned char*>(plain.data()),
                             static_cast<int>(plain.size()));
-    return "Basic " + std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));
+    return "Basic " +
+           std::string(reinterpret_cast<const char*>(out.data()), static_cast<size_t>(n));
 }
 
 std::string bearerAuthHeader(std::string_view token) { return "Bearer " + std::string(token); }

@@ -11,9 +11,9 @@ namespace alertbridge::core {
 struct Delivery {
     enum class Kind { kOk, kRetry, kDrop };
     Kind kind = Kind::kOk;
-    std::string reason;        // for logs and the outbox's last_error
-    Duration retry_after{};    // zero: use the output's backoff
-    int http_status = 0;       // 0 when no response was read
+    std::string reason;      // for logs and the outbox's last_error
+    Duration retry_after{};  // zero: use the output's backoff
+    int http_status = 0;     // 0 when no response was read
 
     static Delivery ok(int status) { return {Kind::kOk, "", {}, status}; }
     static Delivery retry(std::string why, int status = 0, Duration after = {}) {

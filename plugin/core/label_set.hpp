@@ -14,7 +14,7 @@ namespace alertbridge::core {
 using Fingerprint = std::uint64_t;
 
 class LabelSet {
-public:
+  public:
     using Pair = std::pair<std::string, std::string>;
 
     LabelSet() = default;
@@ -47,7 +47,7 @@ public:
     // {a="b", c="d"}: the form Alertmanager uses in logs and group keys.
     std::string toString() const;
 
-private:
+  private:
     std::vector<Pair> pairs_;
 };
 

@@ -18,14 +18,14 @@ bool parseSeverityName(std::string_view name, Severity& out);
 
 // Lower-cased word -> severity. Built from defaults plus config overrides.
 class SeverityMap {
-public:
+  public:
     static SeverityMap defaults();
     void add(std::string_view word, Severity s);
     // Case-insensitive lookup; returns `fallback` for unknown or empty words.
     Severity map(std::string_view word, Severity fallback) const;
     bool knows(std::string_view word) const;
 
-private:
+  private:
     std::map<std::string, Severity, std::less<>> words_;
 };
 

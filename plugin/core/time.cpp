@@ -100,9 +100,8 @@ Result<Duration> parseDuration(std::string_view s) {
             int rank;
         };
         static constexpr Unit kUnits[] = {
-            {"ms", milliseconds(1), 0},        {"s", seconds(1), 1},
-            {"m", minutes(1), 2},              {"h", hours(1), 3},
-            {"d", hours(24), 4},               {"w", hours(24 * 7), 5},
+            {"ms", milliseconds(1), 0}, {"s", seconds(1), 1}, {"m", minutes(1), 2},
+            {"h", hours(1), 3},         {"d", hours(24), 4},  {"w", hours(24 * 7), 5},
             {"y", hours(24 * 365), 6},
         };
         const Unit* unit = nullptr;
@@ -114,10 +113,12 @@ Result<Duration> parseDuration(std::string_view s) {
             }
         }
         if (unit == nullptr) {
-            return Error{fmt::format("not a valid duration string: \"{}\" (units: ms, s, m, h, d, w, y)", s)};
+            return Error{fmt::format(
+                "not a valid duration string: \"{}\" (units: ms, s, m, h, d, w, y)", s)};
         }
         if (unit->rank >= last_rank) {
-            return Error{fmt::format("not a valid duration string: \"{}\" (units must go from largest to smallest)", s)};
+            return Error{fmt::format(
+                "not a valid duration string: \"{}\" (units must go from largest to smallest)", s)};
         }
         last_rank = unit->rank;
         total += unit->size * n;

@@ -62,7 +62,8 @@ Result<Url> parseUrl(std::string_view s) {
         u.port = hp->port;
     } else {
         u.host = std::string(authority);
-        if (u.host.size() > 2 && u.host.front() == '[') u.host = u.host.substr(1, u.host.size() - 2);
+        if (u.host.size() > 2 && u.host.front() == '[')
+            u.host = u.host.substr(1, u.host.size() - 2);
         u.port = u.scheme == "https" ? 443 : 80;
     }
     if (u.host.empty()) return Error{"missing host in URL"};

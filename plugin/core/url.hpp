@@ -22,7 +22,7 @@ struct Url {
     std::string scheme;  // "http" or "https"
     std::string host;
     std::uint16_t port = 0;
-    std::string path;    // without trailing slash; "" for the root
+    std::string path;  // without trailing slash; "" for the root
     std::string hostHeader() const;
 };
 

@@ -22,17 +22,17 @@ std::string encodeRecord(const core::Alert& a);
 bool decodeRecord(std::string_view record, core::Fingerprint fp, core::Alert& out);
 
 class AlertIndex {
-public:
+  public:
     // The compact value; holds exactly one allocation.
     class Entry {
-    public:
+      public:
         Entry() = default;
         explicit Entry(std::string_view bytes);
         std::string_view bytes() const { return {data_.get(), size_}; }
         // ends_at from the header, without decoding the rest.
         std::optional<core::TimePoint> endsAt() const;
 
-    private:
+      private:
         std::unique_ptr<char[]> data_;
         std::uint32_t size_ = 0;
     };
@@ -44,7 +44,7 @@ public:
     void reserve(std::size_t n) { map_.reserve(n); }
     void forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
 
-private:
+  private:
     std::unordered_map<core::Fingerprint, Entry> map_;
 };
 

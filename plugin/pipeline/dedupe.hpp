@@ -11,12 +11,12 @@
 namespace alertbridge::pipeline {
 
 class Dedupe final : public Stage {
-public:
+  public:
     Dedupe(AlertIndex& index, telemetry::Metrics& metrics);
     std::string_view name() const override { return "dedupe"; }
     void run(core::AlertBatch& batch, Context& ctx) override;
 
-private:
+  private:
     AlertIndex& index_;
     telemetry::Counter& new_;
     telemetry::Counter& changed_;

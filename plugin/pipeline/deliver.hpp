@@ -12,13 +12,13 @@
 namespace alertbridge::pipeline {
 
 class Deliver final : public Stage {
-public:
+  public:
     explicit Deliver(std::vector<std::shared_ptr<const OutputEncoder>> outputs)
         : outputs_(std::move(outputs)) {}
     std::string_view name() const override { return "deliver"; }
     void run(core::AlertBatch& batch, Context& ctx) override;
 
-private:
+  private:
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
 };
 

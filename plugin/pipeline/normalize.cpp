@@ -10,8 +10,8 @@ void Normalize::run(core::AlertBatch& batch, Context& ctx) {
         a.updated_at = ctx.now;
 
         const std::string* raw = a.labels.get(cfg_.severity_label);
-        a.severity = raw ? cfg_.severity_map.map(*raw, cfg_.default_severity)
-                         : cfg_.default_severity;
+        a.severity =
+            raw ? cfg_.severity_map.map(*raw, cfg_.default_severity) : cfg_.default_severity;
         auto name = core::severityName(a.severity);
         if (raw == nullptr || *raw != name) {
             if (raw != nullptr) a.annotations.set("severity_raw", *raw);

@@ -8,12 +8,12 @@
 namespace alertbridge::pipeline {
 
 class Normalize final : public Stage {
-public:
+  public:
     explicit Normalize(const config::NormalizeConfig& cfg) : cfg_(cfg) {}
     std::string_view name() const override { return "normalize"; }
     void run(core::AlertBatch& batch, Context& ctx) override;
 
-private:
+  private:
     const config::NormalizeConfig& cfg_;
 };
 

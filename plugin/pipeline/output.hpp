@@ -11,7 +11,7 @@
 namespace alertbridge::pipeline {
 
 class OutputEncoder {
-public:
+  public:
     virtual ~OutputEncoder() = default;
     virtual const std::string& name() const = 0;
     virtual std::size_t maxAlertsPerRow() const = 0;
@@ -29,7 +29,7 @@ namespace alertbridge::pipeline {
 // calling delivery worker until the host answered or the timeout passed. One worker per
 // output calls it.
 class OutputTransport {
-public:
+  public:
     virtual ~OutputTransport() = default;
     // Most rows the transport can merge into one request; 1 means no merging.
     virtual std::size_t maxRowsPerSend() const = 0;

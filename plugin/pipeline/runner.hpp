@@ -16,7 +16,7 @@
 namespace alertbridge::pipeline {
 
 class Pipeline {
-public:
+  public:
     Pipeline(const config::Config& config, telemetry::Metrics& metrics,
              std::vector<std::shared_ptr<const OutputEncoder>> outputs);
 
@@ -39,7 +39,7 @@ public:
     const AlertIndex& index() const { return index_; }
     const std::vector<std::unique_ptr<Stage>>& stages() const { return stages_; }
 
-private:
+  private:
     telemetry::Metrics& metrics_;
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     AlertIndex index_;

@@ -17,7 +17,7 @@ struct Context {
 };
 
 class Stage {
-public:
+  public:
     virtual ~Stage() = default;
     virtual std::string_view name() const = 0;
     // Transforms `batch` in place: may change, drop or add alerts.

@@ -50,7 +50,7 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 
 // RAII handle for a prepared statement.
 class Stmt {
-public:
+  public:
     Stmt() = default;
     Stmt(sqlite3* db, const char* sql) {
         if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
@@ -88,16 +88,16 @@ public:
         return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s_, i))};
     }
 
-private:
+  private:
     sqlite3_stmt* s_ = nullptr;
     std::string error_;
 };
 
 Result<sqlite3*> openDb(const std::string& path, bool synchronous_full, std::size_t cache_mib) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
         std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
         sqlite3_close(db);
@@ -121,15 +121,17 @@ Result<sqlite3*> openDb(const std::string& path, bool synchronous_full, std::siz
 long long millis(TimePoint t) { return core::toUnixMillis(t); }
 
 class SqliteReader final : public StoreReader {
-public:
+  public:
     explicit SqliteReader(sqlite3* db)
         : db_(db),
-          pending_(db, "SELECT id, output, body, alert_count, attempts, created_at FROM outbox "
-                       "WHERE output = ?1 AND state = 'pending' AND id > ?2 ORDER BY id LIMIT ?3"),
+          pending_(db,
+                   "SELECT id, output, body, alert_count, attempts, created_at FROM outbox "
+                   "WHERE output = ?1 AND state = 'pending' AND id > ?2 ORDER BY id LIMIT ?3"),
           count_(db, "SELECT count(*) FROM outbox WHERE output = ?1 AND state = 'pending'"),
           alerts_(db, "SELECT fingerprint, record FROM alerts"),
-          journal_(db, "SELECT id, input, received_at, body FROM journal "
-                       "WHERE processed = 0 AND id > ?1 ORDER BY id LIMIT ?2") {}
+          journal_(db,
+                   "SELECT id, input, received_at, body FROM journal "
+                   "WHERE processed = 0 AND id > ?1 ORDER BY id LIMIT ?2") {}
     ~SqliteReader() override {
         pending_ = Stmt();
         count_ = Stmt();
@@ -205,7 +207,7 @@ public:
         return out;
     }
 
-private:
+  private:
     // A read transaction, so that a multi-row read sees one snapshot.
     struct Txn {
         explicit Txn(sqlite3* db) : db(db) { sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr); }
@@ -217,7 +219,7 @@ private:
 };
 
 class SqliteStore final : public Store {
-public:
+  public:
     SqliteStore(sqlite3* db, SqliteOptions options, const core::Clock& clock)
         : db_(db), options_(std::move(options)), clock_(clock) {}
 
@@ -233,14 +235,16 @@ public:
             const char* sql;
         };
         for (auto [stmt, sql] : std::initializer_list<Def>{
-                 {&ins_journal_, "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
+                 {&ins_journal_,
+                  "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
                  {&mark_journal_, "UPDATE journal SET processed = 1 WHERE id = ?1"},
                  {&upsert_alert_,
                   "INSERT INTO alerts(fingerprint, record) VALUES(?1, ?2) "
                   "ON CONFLICT(fingerprint) DO UPDATE SET record = excluded.record"},
                  {&delete_alert_, "DELETE FROM alerts WHERE fingerprint = ?1"},
                  {&ins_outbox_,
-                  "INSERT INTO outbox(output, created_at, alert_count, body) VALUES(?1, ?2, ?3, ?4)"},
+                  "INSERT INTO outbox(output, created_at, alert_count, body) VALUES(?1, ?2, ?3, "
+                  "?4)"},
                  {&attempt_,
                   "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, "
                   "last_error = ?3, state = ?4, finished_at = ?5 WHERE id = ?1"},
@@ -255,7 +259,8 @@ public:
                  {&rollback_, "ROLLBACK"},
              }) {
             *stmt = Stmt(db_, sql);
-            if (!stmt->get()) return Error{fmt::format("cannot prepare \"{}\": {}", sql, stmt->error())};
+            if (!stmt->get())
+                return Error{fmt::format("cannot prepare \"{}\": {}", sql, stmt->error())};
         }
         writer_ = std::thread([this] { writerLoop(); });
         return core::okStatus();
@@ -263,8 +268,9 @@ public:
 
     ~SqliteStore() override {
         stop();
-        for (Stmt* s : {&ins_journal_, &mark_journal_, &upsert_alert_, &delete_alert_, &ins_outbox_,
-                        &attempt_, &prune_journal_, &prune_outbox_, &begin_, &commit_, &rollback_}) {
+        for (Stmt* s :
+             {&ins_journal_, &mark_journal_, &upsert_alert_, &delete_alert_, &ins_outbox_,
+              &attempt_, &prune_journal_, &prune_outbox_, &begin_, &commit_, &rollback_}) {
             *s = Stmt();
         }
         sqlite3_close(db_);
@@ -388,7 +394,7 @@ public:
         if (writer_.joinable()) writer_.join();
     }
 
-private:
+  private:
     struct Op {
         std::function<int()> apply;  // returns an SQLite result code; SQLITE_DONE is success
         Done done;
@@ -509,8 +515,8 @@ Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options,
     auto dir = std::filesystem::path(options.path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     if (ec) {
-        return Error{fmt::format("cannot create the data folder \"{}\": {}", dir.string(),
-                                 ec.message())};
+        return Error{
+            fmt::format("cannot create the data folder \"{}\": {}", dir.string(), ec.message())};
     }
     auto db = openDb(options.path, options.synchronous_full, options.cache_mib);
     if (!db) return Error{db.error()};

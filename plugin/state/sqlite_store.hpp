@@ -12,7 +12,7 @@
 namespace alertbridge::state {
 
 struct SqliteOptions {
-    std::string path;                 // the database file; its folder is created if missing
+    std::string path;  // the database file; its folder is created if missing
     bool synchronous_full = true;
     std::size_t cache_mib = 8;
     core::Duration journal_retention = std::chrono::hours(1);

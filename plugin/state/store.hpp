@@ -23,12 +23,12 @@ struct JournalEntry {
     long long id = 0;
     std::string input;  // input id; decides the decoder on replay
     TimePoint received_at{};
-    std::string body;   // the raw request body, byte for byte
+    std::string body;  // the raw request body, byte for byte
 };
 
 struct OutboxInsert {
     std::string output;
-    std::string body;     // the request body the output will send
+    std::string body;  // the request body the output will send
     int alert_count = 0;
 };
 
@@ -68,7 +68,7 @@ struct CommitStats {
 
 // Read access for one thread. Not thread-safe; open one per thread.
 class StoreReader {
-public:
+  public:
     virtual ~StoreReader() = default;
     virtual core::Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output,
                                                                long long after_id,
@@ -81,7 +81,7 @@ public:
 };
 
 class Store {
-public:
+  public:
     using Done = std::function<void(const core::Status&)>;
     using JournalDone = std::function<void(const core::Result<long long>&)>;
 

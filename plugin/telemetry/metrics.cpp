@@ -42,8 +42,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Register(r);
     input_loop_dropped_ = &BuildCounter()
                                .Name("alertbridge_input_loop_dropped_alerts_total")
-                               .Help("Alerts dropped because they carry this instance's marker "
-                                     "label (loop guard).")
+                               .Help(
+                                   "Alerts dropped because they carry this instance's marker "
+                                   "label (loop guard).")
                                .Register(r);
     output_attempts_ = &BuildCounter()
                             .Name("alertbridge_output_attempts_total")
@@ -55,8 +56,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Register(r);
     output_alerts_ = &BuildCounter()
                           .Name("alertbridge_output_alerts_total")
-                          .Help("Alerts handed to a host by an output, by outcome: sent or "
-                                "dropped.")
+                          .Help(
+                              "Alerts handed to a host by an output, by outcome: sent or "
+                              "dropped.")
                           .Register(r);
     outbox_pending_ = &BuildGauge()
                            .Name("alertbridge_outbox_pending_rows")
@@ -109,7 +111,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                               .Help("Alerts through the pipeline by stage and outcome.")
                               .Register(r);
     for (auto o : kDedupeOutcomes) {
-        dedupe_[std::string(o)] = &dedupe_family.Add({{"stage", "dedupe"}, {"outcome", std::string(o)}});
+        dedupe_[std::string(o)] =
+            &dedupe_family.Add({{"stage", "dedupe"}, {"outcome", std::string(o)}});
     }
 }
 

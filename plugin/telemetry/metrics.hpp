@@ -23,17 +23,17 @@ using prometheus::Histogram;
 
 // Reasons an input refuses a request. Each becomes a series at zero.
 inline constexpr std::string_view kRejectReasons[] = {
-    "invalid_body", "unauthorized", "too_large", "queue_full", "not_found",
+    "invalid_body",       "unauthorized",           "too_large",  "queue_full", "not_found",
     "method_not_allowed", "unsupported_media_type", "store_error"};
 
-inline constexpr std::string_view kDedupeOutcomes[] = {"new", "changed", "repeat", "resolved",
-                                                       "resolved_unknown", "expired"};
+inline constexpr std::string_view kDedupeOutcomes[] = {"new",      "changed",          "repeat",
+                                                       "resolved", "resolved_unknown", "expired"};
 
 struct InputMetrics {
-    Counter* requests;         // every request that reached the input
-    Counter* alerts_received;  // alerts in well-formed bodies
-    Counter* alerts_accepted;  // alerts journaled and acknowledged
-    Counter* loop_dropped;     // alerts carrying our own marker label
+    Counter* requests;                                      // every request that reached the input
+    Counter* alerts_received;                               // alerts in well-formed bodies
+    Counter* alerts_accepted;                               // alerts journaled and acknowledged
+    Counter* loop_dropped;                                  // alerts carrying our own marker label
     std::map<std::string, Counter*, std::less<>> rejected;  // by reason
     void reject(std::string_view reason) const;
 };
@@ -50,7 +50,7 @@ struct OutputMetrics {
 };
 
 class Metrics {
-public:
+  public:
     Metrics();
 
     const InputMetrics& input(std::string_view name);
@@ -70,7 +70,7 @@ public:
     // The text exposition format, for GET /metrics.
     std::string serialize() const;
 
-private:
+  private:
     std::shared_ptr<prometheus::Registry> registry_;
     std::mutex mu_;  // guards the maps below while components register
     std::map<std::string, InputMetrics, std::less<>> inputs_;

@@ -88,12 +88,13 @@ TEST_P(WebhookGolden, DecodesToGolden) {
     expectGolden(name, render(*batch));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Fixtures, WebhookGolden,
-    ::testing::Values("webhook-firing.json", "webhook-partial-resolved.json",
-                      "webhook-resolved.json", "webhook-resolved-all-at-once.json",
-                      "webhook-groupby-all.json", "webhook-max-alerts-truncated.json",
-                      "webhook-sidecar-origin.json"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, WebhookGolden,
+                         ::testing::Values("webhook-firing.json", "webhook-partial-resolved.json",
+                                           "webhook-resolved.json",
+                                           "webhook-resolved-all-at-once.json",
+                                           "webhook-groupby-all.json",
+                                           "webhook-max-alerts-truncated.json",
+                                           "webhook-sidecar-origin.json"));
 
 class ApiGolden : public ::testing::TestWithParam<const char*> {};
 
@@ -169,7 +170,8 @@ TEST(WebhookDecode, RejectsWithFieldAndIndex) {
         ASSERT_FALSE(r.ok()) << second;
         EXPECT_EQ(r.error(), want);
     };
-    bad(R"({"status":"firing","startsAt":"2026-11-25T00:00:00Z"})", "alerts[1].labels: is required");
+    bad(R"({"status":"firing","startsAt":"2026-11-25T00:00:00Z"})",
+        "alerts[1].labels: is required");
     bad(R"({"status":"burning","labels":{"a":"b"},"startsAt":"2026-11-25T00:00:00Z"})",
         "alerts[1].status: must be \"firing\" or \"resolved\", got \"burning\"");
     bad(R"({"status":"firing","labels":{"a":"b"},"startsAt":"yesterday"})",
@@ -188,9 +190,10 @@ TEST(WebhookDecode, RejectsWithFieldAndIndex) {
 }
 
 TEST(ApiDecode, AlertmanagerDefaultsForMissingTimes) {
-    auto r = decodeApiV2(R"([{"labels":{"a":"1"}},{"labels":{"a":"2"},"endsAt":"2026-11-25T00:30:00Z"},
+    auto r =
+        decodeApiV2(R"([{"labels":{"a":"1"}},{"labels":{"a":"2"},"endsAt":"2026-11-25T00:30:00Z"},
                              {"labels":{"a":"3","empty":""},"startsAt":"2026-11-25T00:10:00Z"}])",
-                         kReceived, std::chrono::minutes(5));
+                    kReceived, std::chrono::minutes(5));
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ((*r)[0].starts_at, kReceived);
     EXPECT_EQ(*(*r)[0].ends_at, kReceived + std::chrono::minutes(5));
@@ -208,8 +211,9 @@ TEST(ApiDecode, RejectsWithIndex) {
     check(R"({"labels":{}})", "body: expected a JSON array of alerts");
     check(R"([{"labels":{"a":"1"}},{"labels":{}}])",
           "[1].labels: at least one label pair with a non-empty value is required");
-    check(R"([{"labels":{"a":"1"},"startsAt":"2026-11-25T00:10:00Z","endsAt":"2026-11-25T00:00:00Z"}])",
-          "[0].endsAt: is before startsAt");
+    check(
+        R"([{"labels":{"a":"1"},"startsAt":"2026-11-25T00:10:00Z","endsAt":"2026-11-25T00:00:00Z"}])",
+        "[0].endsAt: is before startsAt");
     check(R"([{"labels":{"a":"1"},"generatorURL":5}])", "[0].generatorURL: expected a string");
     check(R"([{"labels":{"a":"1"},"endsAt":12}])", "[0].endsAt: expected an RFC 3339 string");
 }
@@ -235,9 +239,12 @@ TEST(PushEncoder, ExactBodyWithMarkerInLabelOrder) {
 }
 
 TEST(PushEncoder, StampReplacesOnlyPlaceholders) {
-    std::string body = R"([{"endsAt":"9999-12-31T23:59:59.999Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"9999-12-31T23:59:59.999Z"}])";
+    std::string body =
+        R"([{"endsAt":"9999-12-31T23:59:59.999Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"9999-12-31T23:59:59.999Z"}])";
     stampEndsAt(body, at("2026-11-25T01:02:03.456Z"));
-    EXPECT_EQ(body, R"([{"endsAt":"2026-11-25T01:02:03.456Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"2026-11-25T01:02:03.456Z"}])");
+    EXPECT_EQ(
+        body,
+        R"([{"endsAt":"2026-11-25T01:02:03.456Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"2026-11-25T01:02:03.456Z"}])");
 }
 
 }  // namespace

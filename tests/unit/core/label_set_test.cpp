@@ -36,7 +36,8 @@ TEST(Fingerprint, EqualsAlertmanagerForEveryFixtureAlert) {
     rapidjson::Document get;
     get.Parse(testing::fixture("alertmanager/api-v2-get-alerts.json").c_str());
     for (const auto& a : get.GetArray()) {
-        EXPECT_EQ(fingerprintHex(fromJson(a["labels"]).fingerprint()), a["fingerprint"].GetString());
+        EXPECT_EQ(fingerprintHex(fromJson(a["labels"]).fingerprint()),
+                  a["fingerprint"].GetString());
         ++checked;
     }
     EXPECT_GE(checked, 19);

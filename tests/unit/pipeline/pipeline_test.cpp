@@ -14,20 +14,20 @@ using namespace std::chrono;
 using testing::at;
 
 class PipelineTest : public ::testing::Test {
-protected:
+  protected:
     PipelineTest() : clock_(at("2026-11-25T01:00:00Z")) {
-        config_ = config::loadConfigFromString("global: {instance: ab-1}\n", "t.yml").config.value();
-        encoder_ = std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1",
-                                                               2);
-        pipeline_ = std::make_unique<Pipeline>(config_, metrics_,
-                                               std::vector<std::shared_ptr<const OutputEncoder>>{
-                                                   encoder_});
+        config_ =
+            config::loadConfigFromString("global: {instance: ab-1}\n", "t.yml").config.value();
+        encoder_ =
+            std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 2);
+        pipeline_ = std::make_unique<Pipeline>(
+            config_, metrics_, std::vector<std::shared_ptr<const OutputEncoder>>{encoder_});
     }
 
     core::Alert alert(const std::string& instance, const std::string& summary = "down") {
         core::Alert a;
-        a.labels = core::LabelSet{{"alertname", "CTPFrontDown"}, {"instance", instance},
-                                  {"severity", "critical"}};
+        a.labels = core::LabelSet{
+            {"alertname", "CTPFrontDown"}, {"instance", instance}, {"severity", "critical"}};
         a.annotations = core::LabelSet{{"summary", summary}};
         a.starts_at = clock_.now() - minutes(1);
         a.origin.kind = core::SourceKind::kAlertmanagerWebhook;

@@ -14,7 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class StoreTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
                ("alertbridge-store-" + std::to_string(::getpid()) + "-" +
@@ -106,15 +106,16 @@ TEST_F(StoreTest, AttemptsAreRecorded) {
     apply(StateDelta{{}, {}, {{"am", "[a]", 1}}, {}});
     auto reader = store_->openReader();
     auto id = reader->pendingOutbox("am", 0, 1).value().at(0).id;
-    store_->recordAttempt(OutboxAttempt{{id}, OutboxState::kPending, clock_.now(), "HTTP 503: busy"});
+    store_->recordAttempt(
+        OutboxAttempt{{id}, OutboxState::kPending, clock_.now(), "HTTP 503: busy"});
     store_->recordAttempt(OutboxAttempt{{id}, OutboxState::kPending, clock_.now(), "refused"});
     store_->recordAttempt(OutboxAttempt{{id}, OutboxState::kDelivered, clock_.now(), ""});
     store_->flush();
     EXPECT_EQ(reader->pendingOutbox("am", 0, 1).value().size(), 0u);
     auto row = reader->pendingOutbox("am", 0, 1);
     EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE id = " + std::to_string(id)), 3);
-    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE state = 'delivered' AND last_error IS NULL"),
-              1);
+    EXPECT_EQ(
+        scalar("SELECT count(*) FROM outbox WHERE state = 'delivered' AND last_error IS NULL"), 1);
 }
 
 TEST_F(StoreTest, CommitHookReportsTiming) {

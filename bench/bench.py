@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: alertbridge and the real Alertmanager on this machine, in one
+run, each given the same load on POST /api/v2/alerts by wrk (2 threads, 32 connections).
+
+For each system and batch size (1 and 100 alerts per request) it reports accepted alerts/s
+and wrk's latency p50/p99, as the median of --runs runs on fresh processes; then RSS per
+active alert after loading 100,000 unique alerts into a fresh process. alertbridge runs
+with its default durable journal (SQLite WAL, synchronous=FULL: fsync per group commit).
+
+Usage: python3 bench/bench.py [--duration 20] [--runs 3] [--out bench/results]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from harness import free_port, http, rfc3339  # noqa: E402
+
+BINARY = os.environ.get("ALERTBRIDGE_BIN", os.path.join(ROOT, "build", "alertbridge"))
+AM = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+
+AM_CONFIG = """global:
+  resolve_timeout: 5m
+route:
+  receiver: blackhole
+  group_by: ['alertname', 'service']
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+receivers:
+  - name: blackhole
+"""
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Proc:
+    def __init__(self, kind, workdir):
+        self.kind = kind
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-", dir=workdir)
+        self.log = open(os.path.join(self.dir, "log"), "wb")
+        if kind == "alertmanager":
+            cfg = os.path.join(self.dir, "am.yml")
+            with open(cfg, "w") as f:
+                f.write(AM_CONFIG)
+            argv = [AM, f"--config.file={cfg}", f"--storage.path={self.dir}/data",
+                    f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=",
+                    "--log.level=warn"]
+        else:
+            cfg = os.path.join(self.dir, "ab.yml")
+            with open(cfg, "w") as f:
+                f.write(f"""global: {{instance: bench, data_dir: {self.dir}/data}}
+listen: {{http: "127.0.0.1:{self.port}"}}
+intake: {{queue_capacity: 1000000}}
+log: {{level: warn}}
+""")
+            argv = [BINARY, "serve", "--config", cfg]
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if http("GET", self.url + "/-/ready", timeout=1)[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{kind} did not become ready")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def parse_ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    v = float(m.group(1))
+    return {"us": v / 1000, "ms": v, "s": v * 1000}[m.group(2)]
+
+
+def run_wrk(url, batch, duration, run_id):
+    env = dict(os.environ, BATCH=str(batch), RUN_ID=run_id)
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s",
+         os.path.join(HERE, "post_alerts.lua"), url],
+        env=env, capture_output=True, text=True, check=True).stdout
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    secs = float(re.search(r"requests in ([\d.]+)s", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    bad = int(bad.group(1)) if bad else 0
+    errors = re.search(r"Socket errors: (.*)", out)
+    p50 = parse_ms(re.search(r"50%\s+(\S+)", out).group(1))
+    p99 = parse_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    return {"alerts_per_s": (reqs - bad) * batch / secs, "p50_ms": p50, "p99_ms": p99,
+            "non2xx": bad, "socket_errors": errors.group(1) if errors else ""}
+
+
+def load_unique(url, n, batch=100):
+    t = datetime.now(timezone.utc)
+    starts, ends = rfc3339(t - timedelta(minutes=1)), rfc3339(t + timedelta(hours=6))
+    for start in range(0, n, batch):
+        alerts = [{"labels": {"alertname": "MemAlert", "instance": f"node-{i}:9100", "job": "node",
+                              "service": ["oms", "risk", "md"][i % 3], "exchange": "SHFE",
+                              "env": "prod", "severity": "warning", "team": "trading-infra"},
+                   "annotations": {"summary": f"Memory probe alert {i}",
+                                   "description": f"Synthetic alert {i} for the RSS measure"},
+                   "startsAt": starts, "endsAt": ends}
+                  for i in range(start, min(n, start + batch))]
+        status, body, _ = http("POST", url + "/api/v2/alerts", alerts, timeout=30)
+        if status != 200:
+            raise RuntimeError(f"load failed: {status} {body}")
+
+
+def measure_memory(kind, workdir, n):
+    p = Proc(kind, workdir)
+    try:
+        time.sleep(2)
+        base = rss_kib(p.proc.pid)
+        load_unique(p.url, n)
+        time.sleep(5)  # let the pipeline, the store and Go's GC settle
+        if kind == "alertbridge":
+            active = float(re.search(r"^alertbridge_active_alerts (\S+)$",
+                                     http("GET", p.url + "/metrics")[1], re.M).group(1))
+            assert active == n, f"alertbridge holds {active} alerts, expected {n}"
+        else:
+            assert len(json.loads(http("GET", p.url + "/api/v2/alerts", timeout=60)[1])) == n
+        after = rss_kib(p.proc.pid)
+        return {"rss_base_mib": base / 1024, "rss_after_mib": after / 1024,
+                "bytes_per_alert": (after - base) * 1024 / n}
+    finally:
+        p.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--alerts", type=int, default=100000)
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    workdir = tempfile.mkdtemp(prefix="alertbridge-bench-")
+    results = {"conditions": {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(), "duration_s": args.duration, "runs": args.runs,
+        "load": "wrk -t2 -c32, unique label sets (8 labels, 2 annotations)",
+        "alertmanager": subprocess.run([AM, "--version"], capture_output=True,
+                                       text=True).stderr.splitlines()[0]
+        if True else "", "alertbridge_journal": "SQLite WAL, synchronous=FULL"},
+        "throughput": {}, "memory": {}}
+    try:
+        for batch in (100, 1):
+            for kind in ("alertmanager", "alertbridge"):
+                runs = []
+                for r in range(args.runs):
+                    p = Proc(kind, workdir)
+                    try:
+                        runs.append(run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-{r}"))
+                    finally:
+                        p.stop()
+                    print(f"batch={batch} {kind} run {r}: {runs[-1]}", flush=True)
+                results["throughput"][f"{kind}/{batch}"] = {
+                    "alerts_per_s": statistics.median(x["alerts_per_s"] for x in runs),
+                    "p50_ms": statistics.median(x["p50_ms"] for x in runs),
+                    "p99_ms": statistics.median(x["p99_ms"] for x in runs),
+                    "non2xx": sum(x["non2xx"] for x in runs), "runs": runs}
+        for kind in ("alertmanager", "alertbridge"):
+            results["memory"][kind] = measure_memory(kind, workdir, args.alerts)
+            print(f"memory {kind}: {results['memory'][kind]}", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    t = results["throughput"]
+    lines = ["| measure | Alertmanager 0.25 | alertbridge | ratio (alertbridge / AM) |",
+             "|---|---|---|---|"]
+    for batch in (100, 1):
+        a, b = t[f"alertmanager/{batch}"], t[f"alertbridge/{batch}"]
+        lines.append(f"| alerts/s, batch {batch} | {a['alerts_per_s']:,.0f} | "
+                     f"{b['alerts_per_s']:,.0f} | {b['alerts_per_s'] / a['alerts_per_s']:.2f}x |")
+        lines.append(f"| latency p50 / p99, batch {batch} (ms) | {a['p50_ms']:.2f} / "
+                     f"{a['p99_ms']:.2f} | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} | |")
+    ma, mb = results["memory"]["alertmanager"], results["memory"]["alertbridge"]
+    lines.append(f"| RSS per active alert at {args.alerts:,} alerts | "
+                 f"{ma['bytes_per_alert']:,.0f} B | {mb['bytes_per_alert']:,.0f} B | "
+                 f"{mb['bytes_per_alert'] / ma['bytes_per_alert']:.2f}x |")
+    table = "\n".join(lines)
+    print("\n" + table)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    with open(os.path.join(args.out, f"{stamp}.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    with open(os.path.join(args.out, f"{stamp}.md"), "w") as f:
+        f.write(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
