@@ -155,6 +155,12 @@ def measure_memory(kind, workdir, n):
         p.stop()
 
 
+def am_version():
+    r = subprocess.run([AM, "--version"], capture_output=True, text=True)
+    lines = (r.stdout + r.stderr).splitlines()
+    return lines[0] if lines else "unknown"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=20)
@@ -168,9 +174,7 @@ def main():
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "duration_s": args.duration, "runs": args.runs,
         "load": "wrk -t2 -c32, unique label sets (8 labels, 2 annotations)",
-        "alertmanager": subprocess.run([AM, "--version"], capture_output=True,
-                                       text=True).stderr.splitlines()[0]
-        if True else "", "alertbridge_journal": "SQLite WAL, synchronous=FULL"},
+        "alertmanager": am_version(), "alertbridge_journal": "SQLite WAL, synchronous=FULL"},
         "throughput": {}, "memory": {}}
     try:
         for batch in (100, 1):

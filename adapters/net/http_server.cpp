@@ -2,6 +2,8 @@
 
 #include "adapters/net/http_server.hpp"
 
+#include <pthread.h>
+
 #include <optional>
 #include <thread>
 #include <vector>
@@ -175,7 +177,10 @@ core::Result<std::uint16_t> HttpServer::start() {
     auto port = a.local_endpoint().port();
     impl_->accept();
     for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.threads); ++i) {
-        impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+        impl_->threads.emplace_back([this] {
+            pthread_setname_np(pthread_self(), "ab-http");
+            impl_->ioc.run();
+        });
     }
     return port;
 }

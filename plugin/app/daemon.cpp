@@ -1,5 +1,7 @@
 #include "plugin/app/daemon.hpp"
 
+#include <pthread.h>
+
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -44,7 +46,10 @@ core::Result<std::uint16_t> Daemon::start() {
             std::make_unique<DeliveryWorker>(opts, o.transport(), *store_, clock_, metrics_));
         workers_.back()->start();
     }
-    pipeline_thread_ = std::thread([this] { pipelineLoop(); });
+    pipeline_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "ab-pipeline");
+        pipelineLoop();
+    });
 
     api_ = std::make_unique<HttpApi>(config_, metrics_, *this, clock_);
     net::HttpServerOptions ho;
@@ -66,8 +71,8 @@ core::Status Daemon::restore() {
     auto reader = store_->openReader();
     if (!reader) return core::Error{"cannot open a read connection to the store"};
     std::size_t restored = 0, damaged = 0;
-    auto s = reader->forEachAlert([&](core::Fingerprint fp, std::string_view record) {
-        if (pipeline_->restore(fp, record)) {
+    auto s = reader->forEachAlert([&](long long row, core::Fingerprint fp, std::string_view record) {
+        if (pipeline_->restore(row, fp, record)) {
             ++restored;
         } else {
             ++damaged;
@@ -78,11 +83,14 @@ core::Status Daemon::restore() {
         spdlog::warn("Some stored alerts could not be read and were skipped. count={}", damaged);
     }
 
-    // Requests acknowledged before a crash but not yet processed run again, in order.
+    // Requests journaled after the last checkpoint run again, in order.
+    auto checkpoint_id = reader->checkpointJournalId();
+    if (!checkpoint_id) return core::Error{"cannot read the checkpoint: " + checkpoint_id.error()};
+    pipeline_->restoredCheckpoint(*checkpoint_id);
     std::size_t replayed = 0;
-    long long after = 0;
+    long long after = *checkpoint_id;
     for (;;) {
-        auto entries = reader->unprocessedJournal(after, 500);
+        auto entries = reader->journalAfter(after, 500);
         if (!entries) return core::Error{"cannot read the journal: " + entries.error()};
         if (entries->empty()) break;
         for (auto& e : *entries) {
@@ -95,7 +103,6 @@ core::Status Daemon::restore() {
                     "A journal entry could not be decoded on replay and is skipped. "
                     "id={} input={} error=\"{}\"",
                     e.id, e.input, batch.error());
-                commitDelta(state::StateDelta{{}, {}, {}, {e.id}}, 0);
                 continue;
             }
             dropOwnMarker(*batch, config_.global);
@@ -103,8 +110,10 @@ core::Status Daemon::restore() {
             ++replayed;
         }
     }
+    checkpoint();
     store_->flush();
-    spdlog::info("State restored. active_alerts={} replayed_requests={}", restored, replayed);
+    spdlog::info("State restored. active_alerts={} replayed_requests={} checkpoint={}",
+                 pipeline_->activeAlerts(), replayed, *checkpoint_id);
     return core::okStatus();
 }
 
@@ -116,7 +125,10 @@ void Daemon::stop() {
         stopping_ = true;
     }
     cv_.notify_all();
-    if (pipeline_thread_.joinable()) pipeline_thread_.join();
+    if (pipeline_thread_.joinable()) {
+        pipeline_thread_.join();
+        checkpoint();  // the pipeline thread is gone: this thread owns the state now
+    }
     for (auto& w : workers_) w->stop();
     if (store_) store_->stop();
     server_.reset();
@@ -223,9 +235,18 @@ void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
     });
 }
 
+void Daemon::checkpoint() {
+    for (auto& d : pipeline_->checkpoint(2000)) commitDelta(std::move(d), 0);
+    last_checkpoint_ = std::chrono::steady_clock::now();
+}
+
 void Daemon::tick() {
     auto now = clock_.now();
     commitDelta(pipeline_->expire(now), 0);
+    if (std::chrono::steady_clock::now() - last_checkpoint_ >= config_.storage.checkpoint_interval ||
+        pipeline_->pendingChanges() > 100000) {
+        checkpoint();
+    }
     ++ticks_;
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
         auto& w = *workers_[i];

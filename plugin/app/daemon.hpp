@@ -47,6 +47,7 @@ class Daemon final : public Intake {
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);
     void tick();
     void commitDelta(state::StateDelta delta, std::size_t counted);
+    void checkpoint();
     core::Status restore();
 
     config::Config config_;
@@ -70,6 +71,7 @@ class Daemon final : public Intake {
     std::thread pipeline_thread_;
     std::uint64_t ticks_ = 0;
     bool resend_all_ = true;
+    std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace alertbridge::app

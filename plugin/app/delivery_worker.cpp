@@ -1,5 +1,7 @@
 #include "plugin/app/delivery_worker.hpp"
 
+#include <pthread.h>
+
 #include <cmath>
 #include <random>
 
@@ -21,7 +23,10 @@ DeliveryWorker::~DeliveryWorker() { stop(); }
 
 void DeliveryWorker::start() {
     reader_ = store_.openReader();
-    thread_ = std::thread([this] { loop(); });
+    thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), ("ab-out-" + options_.name).substr(0, 15).c_str());
+        loop();
+    });
 }
 
 void DeliveryWorker::stop() {

@@ -51,6 +51,7 @@ struct StorageConfig {
     Duration journal_retention = std::chrono::hours(1);
     Duration outbox_retention = std::chrono::hours(24);
     std::size_t cache_mib = 8;
+    Duration checkpoint_interval = std::chrono::seconds(5);
 };
 
 struct Backoff {

@@ -176,6 +176,8 @@ class Loader {
         r_.readDuration(n, p, "journal_retention", s.journal_retention);
         r_.readDuration(n, p, "outbox_retention", s.outbox_retention);
         r_.readSize(n, p, "cache_mib", s.cache_mib, 1, 65536);
+        r_.readDuration(n, p, "checkpoint_interval", s.checkpoint_interval,
+                        std::chrono::milliseconds(100));
     }
 
     void outputs(const YAML::Node& n, Config& c) {

@@ -1,5 +1,6 @@
 #include "plugin/pipeline/alert_index.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "plugin/core/time.hpp"
@@ -151,11 +152,92 @@ const AlertIndex::Entry* AlertIndex::find(core::Fingerprint fp) const {
     return it == map_.end() ? nullptr : &it->second;
 }
 
-void AlertIndex::put(core::Fingerprint fp, std::string_view record) {
-    map_.insert_or_assign(fp, Entry(record));
+void AlertIndex::markDirty(core::Fingerprint fp, Entry& e) {
+    if (e.dirty_) return;
+    e.dirty_ = true;
+    ++dirty_count_;
+    dirty_list_.push_back(fp);
 }
 
-bool AlertIndex::erase(core::Fingerprint fp) { return map_.erase(fp) > 0; }
+void AlertIndex::scheduleExpiry(core::Fingerprint fp, const Entry& e) {
+    auto ends = e.endsAt();
+    if (!ends) return;
+    auto later = [](const auto& a, const auto& b) { return a.first > b.first; };
+    expiry_.emplace_back(core::toUnixMillis(*ends), fp);
+    std::push_heap(expiry_.begin(), expiry_.end(), later);
+    if (expiry_.size() > 2 * map_.size() + 1024) {
+        // Mostly stale entries from re-sends: rebuild from the live alerts.
+        expiry_.clear();
+        for (const auto& [f, entry] : map_) {
+            if (auto t = entry.endsAt()) expiry_.emplace_back(core::toUnixMillis(*t), f);
+        }
+        std::make_heap(expiry_.begin(), expiry_.end(), later);
+    }
+}
+
+void AlertIndex::put(core::Fingerprint fp, std::string_view record) {
+    auto& e = map_[fp];
+    long long row_id = e.row_id_;
+    bool was_dirty = e.dirty_;
+    e = Entry(record);
+    e.row_id_ = row_id;
+    e.dirty_ = was_dirty;
+    markDirty(fp, e);
+    scheduleExpiry(fp, e);
+}
+
+void AlertIndex::load(core::Fingerprint fp, std::string_view record, long long row_id) {
+    auto& e = map_[fp];
+    if (e.row_id_ != 0) deleted_rows_.push_back(e.row_id_);  // an older duplicate version
+    e = Entry(record);
+    e.row_id_ = row_id;
+    next_row_id_ = std::max(next_row_id_, row_id + 1);
+    scheduleExpiry(fp, e);
+}
+
+bool AlertIndex::erase(core::Fingerprint fp) {
+    auto it = map_.find(fp);
+    if (it == map_.end()) return false;
+    if (it->second.dirty_) --dirty_count_;
+    if (it->second.row_id_ != 0) deleted_rows_.push_back(it->second.row_id_);
+    map_.erase(it);
+    return true;
+}
+
+void AlertIndex::takeChanges(std::vector<state::RecordWrite>& upserts,
+                             std::vector<long long>& deletes) {
+    deletes.insert(deletes.end(), deleted_rows_.begin(), deleted_rows_.end());
+    deleted_rows_.clear();
+    for (auto fp : dirty_list_) {
+        auto it = map_.find(fp);
+        if (it == map_.end() || !it->second.dirty_) continue;  // erased since
+        auto& e = it->second;
+        upserts.push_back(state::RecordWrite{next_row_id_, e.row_id_, fp, std::string(e.bytes())});
+        e.row_id_ = next_row_id_++;
+        e.dirty_ = false;
+    }
+    dirty_list_.clear();
+    dirty_count_ = 0;
+    std::sort(deletes.begin(), deletes.end());
+}
+
+std::vector<core::Fingerprint> AlertIndex::expiredBy(core::TimePoint now) {
+    std::vector<core::Fingerprint> out;
+    const long long now_ms = core::toUnixMillis(now);
+    auto later = [](const auto& a, const auto& b) { return a.first > b.first; };
+    while (!expiry_.empty() && expiry_.front().first <= now_ms) {
+        auto [ends_ms, fp] = expiry_.front();
+        std::pop_heap(expiry_.begin(), expiry_.end(), later);
+        expiry_.pop_back();
+        auto it = map_.find(fp);
+        if (it == map_.end()) continue;
+        auto ends = it->second.endsAt();
+        if (ends && core::toUnixMillis(*ends) == ends_ms) out.push_back(fp);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
 
 void AlertIndex::forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const {
     for (const auto& [fp, e] : map_) fn(fp, e);

@@ -11,8 +11,10 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "plugin/core/alert.hpp"
+#include "plugin/state/store.hpp"
 
 namespace alertbridge::pipeline {
 
@@ -31,21 +33,46 @@ class AlertIndex {
         std::string_view bytes() const { return {data_.get(), size_}; }
         // ends_at from the header, without decoding the rest.
         std::optional<core::TimePoint> endsAt() const;
+        bool dirty() const { return dirty_; }
 
       private:
+        friend class AlertIndex;
         std::unique_ptr<char[]> data_;
         std::uint32_t size_ = 0;
+        bool dirty_ = false;    // changed since the last checkpoint
+        long long row_id_ = 0;  // the stored version's row; 0 when not stored yet
     };
 
     const Entry* find(core::Fingerprint fp) const;
     void put(core::Fingerprint fp, std::string_view record);
+    // Loads a version the store already holds.
+    void load(core::Fingerprint fp, std::string_view record, long long row_id);
     bool erase(core::Fingerprint fp);
     std::size_t size() const { return map_.size(); }
     void reserve(std::size_t n) { map_.reserve(n); }
     void forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
 
+    // Changes since the last call, for a checkpoint: a new version (with a new row id) of
+    // every changed alert, and the row ids of removed ones. Clears the dirty marks.
+    void takeChanges(std::vector<state::RecordWrite>& upserts, std::vector<long long>& deletes);
+    std::size_t pendingChanges() const { return dirty_count_ + deleted_rows_.size(); }
+
+    // Fingerprints of alerts whose endsAt is at or before `now`, each once. They stay in
+    // the index; the caller erases them. Cost is proportional to what expired, not to size.
+    std::vector<core::Fingerprint> expiredBy(core::TimePoint now);
+
   private:
     std::unordered_map<core::Fingerprint, Entry> map_;
+    void markDirty(core::Fingerprint fp, Entry& e);
+    void scheduleExpiry(core::Fingerprint fp, const Entry& e);
+
+    std::vector<long long> deleted_rows_;
+    std::vector<core::Fingerprint> dirty_list_;  // each dirty entry once
+    std::size_t dirty_count_ = 0;
+    // Min-heap of (endsAt in ms, fingerprint). Entries are not removed when an alert
+    // changes or ends; a popped entry counts only if it still matches the alert.
+    std::vector<std::pair<long long, core::Fingerprint>> expiry_;
+    long long next_row_id_ = 1;
 };
 
 }  // namespace alertbridge::pipeline

@@ -27,14 +27,11 @@ void Dedupe::run(core::AlertBatch& batch, Context& ctx) {
             }
             resolved_.Increment();
             index_.erase(a.fingerprint);
-            ctx.delta.deletes.push_back(a.fingerprint);
             out.push_back(std::move(a));
             continue;
         }
 
-        std::string record = encodeRecord(a);
-        index_.put(a.fingerprint, record);
-        ctx.delta.upserts.emplace_back(a.fingerprint, std::move(record));
+        index_.put(a.fingerprint, encodeRecord(a));
         if (!known) {
             new_.Increment();
             out.push_back(std::move(a));

@@ -2,7 +2,7 @@
 // Dedupe: the same fingerprint updates the same active alert, with Alertmanager's merge
 // rules (earliest startsAt kept; newest annotations and endsAt win). Only alerts that are
 // new, changed or resolved pass on; repeats and re-sends are counted and stop here.
-// Records every state change in ctx.delta.
+// State changes stay in the index (marked dirty) until the next checkpoint.
 
 #include "plugin/pipeline/alert_index.hpp"
 #include "plugin/pipeline/stage.hpp"

@@ -1,5 +1,7 @@
 #include "plugin/pipeline/runner.hpp"
 
+#include <algorithm>
+
 #include "plugin/pipeline/dedupe.hpp"
 #include "plugin/pipeline/deliver.hpp"
 #include "plugin/pipeline/normalize.hpp"
@@ -26,17 +28,14 @@ state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id
         if (batch.empty()) break;
         stage->run(batch, ctx);
     }
-    if (journal_id > 0) delta.journal_processed.push_back(journal_id);
+    // Batches arrive in journal order, so every id up to this one has been applied.
+    if (journal_id > applied_journal_id_) applied_journal_id_ = journal_id;
     metrics_.active_alerts().Set(static_cast<double>(index_.size()));
     return delta;
 }
 
 state::StateDelta Pipeline::expire(core::TimePoint now) {
-    std::vector<core::Fingerprint> ended;
-    index_.forEach([&](core::Fingerprint fp, const AlertIndex::Entry& e) {
-        auto ends = e.endsAt();
-        if (ends && *ends <= now) ended.push_back(fp);
-    });
+    std::vector<core::Fingerprint> ended = index_.expiredBy(now);
     state::StateDelta delta;
     if (ended.empty()) return delta;
     core::AlertBatch batch;
@@ -48,7 +47,6 @@ state::StateDelta Pipeline::expire(core::TimePoint now) {
             batch.push_back(std::move(a));
         }
         index_.erase(fp);
-        delta.deletes.push_back(fp);
     }
     metrics_.alerts_expired().Increment(static_cast<double>(ended.size()));
     Context ctx{now, delta};
@@ -71,10 +69,36 @@ std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_
     return encodeRows(*outputs_.at(output), ptrs);
 }
 
-bool Pipeline::restore(core::Fingerprint fp, std::string_view record) {
+std::vector<state::StateDelta> Pipeline::checkpoint(std::size_t max_rows) {
+    std::vector<state::StateDelta> out;
+    if (index_.pendingChanges() == 0 && applied_journal_id_ == checkpointed_id_) return out;
+    std::vector<state::RecordWrite> upserts;
+    std::vector<long long> deletes;
+    index_.takeChanges(upserts, deletes);
+    max_rows = std::max<std::size_t>(1, max_rows);
+    state::StateDelta d;
+    auto flush = [&] {
+        out.push_back(std::move(d));
+        d = state::StateDelta{};
+    };
+    for (auto id : deletes) {
+        d.deletes.push_back(id);
+        if (d.deletes.size() + d.upserts.size() >= max_rows) flush();
+    }
+    for (auto& u : upserts) {
+        d.upserts.push_back(std::move(u));
+        if (d.deletes.size() + d.upserts.size() >= max_rows) flush();
+    }
+    d.checkpoint_journal_id = applied_journal_id_;  // 0: no journal yet, nothing to skip
+    flush();
+    checkpointed_id_ = applied_journal_id_;
+    return out;
+}
+
+bool Pipeline::restore(long long row_id, core::Fingerprint fp, std::string_view record) {
     core::Alert a;
     if (!decodeRecord(record, fp, a)) return false;
-    index_.put(fp, record);
+    index_.load(fp, record, row_id);
     metrics_.active_alerts().Set(static_cast<double>(index_.size()));
     return true;
 }

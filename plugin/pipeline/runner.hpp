@@ -21,7 +21,7 @@ class Pipeline {
              std::vector<std::shared_ptr<const OutputEncoder>> outputs);
 
     // Runs one decoded, journaled batch through every stage. The returned delta holds the
-    // state changes and outbox rows, and marks the journal entry processed.
+    // outbox rows; state changes wait in the index for the next checkpoint().
     state::StateDelta process(core::AlertBatch batch, long long journal_id, core::TimePoint now);
 
     // Resolves every active alert whose endsAt has passed and queues its resolution.
@@ -32,8 +32,15 @@ class Pipeline {
     std::vector<state::OutboxInsert> resend(std::size_t output, std::size_t slice,
                                             std::size_t slices) const;
 
+    // The state changed since the last checkpoint, in deltas of at most `max_rows` rows;
+    // the last one records the journal id every change reflects. Empty when nothing moved.
+    std::vector<state::StateDelta> checkpoint(std::size_t max_rows);
+    std::size_t pendingChanges() const { return index_.pendingChanges(); }
+
     // Loads one persisted record at start-up. Returns false for an unreadable record.
-    bool restore(core::Fingerprint fp, std::string_view record);
+    bool restore(long long row_id, core::Fingerprint fp, std::string_view record);
+    // The journal id the loaded records reflect; replay continues after it.
+    void restoredCheckpoint(long long journal_id) { applied_journal_id_ = checkpointed_id_ = journal_id; }
 
     std::size_t activeAlerts() const { return index_.size(); }
     const AlertIndex& index() const { return index_; }
@@ -45,6 +52,8 @@ class Pipeline {
     AlertIndex index_;
     std::vector<std::unique_ptr<Stage>> stages_;
     Stage* deliver_ = nullptr;
+    long long applied_journal_id_ = 0;  // highest journal id whose batch has run
+    long long checkpointed_id_ = 0;
 };
 
 }  // namespace alertbridge::pipeline

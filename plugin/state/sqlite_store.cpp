@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 
 #include <fmt/format.h>
@@ -27,11 +28,10 @@ CREATE TABLE IF NOT EXISTS journal(
   id INTEGER PRIMARY KEY,
   input TEXT NOT NULL,
   received_at INTEGER NOT NULL,
-  body BLOB NOT NULL,
-  processed INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS journal_unprocessed ON journal(id) WHERE processed = 0;
+  body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS alerts(
-  fingerprint INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  fingerprint INTEGER NOT NULL,
   record BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox(
   id INTEGER PRIMARY KEY,
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS outbox(
   finished_at INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE state = 'pending';
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+INSERT OR IGNORE INTO meta(key, value) VALUES('checkpoint_journal_id', '0');
 )sql";
 
 // RAII handle for a prepared statement.
@@ -128,15 +129,27 @@ class SqliteReader final : public StoreReader {
                    "SELECT id, output, body, alert_count, attempts, created_at FROM outbox "
                    "WHERE output = ?1 AND state = 'pending' AND id > ?2 ORDER BY id LIMIT ?3"),
           count_(db, "SELECT count(*) FROM outbox WHERE output = ?1 AND state = 'pending'"),
-          alerts_(db, "SELECT fingerprint, record FROM alerts"),
+          alerts_(db, "SELECT id, fingerprint, record FROM alerts ORDER BY id"),
           journal_(db,
                    "SELECT id, input, received_at, body FROM journal "
-                   "WHERE processed = 0 AND id > ?1 ORDER BY id LIMIT ?2") {}
+                   "WHERE id > ?1 ORDER BY id LIMIT ?2"),
+          checkpoint_(db,
+                      "SELECT CAST(value AS INTEGER) FROM meta "
+                      "WHERE key = 'checkpoint_journal_id'") {}
+
+    // Empty when every statement prepared; else the first error.
+    std::string prepareError() const {
+        for (const Stmt* s : {&pending_, &count_, &alerts_, &journal_, &checkpoint_}) {
+            if (s->get() == nullptr) return s->error();
+        }
+        return "";
+    }
     ~SqliteReader() override {
         pending_ = Stmt();
         count_ = Stmt();
         alerts_ = Stmt();
         journal_ = Stmt();
+        checkpoint_ = Stmt();
         sqlite3_close(db_);
     }
 
@@ -175,20 +188,30 @@ class SqliteReader final : public StoreReader {
     }
 
     Status forEachAlert(
-        const std::function<void(core::Fingerprint, std::string_view)>& fn) override {
+        const std::function<void(long long, core::Fingerprint, std::string_view)>& fn) override {
         Txn t(db_);
         int rc;
         while ((rc = sqlite3_step(alerts_.get())) == SQLITE_ROW) {
-            fn(static_cast<core::Fingerprint>(sqlite3_column_int64(alerts_.get(), 0)),
-               alerts_.column(1));
+            fn(sqlite3_column_int64(alerts_.get(), 0),
+               static_cast<core::Fingerprint>(sqlite3_column_int64(alerts_.get(), 1)),
+               alerts_.column(2));
         }
         sqlite3_reset(alerts_.get());
         if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
         return core::okStatus();
     }
 
-    Result<std::vector<JournalEntry>> unprocessedJournal(long long after_id,
-                                                         std::size_t limit) override {
+    Result<long long> checkpointJournalId() override {
+        long long id = 0;
+        int rc = sqlite3_step(checkpoint_.get());
+        if (rc == SQLITE_ROW) id = sqlite3_column_int64(checkpoint_.get(), 0);
+        sqlite3_reset(checkpoint_.get());
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return id;
+    }
+
+    Result<std::vector<JournalEntry>> journalAfter(long long after_id,
+                                                   std::size_t limit) override {
         std::vector<JournalEntry> out;
         Txn t(db_);
         journal_.bind(1, after_id);
@@ -215,7 +238,7 @@ class SqliteReader final : public StoreReader {
         sqlite3* db;
     };
     sqlite3* db_;
-    Stmt pending_, count_, alerts_, journal_;
+    Stmt pending_, count_, alerts_, journal_, checkpoint_;
 };
 
 class SqliteStore final : public Store {
@@ -237,11 +260,11 @@ class SqliteStore final : public Store {
         for (auto [stmt, sql] : std::initializer_list<Def>{
                  {&ins_journal_,
                   "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
-                 {&mark_journal_, "UPDATE journal SET processed = 1 WHERE id = ?1"},
-                 {&upsert_alert_,
-                  "INSERT INTO alerts(fingerprint, record) VALUES(?1, ?2) "
-                  "ON CONFLICT(fingerprint) DO UPDATE SET record = excluded.record"},
-                 {&delete_alert_, "DELETE FROM alerts WHERE fingerprint = ?1"},
+                 {&set_checkpoint_,
+                  "UPDATE meta SET value = CAST(?1 AS TEXT) WHERE key = 'checkpoint_journal_id'"},
+                 {&insert_alert_,
+                  "INSERT INTO alerts(id, fingerprint, record) VALUES(?1, ?2, ?3)"},
+                 {&delete_alert_, "DELETE FROM alerts WHERE id = ?1"},
                  {&ins_outbox_,
                   "INSERT INTO outbox(output, created_at, alert_count, body) VALUES(?1, ?2, ?3, "
                   "?4)"},
@@ -249,8 +272,9 @@ class SqliteStore final : public Store {
                   "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, "
                   "last_error = ?3, state = ?4, finished_at = ?5 WHERE id = ?1"},
                  {&prune_journal_,
-                  "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE processed = 1 "
-                  "AND received_at < ?1 ORDER BY id LIMIT 2000)"},
+                  "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE received_at < ?1 "
+                  "AND id <= (SELECT CAST(value AS INTEGER) FROM meta "
+                  "WHERE key = 'checkpoint_journal_id') ORDER BY id LIMIT 2000)"},
                  {&prune_outbox_,
                   "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state != 'pending' "
                   "AND finished_at < ?1 LIMIT 2000)"},
@@ -262,14 +286,17 @@ class SqliteStore final : public Store {
             if (!stmt->get())
                 return Error{fmt::format("cannot prepare \"{}\": {}", sql, stmt->error())};
         }
-        writer_ = std::thread([this] { writerLoop(); });
+        writer_ = std::thread([this] {
+            pthread_setname_np(pthread_self(), "ab-store");
+            writerLoop();
+        });
         return core::okStatus();
     }
 
     ~SqliteStore() override {
         stop();
         for (Stmt* s :
-             {&ins_journal_, &mark_journal_, &upsert_alert_, &delete_alert_, &ins_outbox_,
+             {&ins_journal_, &set_checkpoint_, &insert_alert_, &delete_alert_, &ins_outbox_,
               &attempt_, &prune_journal_, &prune_outbox_, &begin_, &commit_, &rollback_}) {
             *s = Stmt();
         }
@@ -296,21 +323,26 @@ class SqliteStore final : public Store {
                            done(Error{s.error()});
                        }
                    },
-                   false});
+                   false, 1, /*urgent=*/true});
     }
 
     void applyDelta(StateDelta delta, Done done) override {
         auto shared = std::make_shared<StateDelta>(std::move(delta));
         enqueue(Op{[this, shared]() -> int {
                        const long long now = millis(clock_.now());
-                       for (const auto& [fp, record] : shared->upserts) {
-                           upsert_alert_.bind(1, static_cast<long long>(fp));
-                           upsert_alert_.bindBlob(2, record);
-                           if (int rc = upsert_alert_.run(); rc != SQLITE_DONE) return rc;
-                       }
-                       for (auto fp : shared->deletes) {
-                           delete_alert_.bind(1, static_cast<long long>(fp));
+                       for (auto id : shared->deletes) {
+                           delete_alert_.bind(1, id);
                            if (int rc = delete_alert_.run(); rc != SQLITE_DONE) return rc;
+                       }
+                       for (const auto& w : shared->upserts) {
+                           if (w.replaces != 0) {
+                               delete_alert_.bind(1, w.replaces);
+                               if (int rc = delete_alert_.run(); rc != SQLITE_DONE) return rc;
+                           }
+                           insert_alert_.bind(1, w.row_id);
+                           insert_alert_.bind(2, static_cast<long long>(w.fingerprint));
+                           insert_alert_.bindBlob(3, w.record);
+                           if (int rc = insert_alert_.run(); rc != SQLITE_DONE) return rc;
                        }
                        for (const auto& o : shared->outbox) {
                            ins_outbox_.bind(1, o.output);
@@ -319,13 +351,14 @@ class SqliteStore final : public Store {
                            ins_outbox_.bindBlob(4, o.body);
                            if (int rc = ins_outbox_.run(); rc != SQLITE_DONE) return rc;
                        }
-                       for (auto id : shared->journal_processed) {
-                           mark_journal_.bind(1, id);
-                           if (int rc = mark_journal_.run(); rc != SQLITE_DONE) return rc;
+                       if (shared->checkpoint_journal_id > 0) {
+                           set_checkpoint_.bind(1, shared->checkpoint_journal_id);
+                           if (int rc = set_checkpoint_.run(); rc != SQLITE_DONE) return rc;
                        }
                        return SQLITE_DONE;
                    },
-                   std::move(done), /*retry_on_failure=*/true});
+                   std::move(done), /*retry_on_failure=*/true,
+                   1 + shared->upserts.size() + shared->deletes.size() + shared->outbox.size()});
     }
 
     void recordAttempt(OutboxAttempt a) override {
@@ -361,7 +394,12 @@ class SqliteStore final : public Store {
             spdlog::error("Cannot open a read connection to the store. error={}", db.error());
             return nullptr;
         }
-        return std::make_unique<SqliteReader>(*db);
+        auto reader = std::make_unique<SqliteReader>(*db);
+        if (auto e = reader->prepareError(); !e.empty()) {
+            spdlog::error("Cannot prepare the store's read statements. error=\"{}\"", e);
+            return nullptr;
+        }
+        return reader;
     }
 
     void onCommit(std::function<void(const CommitStats&)> fn) override {
@@ -401,7 +439,15 @@ class SqliteStore final : public Store {
         // State changes derived from committed input must not be lost: on a failed commit
         // they go back to the queue and are tried again, rather than failing their caller.
         bool retry_on_failure = false;
+        std::size_t weight = 1;  // rows written; bounds one transaction
+        // Journal appends hold a sender's request open: they go before bulk work (state
+        // checkpoints, outbox rows), which no one waits on.
+        bool urgent = false;
     };
+
+    // Most rows one transaction writes: a large checkpoint is split across several
+    // commits so that journal appends queued behind it wait for one slice, not all of it.
+    static constexpr std::size_t kMaxRowsPerCommit = 4000;
 
     void enqueue(Op op) {
         bool refused = false;
@@ -410,7 +456,7 @@ class SqliteStore final : public Store {
             if (stopping_) {
                 refused = true;
             } else {
-                queue_.push_back(std::move(op));
+                (op.urgent ? urgent_ : queue_).push_back(std::move(op));
             }
         }
         if (refused) {
@@ -426,9 +472,20 @@ class SqliteStore final : public Store {
         for (;;) {
             {
                 std::unique_lock lock(mu_);
-                cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-                if (queue_.empty() && stopping_) return;
-                batch.swap(queue_);
+                cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !urgent_.empty(); });
+                if (queue_.empty() && urgent_.empty() && stopping_) return;
+                std::size_t rows = 0;
+                while (!urgent_.empty()) {
+                    rows += urgent_.front().weight;
+                    batch.push_back(std::move(urgent_.front()));
+                    urgent_.pop_front();
+                }
+                while (!queue_.empty() && (batch.empty() || rows + queue_.front().weight <=
+                                                                kMaxRowsPerCommit)) {
+                    rows += queue_.front().weight;
+                    batch.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                }
             }
             auto started = std::chrono::steady_clock::now();
             bool prune = started - last_prune > std::chrono::seconds(10);
@@ -496,12 +553,13 @@ class SqliteStore final : public Store {
     sqlite3* db_;
     SqliteOptions options_;
     const core::Clock& clock_;
-    Stmt ins_journal_, mark_journal_, upsert_alert_, delete_alert_, ins_outbox_, attempt_,
+    Stmt ins_journal_, set_checkpoint_, insert_alert_, delete_alert_, ins_outbox_, attempt_,
         prune_journal_, prune_outbox_, begin_, commit_, rollback_;
 
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<Op> queue_;
+    std::deque<Op> urgent_;
     bool stopping_ = false;
     std::function<void(const CommitStats&)> on_commit_;
     std::thread writer_;

@@ -41,14 +41,28 @@ struct OutboxRow {
     TimePoint created_at{};
 };
 
-// Everything one pipeline run changed; committed atomically.
+// One version of an alert record. Record rows are append-only: a new version gets a new,
+// higher row id (chosen by the pipeline) and the row it replaces is deleted in the same
+// transaction, so a new alert costs one append at the end of the table instead of a write
+// into a random page of a B-tree keyed by fingerprint.
+struct RecordWrite {
+    long long row_id = 0;
+    long long replaces = 0;  // row id of the previous version; 0 if none is stored
+    core::Fingerprint fingerprint = 0;
+    std::string record;
+};
+
+// Changes committed atomically. A pipeline run yields outbox rows; a checkpoint yields
+// alert records and the journal id up to which they reflect every input. State is the
+// last checkpoint plus the journal after it, so the hot path writes only sequential rows
+// (journal, outbox) and each alert record is written at most once per checkpoint.
 struct StateDelta {
-    std::vector<std::pair<core::Fingerprint, std::string>> upserts;  // fingerprint -> record
-    std::vector<core::Fingerprint> deletes;
+    std::vector<RecordWrite> upserts;
+    std::vector<long long> deletes;  // row ids of records whose alert ended
     std::vector<OutboxInsert> outbox;
-    std::vector<long long> journal_processed;
+    long long checkpoint_journal_id = 0;  // 0: this delta moves no checkpoint
     bool empty() const {
-        return upserts.empty() && deletes.empty() && outbox.empty() && journal_processed.empty();
+        return upserts.empty() && deletes.empty() && outbox.empty() && checkpoint_journal_id == 0;
     }
 };
 
@@ -75,9 +89,13 @@ class StoreReader {
                                                                std::size_t limit) = 0;
     virtual core::Result<long long> countPendingOutbox(std::string_view output) = 0;
     virtual core::Status forEachAlert(
-        const std::function<void(core::Fingerprint, std::string_view record)>& fn) = 0;
-    virtual core::Result<std::vector<JournalEntry>> unprocessedJournal(long long after_id,
-                                                                       std::size_t limit) = 0;
+        const std::function<void(long long row_id, core::Fingerprint, std::string_view record)>&
+            fn) = 0;
+    // Journal entries with id > after_id, in id order.
+    virtual core::Result<std::vector<JournalEntry>> journalAfter(long long after_id,
+                                                                 std::size_t limit) = 0;
+    // The journal id the stored alert records reflect (0 before the first checkpoint).
+    virtual core::Result<long long> checkpointJournalId() = 0;
 };
 
 class Store {

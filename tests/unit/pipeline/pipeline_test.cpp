@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <map>
+
 #include "../test_util.hpp"
 #include "adapters/alertmanager/codec.hpp"
 #include "plugin/config/loader.hpp"
@@ -63,8 +65,8 @@ class PipelineTest : public ::testing::Test {
 
 TEST_F(PipelineTest, NewAlertIsStoredAndQueuedForEveryOutput) {
     auto d = run({alert("10.0.0.1"), alert("10.0.0.2"), alert("10.0.0.3")}, 7);
-    EXPECT_EQ(d.upserts.size(), 3u);
-    EXPECT_EQ(d.journal_processed, std::vector<long long>{7});
+    EXPECT_TRUE(d.upserts.empty()) << "state waits for the checkpoint";
+    EXPECT_EQ(pipeline_->pendingChanges(), 3u);
     ASSERT_EQ(d.outbox.size(), 2u) << "3 alerts at 2 per row";
     EXPECT_EQ(d.outbox[0].alert_count, 2);
     auto p = pushed(d);
@@ -77,9 +79,10 @@ TEST_F(PipelineTest, NewAlertIsStoredAndQueuedForEveryOutput) {
 TEST_F(PipelineTest, RepeatIsCountedNotNotified) {
     run({alert("10.0.0.1")});
     clock_.advance(seconds(30));
+    pipeline_->checkpoint(100);
     auto d = run({alert("10.0.0.1")});
     EXPECT_TRUE(d.outbox.empty());
-    EXPECT_EQ(d.upserts.size(), 1u) << "updated_at still moves";
+    EXPECT_EQ(pipeline_->pendingChanges(), 1u) << "updated_at still moves";
     EXPECT_EQ(count("repeat"), 1);
 }
 
@@ -104,7 +107,11 @@ TEST_F(PipelineTest, ResolutionRemovesAndNotifiesWithRealEnd) {
     auto r = alert("10.0.0.1");
     r.ends_at = clock_.now() - seconds(5);
     auto d = run({r});
-    EXPECT_EQ(d.deletes, std::vector<core::Fingerprint>{r.labels.fingerprint()});
+    auto cp = pipeline_->checkpoint(100);
+    ASSERT_EQ(cp.size(), 1u);
+    // Added and removed between checkpoints: never stored, so nothing to write.
+    EXPECT_TRUE(cp[0].deletes.empty());
+    EXPECT_TRUE(cp[0].upserts.empty());
     auto p = pushed(d);
     ASSERT_EQ(p.size(), 1u);
     EXPECT_EQ(p[0].second, core::formatRfc3339(*r.ends_at));
@@ -122,12 +129,30 @@ TEST_F(PipelineTest, AlertExpiresAtItsEndsAt) {
     clock_.advance(minutes(4));
     EXPECT_TRUE(pipeline_->expire(clock_.now()).empty());
     clock_.advance(minutes(1));
+    pipeline_->checkpoint(100);
     auto d = pipeline_->expire(clock_.now());
-    EXPECT_EQ(d.deletes.size(), 1u);
+    auto cp = pipeline_->checkpoint(100);
+    ASSERT_EQ(cp.size(), 1u);
+    EXPECT_EQ(cp[0].deletes.size(), 1u);
     auto p = pushed(d);
     ASSERT_EQ(p.size(), 1u);
     EXPECT_EQ(p[0].second, core::formatRfc3339(*a.ends_at));
     EXPECT_EQ(count("expired"), 1);
+}
+
+TEST_F(PipelineTest, ExtendedEndsAtOutlivesTheOldDeadline) {
+    auto a = alert("10.0.0.1");
+    a.ends_at = clock_.now() + minutes(5);
+    run({a});
+    clock_.advance(minutes(4));
+    a.ends_at = clock_.now() + minutes(5);  // Prometheus re-sends with a later endsAt
+    run({a});
+    clock_.advance(minutes(2));  // past the first deadline
+    EXPECT_TRUE(pipeline_->expire(clock_.now()).empty());
+    EXPECT_EQ(pipeline_->activeAlerts(), 1u);
+    clock_.advance(minutes(3));
+    EXPECT_EQ(pushed(pipeline_->expire(clock_.now())).size(), 1u);
+    EXPECT_EQ(pipeline_->activeAlerts(), 0u);
 }
 
 TEST_F(PipelineTest, NormalizeKeepsIdentityAndMapsSeverity) {
@@ -157,15 +182,56 @@ TEST_F(PipelineTest, MissingSeverityGetsTheDefault) {
 }
 
 TEST_F(PipelineTest, RecordsRoundTripThroughRestore) {
-    auto d = run({alert("10.0.0.1"), alert("10.0.0.2")});
+    run({alert("10.0.0.1"), alert("10.0.0.2")});
+    auto cp = pipeline_->checkpoint(100);
+    ASSERT_EQ(cp.size(), 1u);
     telemetry::Metrics m2;
     Pipeline fresh(config_, m2, {encoder_});
-    for (const auto& [fp, record] : d.upserts) ASSERT_TRUE(fresh.restore(fp, record));
+    for (const auto& w : cp[0].upserts) {
+        EXPECT_EQ(w.replaces, 0);
+        ASSERT_TRUE(fresh.restore(w.row_id, w.fingerprint, w.record));
+    }
+    EXPECT_EQ(fresh.pendingChanges(), 0u) << "what was loaded is already stored";
     EXPECT_EQ(fresh.activeAlerts(), 2u);
-    EXPECT_FALSE(fresh.restore(1, "garbage"));
+    EXPECT_FALSE(fresh.restore(99, 1, "garbage"));
     // A restored alert repeats, it is not new again.
     state::StateDelta again = fresh.process({alert("10.0.0.1")}, 2, clock_.now());
     EXPECT_TRUE(again.outbox.empty());
+}
+
+TEST_F(PipelineTest, CheckpointIsChunkedSortedAndMarksTheJournal) {
+    std::vector<core::Alert> many;
+    for (int i = 0; i < 25; ++i) many.push_back(alert("10.0.2." + std::to_string(i)));
+    run(std::move(many), 41);
+    run({alert("10.0.2.0", "changed")}, 42);
+    auto cp = pipeline_->checkpoint(10);
+    ASSERT_EQ(cp.size(), 3u);
+    EXPECT_EQ(cp[0].checkpoint_journal_id, 0);
+    EXPECT_EQ(cp[2].checkpoint_journal_id, 42) << "only the last chunk moves the checkpoint";
+    std::vector<long long> rows;
+    std::map<core::Fingerprint, long long> row_of;
+    for (const auto& d : cp) {
+        for (const auto& u : d.upserts) {
+            rows.push_back(u.row_id);
+            row_of[u.fingerprint] = u.row_id;
+        }
+    }
+    EXPECT_EQ(rows.size(), 25u);
+    EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end())) << "appends, in order";
+    EXPECT_TRUE(pipeline_->checkpoint(10).empty()) << "nothing moved since";
+    // A deletion after the checkpoint is stored as a delete.
+    auto r = alert("10.0.2.3");
+    r.ends_at = clock_.now();
+    run({r}, 43);
+    // ...and an update appends a new version that replaces the stored one.
+    run({alert("10.0.2.4", "new text")}, 44);
+    auto next = pipeline_->checkpoint(10);
+    ASSERT_EQ(next.size(), 1u);
+    EXPECT_EQ(next[0].deletes, std::vector<long long>{row_of.at(r.labels.fingerprint())});
+    ASSERT_EQ(next[0].upserts.size(), 1u);
+    EXPECT_GT(next[0].upserts[0].row_id, rows.back());
+    EXPECT_EQ(next[0].upserts[0].replaces, row_of.at(next[0].upserts[0].fingerprint));
+    EXPECT_EQ(next[0].checkpoint_journal_id, 44);
 }
 
 TEST_F(PipelineTest, ResendSlicesCoverEveryAlertOnce) {

@@ -62,38 +62,47 @@ class StoreTest : public ::testing::Test {
     std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreTest, JournalIsDurableUntilProcessed) {
+TEST_F(StoreTest, JournalAfterTheCheckpointIsWhatReplays) {
     auto a = journal("[1]");
     auto b = journal("[2]");
     EXPECT_LT(a, b);
     auto reader = store_->openReader();
-    auto pending = reader->unprocessedJournal(0, 10).value();
+    auto cp = reader->checkpointJournalId();
+    ASSERT_TRUE(cp.ok()) << cp.error();
+    EXPECT_EQ(*cp, 0);
+    auto pending = reader->journalAfter(0, 10).value();
     ASSERT_EQ(pending.size(), 2u);
     EXPECT_EQ(pending[0].body, "[1]");
     EXPECT_EQ(pending[0].input, "alertmanager_api");
     EXPECT_EQ(pending[0].received_at, clock_.now());
-    apply(StateDelta{{}, {}, {}, {a}});
-    pending = reader->unprocessedJournal(0, 10).value();
+    apply(StateDelta{{{1, 0, 7, "rec"}}, {}, {}, a});
+    store_.reset();
+    open();
+    reader = store_->openReader();
+    EXPECT_EQ(reader->checkpointJournalId().value(), a);
+    pending = reader->journalAfter(a, 10).value();
     ASSERT_EQ(pending.size(), 1u);
     EXPECT_EQ(pending[0].id, b);
 }
 
 TEST_F(StoreTest, AlertsAndOutboxSurviveReopen) {
-    apply(StateDelta{{{0xfffffffffffffff1ULL, "rec-1"}, {42, "rec-2"}},
+    apply(StateDelta{{{1, 0, 0xfffffffffffffff1ULL, "rec-1"}, {2, 0, 42, "rec-2"}},
                      {},
                      {{"am", "[a]", 1}, {"am", "[b]", 2}, {"other", "[c]", 1}},
-                     {}});
-    apply(StateDelta{{}, {42}, {}, {}});
+                     0});
+    // A new version of the first replaces it; the second ends.
+    apply(StateDelta{{{3, 1, 0xfffffffffffffff1ULL, "rec-1b"}}, {2}, {}, 0});
     store_.reset();
     open();
     auto reader = store_->openReader();
-    std::vector<std::pair<core::Fingerprint, std::string>> alerts;
-    ASSERT_TRUE(reader->forEachAlert([&](core::Fingerprint fp, std::string_view r) {
-        alerts.emplace_back(fp, std::string(r));
+    std::vector<std::tuple<long long, core::Fingerprint, std::string>> alerts;
+    ASSERT_TRUE(reader->forEachAlert([&](long long row, core::Fingerprint fp, std::string_view r) {
+        alerts.emplace_back(row, fp, std::string(r));
     }));
     ASSERT_EQ(alerts.size(), 1u);
-    EXPECT_EQ(alerts[0].first, 0xfffffffffffffff1ULL) << "all 64 bits of a fingerprint";
-    EXPECT_EQ(alerts[0].second, "rec-1");
+    EXPECT_EQ(std::get<0>(alerts[0]), 3);
+    EXPECT_EQ(std::get<1>(alerts[0]), 0xfffffffffffffff1ULL) << "all 64 bits of a fingerprint";
+    EXPECT_EQ(std::get<2>(alerts[0]), "rec-1b");
     auto rows = reader->pendingOutbox("am", 0, 10).value();
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(rows[1].body, "[b]");
@@ -103,7 +112,7 @@ TEST_F(StoreTest, AlertsAndOutboxSurviveReopen) {
 }
 
 TEST_F(StoreTest, AttemptsAreRecorded) {
-    apply(StateDelta{{}, {}, {{"am", "[a]", 1}}, {}});
+    apply(StateDelta{{}, {}, {{"am", "[a]", 1}}, 0});
     auto reader = store_->openReader();
     auto id = reader->pendingOutbox("am", 0, 1).value().at(0).id;
     store_->recordAttempt(
