@@ -97,9 +97,12 @@ log: {{level: warn}}
 
 
 def parse_ms(text):
-    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    """wrk prints latencies as 850.00us, 12.34ms, 1.20s or 1.05m."""
+    m = re.match(r"([\d.]+)(us|ms|s|m|h)$", text)
+    if not m:
+        raise ValueError(f"unexpected wrk latency {text!r}")
     v = float(m.group(1))
-    return {"us": v / 1000, "ms": v, "s": v * 1000}[m.group(2)]
+    return {"us": v / 1000, "ms": v, "s": v * 1000, "m": v * 60000, "h": v * 3600000}[m.group(2)]
 
 
 def run_wrk(url, batch, duration, run_id):
@@ -113,8 +116,8 @@ def run_wrk(url, batch, duration, run_id):
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = int(bad.group(1)) if bad else 0
     errors = re.search(r"Socket errors: (.*)", out)
-    p50 = parse_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = parse_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = parse_ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))
+    p99 = parse_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
     return {"alerts_per_s": (reqs - bad) * batch / secs, "p50_ms": p50, "p99_ms": p99,
             "non2xx": bad, "socket_errors": errors.group(1) if errors else ""}
 

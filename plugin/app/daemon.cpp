@@ -71,13 +71,14 @@ core::Status Daemon::restore() {
     auto reader = store_->openReader();
     if (!reader) return core::Error{"cannot open a read connection to the store"};
     std::size_t restored = 0, damaged = 0;
-    auto s = reader->forEachAlert([&](long long row, core::Fingerprint fp, std::string_view record) {
-        if (pipeline_->restore(row, fp, record)) {
-            ++restored;
-        } else {
-            ++damaged;
-        }
-    });
+    auto s =
+        reader->forEachAlert([&](long long row, core::Fingerprint fp, std::string_view record) {
+            if (pipeline_->restore(row, fp, record)) {
+                ++restored;
+            } else {
+                ++damaged;
+            }
+        });
     if (!s) return core::Error{"cannot read active alerts: " + s.error()};
     if (damaged > 0) {
         spdlog::warn("Some stored alerts could not be read and were skipped. count={}", damaged);
@@ -110,7 +111,7 @@ core::Status Daemon::restore() {
             ++replayed;
         }
     }
-    checkpoint();
+    checkpointAll();
     store_->flush();
     spdlog::info("State restored. active_alerts={} replayed_requests={} checkpoint={}",
                  pipeline_->activeAlerts(), replayed, *checkpoint_id);
@@ -127,7 +128,7 @@ void Daemon::stop() {
     cv_.notify_all();
     if (pipeline_thread_.joinable()) {
         pipeline_thread_.join();
-        checkpoint();  // the pipeline thread is gone: this thread owns the state now
+        checkpointAll();  // the pipeline thread is gone: this thread owns the state now
     }
     for (auto& w : workers_) w->stop();
     if (store_) store_->stop();
@@ -235,7 +236,20 @@ void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
     });
 }
 
-void Daemon::checkpoint() {
+// Runs on the pipeline thread. Each step is committed before the next is taken, so a
+// pass holds at most one step's records in memory and never monopolises the writer.
+void Daemon::checkpointStep() {
+    auto d = pipeline_->checkpointStep(2000);
+    if (!pipeline_->checkpointRunning()) last_checkpoint_ = std::chrono::steady_clock::now();
+    if (d.empty()) return;
+    bool more = pipeline_->checkpointRunning();
+    store_->applyDelta(std::move(d), [this, more](const core::Status& s) {
+        if (s.ok() && more) post([this] { checkpointStep(); });
+    });
+}
+
+// The whole pass at once; only while no pipeline thread runs (start-up, shutdown).
+void Daemon::checkpointAll() {
     for (auto& d : pipeline_->checkpoint(2000)) commitDelta(std::move(d), 0);
     last_checkpoint_ = std::chrono::steady_clock::now();
 }
@@ -243,9 +257,10 @@ void Daemon::checkpoint() {
 void Daemon::tick() {
     auto now = clock_.now();
     commitDelta(pipeline_->expire(now), 0);
-    if (std::chrono::steady_clock::now() - last_checkpoint_ >= config_.storage.checkpoint_interval ||
-        pipeline_->pendingChanges() > 100000) {
-        checkpoint();
+    if (!pipeline_->checkpointRunning() && (std::chrono::steady_clock::now() - last_checkpoint_ >=
+                                                config_.storage.checkpoint_interval ||
+                                            pipeline_->pendingChanges() > 100000)) {
+        checkpointStep();
     }
     ++ticks_;
     for (std::size_t i = 0; i < outputs_.size(); ++i) {

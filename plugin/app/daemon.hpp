@@ -47,7 +47,8 @@ class Daemon final : public Intake {
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);
     void tick();
     void commitDelta(state::StateDelta delta, std::size_t counted);
-    void checkpoint();
+    void checkpointStep();
+    void checkpointAll();
     core::Status restore();
 
     config::Config config_;

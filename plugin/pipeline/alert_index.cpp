@@ -153,6 +153,7 @@ const AlertIndex::Entry* AlertIndex::find(core::Fingerprint fp) const {
 }
 
 void AlertIndex::markDirty(core::Fingerprint fp, Entry& e) {
+    // An entry already dirty is listed already: in dirty_list_, or in the running pass.
     if (e.dirty_) return;
     e.dirty_ = true;
     ++dirty_count_;
@@ -204,21 +205,34 @@ bool AlertIndex::erase(core::Fingerprint fp) {
     return true;
 }
 
-void AlertIndex::takeChanges(std::vector<state::RecordWrite>& upserts,
-                             std::vector<long long>& deletes) {
-    deletes.insert(deletes.end(), deleted_rows_.begin(), deleted_rows_.end());
-    deleted_rows_.clear();
-    for (auto fp : dirty_list_) {
+std::vector<long long> AlertIndex::beginCheckpoint() {
+    // Whatever a previous pass left is still dirty and listed again below.
+    checkpoint_list_.swap(dirty_list_);
+    dirty_list_.clear();
+    checkpoint_pos_ = 0;
+    std::vector<long long> deletes;
+    deletes.swap(deleted_rows_);
+    std::sort(deletes.begin(), deletes.end());
+    return deletes;
+}
+
+bool AlertIndex::takeCheckpointChunk(std::size_t max, std::vector<state::RecordWrite>& upserts) {
+    std::size_t taken = 0;
+    while (checkpoint_pos_ < checkpoint_list_.size() && taken < max) {
+        auto fp = checkpoint_list_[checkpoint_pos_++];
         auto it = map_.find(fp);
-        if (it == map_.end() || !it->second.dirty_) continue;  // erased since
+        if (it == map_.end() || !it->second.dirty_) continue;  // erased or written since
         auto& e = it->second;
         upserts.push_back(state::RecordWrite{next_row_id_, e.row_id_, fp, std::string(e.bytes())});
         e.row_id_ = next_row_id_++;
         e.dirty_ = false;
+        --dirty_count_;
+        ++taken;
     }
-    dirty_list_.clear();
-    dirty_count_ = 0;
-    std::sort(deletes.begin(), deletes.end());
+    if (checkpoint_pos_ < checkpoint_list_.size()) return false;
+    std::vector<core::Fingerprint>().swap(checkpoint_list_);
+    checkpoint_pos_ = 0;
+    return true;
 }
 
 std::vector<core::Fingerprint> AlertIndex::expiredBy(core::TimePoint now) {

@@ -52,9 +52,14 @@ class AlertIndex {
     void reserve(std::size_t n) { map_.reserve(n); }
     void forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
 
-    // Changes since the last call, for a checkpoint: a new version (with a new row id) of
-    // every changed alert, and the row ids of removed ones. Clears the dirty marks.
-    void takeChanges(std::vector<state::RecordWrite>& upserts, std::vector<long long>& deletes);
+    // Checkpoints run in passes. beginCheckpoint() snapshots what changed so far and
+    // returns the row ids of removed alerts; takeCheckpointChunk() then hands out a new
+    // version (with a new row id) of up to `max` changed alerts at a time, clearing their
+    // dirty marks, and returns true once the snapshot is exhausted. Alerts changed during
+    // a pass are written by it (if not reached yet) or by the next one.
+    std::vector<long long> beginCheckpoint();
+    bool takeCheckpointChunk(std::size_t max, std::vector<state::RecordWrite>& upserts);
+    bool checkpointInProgress() const { return checkpoint_pos_ < checkpoint_list_.size(); }
     std::size_t pendingChanges() const { return dirty_count_ + deleted_rows_.size(); }
 
     // Fingerprints of alerts whose endsAt is at or before `now`, each once. They stay in
@@ -68,6 +73,8 @@ class AlertIndex {
 
     std::vector<long long> deleted_rows_;
     std::vector<core::Fingerprint> dirty_list_;  // each dirty entry once
+    std::vector<core::Fingerprint> checkpoint_list_;
+    std::size_t checkpoint_pos_ = 0;
     std::size_t dirty_count_ = 0;
     // Min-heap of (endsAt in ms, fingerprint). Entries are not removed when an alert
     // changes or ends; a popped entry counts only if it still matches the alert.

@@ -69,29 +69,34 @@ std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_
     return encodeRows(*outputs_.at(output), ptrs);
 }
 
+state::StateDelta Pipeline::checkpointStep(std::size_t max_rows) {
+    state::StateDelta d;
+    max_rows = std::max<std::size_t>(1, max_rows);
+    if (!checkpoint_running_) {
+        if (index_.pendingChanges() == 0 && applied_journal_id_ == checkpointed_id_) return d;
+        checkpoint_deletes_ = index_.beginCheckpoint();
+        checkpoint_target_ = applied_journal_id_;
+        checkpoint_running_ = true;
+    }
+    while (!checkpoint_deletes_.empty() && d.deletes.size() < max_rows) {
+        d.deletes.push_back(checkpoint_deletes_.back());
+        checkpoint_deletes_.pop_back();
+    }
+    bool exhausted = index_.takeCheckpointChunk(max_rows - d.deletes.size(), d.upserts);
+    if (exhausted && checkpoint_deletes_.empty()) {
+        d.checkpoint_journal_id = checkpoint_target_;  // 0: no journal yet, nothing to skip
+        checkpointed_id_ = checkpoint_target_;
+        checkpoint_running_ = false;
+    }
+    return d;
+}
+
 std::vector<state::StateDelta> Pipeline::checkpoint(std::size_t max_rows) {
     std::vector<state::StateDelta> out;
-    if (index_.pendingChanges() == 0 && applied_journal_id_ == checkpointed_id_) return out;
-    std::vector<state::RecordWrite> upserts;
-    std::vector<long long> deletes;
-    index_.takeChanges(upserts, deletes);
-    max_rows = std::max<std::size_t>(1, max_rows);
-    state::StateDelta d;
-    auto flush = [&] {
-        out.push_back(std::move(d));
-        d = state::StateDelta{};
-    };
-    for (auto id : deletes) {
-        d.deletes.push_back(id);
-        if (d.deletes.size() + d.upserts.size() >= max_rows) flush();
-    }
-    for (auto& u : upserts) {
-        d.upserts.push_back(std::move(u));
-        if (d.deletes.size() + d.upserts.size() >= max_rows) flush();
-    }
-    d.checkpoint_journal_id = applied_journal_id_;  // 0: no journal yet, nothing to skip
-    flush();
-    checkpointed_id_ = applied_journal_id_;
+    do {
+        auto d = checkpointStep(max_rows);
+        if (!d.empty()) out.push_back(std::move(d));
+    } while (checkpoint_running_);
     return out;
 }
 

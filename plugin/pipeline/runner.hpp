@@ -32,15 +32,21 @@ class Pipeline {
     std::vector<state::OutboxInsert> resend(std::size_t output, std::size_t slice,
                                             std::size_t slices) const;
 
-    // The state changed since the last checkpoint, in deltas of at most `max_rows` rows;
-    // the last one records the journal id every change reflects. Empty when nothing moved.
+    // One step of a checkpoint pass, at most `max_rows` rows. The first step of a pass
+    // snapshots what changed; the last one records the journal id the snapshot reflects.
+    // Empty when nothing moved. Steps are cheap to interleave with batches.
+    state::StateDelta checkpointStep(std::size_t max_rows);
+    bool checkpointRunning() const { return checkpoint_running_; }
+    // Every step of a whole pass at once (start-up, shutdown, tests).
     std::vector<state::StateDelta> checkpoint(std::size_t max_rows);
     std::size_t pendingChanges() const { return index_.pendingChanges(); }
 
     // Loads one persisted record at start-up. Returns false for an unreadable record.
     bool restore(long long row_id, core::Fingerprint fp, std::string_view record);
     // The journal id the loaded records reflect; replay continues after it.
-    void restoredCheckpoint(long long journal_id) { applied_journal_id_ = checkpointed_id_ = journal_id; }
+    void restoredCheckpoint(long long journal_id) {
+        applied_journal_id_ = checkpointed_id_ = journal_id;
+    }
 
     std::size_t activeAlerts() const { return index_.size(); }
     const AlertIndex& index() const { return index_; }
@@ -54,6 +60,9 @@ class Pipeline {
     Stage* deliver_ = nullptr;
     long long applied_journal_id_ = 0;  // highest journal id whose batch has run
     long long checkpointed_id_ = 0;
+    bool checkpoint_running_ = false;
+    long long checkpoint_target_ = 0;
+    std::vector<long long> checkpoint_deletes_;
 };
 
 }  // namespace alertbridge::pipeline

@@ -210,8 +210,7 @@ class SqliteReader final : public StoreReader {
         return id;
     }
 
-    Result<std::vector<JournalEntry>> journalAfter(long long after_id,
-                                                   std::size_t limit) override {
+    Result<std::vector<JournalEntry>> journalAfter(long long after_id, std::size_t limit) override {
         std::vector<JournalEntry> out;
         Txn t(db_);
         journal_.bind(1, after_id);
@@ -262,8 +261,7 @@ class SqliteStore final : public Store {
                   "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
                  {&set_checkpoint_,
                   "UPDATE meta SET value = CAST(?1 AS TEXT) WHERE key = 'checkpoint_journal_id'"},
-                 {&insert_alert_,
-                  "INSERT INTO alerts(id, fingerprint, record) VALUES(?1, ?2, ?3)"},
+                 {&insert_alert_, "INSERT INTO alerts(id, fingerprint, record) VALUES(?1, ?2, ?3)"},
                  {&delete_alert_, "DELETE FROM alerts WHERE id = ?1"},
                  {&ins_outbox_,
                   "INSERT INTO outbox(output, created_at, alert_count, body) VALUES(?1, ?2, ?3, "
@@ -480,8 +478,8 @@ class SqliteStore final : public Store {
                     batch.push_back(std::move(urgent_.front()));
                     urgent_.pop_front();
                 }
-                while (!queue_.empty() && (batch.empty() || rows + queue_.front().weight <=
-                                                                kMaxRowsPerCommit)) {
+                while (!queue_.empty() &&
+                       (batch.empty() || rows + queue_.front().weight <= kMaxRowsPerCommit)) {
                     rows += queue_.front().weight;
                     batch.push_back(std::move(queue_.front()));
                     queue_.pop_front();

@@ -88,9 +88,8 @@ class StoreReader {
                                                                long long after_id,
                                                                std::size_t limit) = 0;
     virtual core::Result<long long> countPendingOutbox(std::string_view output) = 0;
-    virtual core::Status forEachAlert(
-        const std::function<void(long long row_id, core::Fingerprint, std::string_view record)>&
-            fn) = 0;
+    virtual core::Status forEachAlert(const std::function<void(long long row_id, core::Fingerprint,
+                                                               std::string_view record)>& fn) = 0;
     // Journal entries with id > after_id, in id order.
     virtual core::Result<std::vector<JournalEntry>> journalAfter(long long after_id,
                                                                  std::size_t limit) = 0;
