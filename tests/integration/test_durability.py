@@ -1,6 +1,7 @@
 """Nothing acknowledged is lost: kill -9 right after the acks, and an Alertmanager that is
 down while alerts arrive. Both against the real Alertmanager."""
 
+import threading
 import time
 import unittest
 
@@ -54,6 +55,39 @@ class Durability(unittest.TestCase):
         self.assertEqual(got, sent)
         print(f"kill -9: {len(delivered_before)} of 500 had reached Alertmanager before the "
               f"kill; all 500 after the restart")
+
+    def test_kill9_under_load_loses_nothing_acknowledged(self):
+        am = self.started(Alertmanager(self.work.path, free_port(), self.sink.port,
+                                       port=self.am_port))
+        ab = self.started(Alertbridge(self.work.path, am_url=am.url, resend_interval="1m"))
+        acked, stop = set(), threading.Event()
+
+        def sender(worker):
+            seq = 0
+            while not stop.is_set():
+                batch = [alert("UnderLoad", f"w{worker}-{seq + i}", minutes_left=30)
+                         for i in range(20)]
+                seq += 20
+                try:
+                    status, _, _ = ab.post_alerts(batch)
+                except OSError:
+                    return  # the daemon is gone: whatever was not answered was not promised
+                if status == 200:
+                    acked.update(a["labels"]["instance"] for a in batch)
+
+        threads = [threading.Thread(target=sender, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: len(acked) >= 2000, timeout=30, what="2000 acknowledged alerts")
+        ab.kill9()
+        stop.set()
+        for t in threads:
+            t.join()
+        ab.start()
+        got = wait_for(lambda: (lambda s: s if acked <= s else None)(marked(am, "UnderLoad")),
+                       timeout=60, what=f"all {len(acked)} acknowledged alerts in Alertmanager")
+        self.assertTrue(acked <= got)
+        print(f"kill -9 under load: {len(acked)} acknowledged, all in Alertmanager after restart")
 
     def test_kill9_while_alertmanager_is_down(self):
         ab = self.started(Alertbridge(self.work.path,
