@@ -9,7 +9,7 @@ packages=(
     libhowardhinnant-date-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
     libgtest-dev tzdata
     python3 curl sqlite3
-    prometheus-alertmanager swaks wrk clang-format
+    prometheus-alertmanager swaks wrk clang-format clang-tidy
 )
 
 missing=()

@@ -28,7 +28,7 @@ class PooledDocument {
     rapidjson::Document& doc() { return doc_; }
 
   private:
-    static constexpr std::size_t kBufferSize = 64 * 1024;
+    static constexpr std::size_t kBufferSize = std::size_t{64} * 1024;
     static char* buffer() {
         alignas(8) thread_local char b[kBufferSize];
         return b;

@@ -16,7 +16,7 @@ namespace alertbridge::net {
 struct HttpServerOptions {
     core::HostPort listen;
     std::size_t threads = 2;
-    std::size_t max_body_bytes = 16 * 1024 * 1024;
+    std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
     core::Duration idle_timeout = std::chrono::seconds(60);
 };
 

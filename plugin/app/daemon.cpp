@@ -13,7 +13,7 @@ namespace alertbridge::app {
 
 Daemon::Daemon(config::Config config, const core::Clock& clock)
     : config_(std::move(config)), clock_(clock) {
-    metrics_.queue_capacity().Set(static_cast<double>(config_.intake.queue_capacity));
+    metrics_.queueCapacity().Set(static_cast<double>(config_.intake.queue_capacity));
 }
 
 Daemon::~Daemon() { stop(); }
@@ -29,8 +29,8 @@ core::Result<std::uint16_t> Daemon::start() {
     if (!store) return core::Error{store.error()};
     store_ = std::move(store).value();
     store_->onCommit([this](const state::CommitStats& s) {
-        metrics_.journal_commit_duration().Observe(s.seconds);
-        metrics_.journal_commits().Increment();
+        metrics_.journalCommitDuration().Observe(s.seconds);
+        metrics_.journalCommits().Increment();
     });
 
     outputs_ = outputs(config_);
@@ -57,7 +57,7 @@ core::Result<std::uint16_t> Daemon::start() {
     ho.threads = 2;
     ho.max_body_bytes = config_.intake.max_body_bytes;
     server_ = std::make_unique<net::HttpServer>(
-        ho, [this](net::HttpRequest&& req, net::Responder respond) {
+        ho, [this](net::HttpRequest&& req, const net::Responder& respond) {
             api_->handle(std::move(req), respond);
         });
     auto port = server_->start();
@@ -136,7 +136,7 @@ void Daemon::stop() {
 }
 
 void Daemon::submit(const InputDef& input, std::string body, core::TimePoint received_at,
-                    core::AlertBatch batch, net::Responder respond) {
+                    core::AlertBatch batch, const net::Responder& respond) {
     const auto& m = metrics_.input(input.id);
     auto dropped = dropOwnMarker(batch, config_.global);
     if (dropped > 0) {
@@ -160,14 +160,14 @@ void Daemon::submit(const InputDef& input, std::string body, core::TimePoint rec
         respond(std::move(res));
         return;
     }
-    metrics_.queue_depth().Set(static_cast<double>(inflight_.load()));
+    metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
     auto shared = std::make_shared<core::AlertBatch>(std::move(batch));
     state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body)};
     store_->appendJournal(
         std::move(entry), [this, shared, n, &m, respond](const core::Result<long long>& id) {
             if (!id) {
                 inflight_.fetch_sub(n);
-                metrics_.store_errors().Increment();
+                metrics_.storeErrors().Increment();
                 m.reject("store_error");
                 net::HttpResponse res{
                     503,
@@ -179,7 +179,7 @@ void Daemon::submit(const InputDef& input, std::string body, core::TimePoint rec
                 return;
             }
             m.alerts_accepted->Increment(static_cast<double>(n));
-            metrics_.journal_batches().Increment();
+            metrics_.journalBatches().Increment();
             respond(net::HttpResponse{200, "application/json", "", {}});
             long long journal_id = *id;
             post([this, shared, journal_id, n] { runBatch(std::move(*shared), journal_id, n); });
@@ -227,7 +227,7 @@ void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
     store_->applyDelta(std::move(delta), [this, has_outbox, counted](const core::Status& s) {
         if (counted > 0) {
             inflight_.fetch_sub(counted);
-            metrics_.queue_depth().Set(static_cast<double>(inflight_.load()));
+            metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
         }
         if (!s.ok()) return;  // only when stopping: the journal replays it on the next start
         if (has_outbox) {

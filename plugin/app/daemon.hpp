@@ -38,7 +38,7 @@ class Daemon final : public Intake {
 
     // Intake: called on an HTTP thread with a decoded, validated batch.
     void submit(const InputDef& input, std::string body, core::TimePoint received_at,
-                core::AlertBatch batch, net::Responder respond) override;
+                core::AlertBatch batch, const net::Responder& respond) override;
     bool ready() const override { return ready_.load(); }
 
   private:

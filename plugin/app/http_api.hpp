@@ -18,7 +18,7 @@ class Intake {
     virtual ~Intake() = default;
     // Takes ownership of the batch and answers `respond` exactly once.
     virtual void submit(const InputDef& input, std::string body, core::TimePoint received_at,
-                        core::AlertBatch batch, net::Responder respond) = 0;
+                        core::AlertBatch batch, const net::Responder& respond) = 0;
     virtual bool ready() const = 0;
 };
 

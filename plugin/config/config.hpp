@@ -42,7 +42,7 @@ struct ListenConfig {
 
 struct IntakeConfig {
     std::size_t queue_capacity = 200000;  // alerts accepted but not yet processed
-    std::size_t max_body_bytes = 16 * 1024 * 1024;
+    std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
     std::size_t max_alerts_per_request = 20000;
 };
 

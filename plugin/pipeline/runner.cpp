@@ -17,7 +17,7 @@ Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
     stages_.push_back(std::make_unique<Dedupe>(index_, metrics));
     stages_.push_back(std::make_unique<Deliver>(outputs_));
     deliver_ = stages_.back().get();
-    metrics_.active_alerts().Set(0);
+    metrics_.activeAlerts().Set(0);
 }
 
 state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id,
@@ -30,7 +30,7 @@ state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id
     }
     // Batches arrive in journal order, so every id up to this one has been applied.
     if (journal_id > applied_journal_id_) applied_journal_id_ = journal_id;
-    metrics_.active_alerts().Set(static_cast<double>(index_.size()));
+    metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
 }
 
@@ -48,10 +48,10 @@ state::StateDelta Pipeline::expire(core::TimePoint now) {
         }
         index_.erase(fp);
     }
-    metrics_.alerts_expired().Increment(static_cast<double>(ended.size()));
+    metrics_.alertsExpired().Increment(static_cast<double>(ended.size()));
     Context ctx{now, delta};
     deliver_->run(batch, ctx);
-    metrics_.active_alerts().Set(static_cast<double>(index_.size()));
+    metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
 }
 
@@ -104,7 +104,7 @@ bool Pipeline::restore(long long row_id, core::Fingerprint fp, std::string_view 
     core::Alert a;
     if (!decodeRecord(record, fp, a)) return false;
     index_.load(fp, record, row_id);
-    metrics_.active_alerts().Set(static_cast<double>(index_.size()));
+    metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return true;
 }
 

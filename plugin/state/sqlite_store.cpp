@@ -448,19 +448,14 @@ class SqliteStore final : public Store {
     static constexpr std::size_t kMaxRowsPerCommit = 4000;
 
     void enqueue(Op op) {
-        bool refused = false;
-        {
-            std::lock_guard lock(mu_);
-            if (stopping_) {
-                refused = true;
-            } else {
-                (op.urgent ? urgent_ : queue_).push_back(std::move(op));
-            }
-        }
-        if (refused) {
+        std::unique_lock lock(mu_);
+        if (stopping_) {
+            lock.unlock();
             if (op.done) op.done(Error{"the store is shutting down"});
             return;
         }
+        (op.urgent ? urgent_ : queue_).push_back(std::move(op));
+        lock.unlock();
         cv_.notify_one();
     }
 

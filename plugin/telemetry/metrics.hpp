@@ -57,14 +57,14 @@ class Metrics {
     const OutputMetrics& output(std::string_view name);
     Counter& dedupe(std::string_view outcome);
 
-    Histogram& journal_commit_duration() { return *journal_commit_duration_; }
-    Counter& journal_commits() { return *journal_commits_; }
-    Counter& journal_batches() { return *journal_batches_; }
-    Counter& store_errors() { return *store_errors_; }
-    Gauge& active_alerts() { return *active_alerts_; }
-    Gauge& queue_depth() { return *queue_depth_; }
-    Gauge& queue_capacity() { return *queue_capacity_; }
-    Counter& alerts_expired() { return *dedupe_.at("expired"); }
+    Histogram& journalCommitDuration() { return *journal_commit_duration_; }
+    Counter& journalCommits() { return *journal_commits_; }
+    Counter& journalBatches() { return *journal_batches_; }
+    Counter& storeErrors() { return *store_errors_; }
+    Gauge& activeAlerts() { return *active_alerts_; }
+    Gauge& queueDepth() { return *queue_depth_; }
+    Gauge& queueCapacity() { return *queue_capacity_; }
+    Counter& alertsExpired() { return *dedupe_.at("expired"); }
 
     std::shared_ptr<prometheus::Registry> registry() { return registry_; }
     // The text exposition format, for GET /metrics.
