@@ -160,7 +160,8 @@ class Loader {
     void storage(const YAML::Node& n, StorageConfig& s) {
         const std::string p = "storage";
         if (!r_.expectMap(n, p,
-                          {"synchronous", "journal_retention", "outbox_retention", "cache_mib"})) {
+                          {"synchronous", "journal_retention", "outbox_retention", "cache_mib",
+                           "checkpoint_interval"})) {
             return;
         }
         r_.checkString(n, p, "synchronous", [&](const std::string& v) -> std::string {

@@ -127,6 +127,20 @@ TEST(ConfigLoader, MissingFile) {
     EXPECT_EQ(r.errors[0].format(), "/nonexistent/alertbridge.yml:0: (root): cannot open the file");
 }
 
+TEST(ConfigLoader, StorageKeys) {
+    auto r = loadConfigFromString(
+        "storage: {synchronous: normal, journal_retention: 2h, outbox_retention: 1d, "
+        "cache_mib: 16, checkpoint_interval: 10s}\n",
+        "test.yml");
+    ASSERT_TRUE(r.errors.empty()) << r.errors.front().format();
+    const auto& s = r.config->storage;
+    EXPECT_FALSE(s.synchronous_full);
+    EXPECT_EQ(s.journal_retention, std::chrono::hours(2));
+    EXPECT_EQ(s.outbox_retention, std::chrono::hours(24));
+    EXPECT_EQ(s.cache_mib, 16u);
+    EXPECT_EQ(s.checkpoint_interval, std::chrono::seconds(10));
+}
+
 TEST(ConfigLoader, DidYouMean) {
     EXPECT_EQ(didYouMean("resend_intervall", {"resend_interval", "timeout"}), "resend_interval");
     EXPECT_EQ(didYouMean("qqqq", {"resend_interval", "timeout"}), "");
