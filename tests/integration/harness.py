@@ -111,7 +111,7 @@ class Alertmanager:
     """The real prometheus-alertmanager, configured from config-examples/alertmanager.yml
     with test ports and short group timings."""
 
-    def __init__(self, workdir, alertbridge_port, sink_port, port=None):
+    def __init__(self, workdir, alertbridge_port, sink_port, port=None, basic_auth=None):
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -121,6 +121,13 @@ class Alertmanager:
         cfg = cfg.replace("127.0.0.1:9096", f"127.0.0.1:{sink_port}")
         cfg = cfg.replace("group_wait: 10s", "group_wait: 1s")
         cfg = cfg.replace("group_interval: 1m", "group_interval: 2s")
+        if basic_auth:
+            # Enable the example's commented credentials block, as an operator would.
+            old = ("        # http_config:\n"
+                   "        #   basic_auth: {username: alertmanager, password: change-me}")
+            assert old in cfg, "the example alertmanager.yml lost its http_config block"
+            cfg = cfg.replace(old, "        http_config:\n          basic_auth: "
+                              f"{{username: {basic_auth[0]}, password: {basic_auth[1]}}}")
         self.config = os.path.join(workdir, "alertmanager.yml")
         with open(self.config, "w") as f:
             f.write(cfg)
@@ -167,8 +174,15 @@ class Alertmanager:
 class Alertbridge:
     """The alertbridge binary with a config written for the test."""
 
-    def __init__(self, workdir, am_url=None, extra="", resend_interval="2s"):
+    def __init__(self, workdir, am_url=None, extra="", resend_interval="2s", basic_auth=None):
         self.workdir = workdir
+        self.headers = {}
+        if basic_auth:
+            import base64
+            token = base64.b64encode(f"{basic_auth[0]}:{basic_auth[1]}".encode()).decode()
+            self.headers = {"Authorization": "Basic " + token}
+            extra += (f"http_auth:\n  basic_auth: {{username: {basic_auth[0]}, "
+                      f"password: {basic_auth[1]}}}\n")
         self.data_dir = os.path.join(workdir, "ab-data")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -229,7 +243,8 @@ listen:
         return metric(self.metrics(), name, **labels)
 
     def post_alerts(self, alerts, headers=None):
-        return http("POST", self.url + "/api/v2/alerts", alerts, headers)
+        return http("POST", self.url + "/api/v2/alerts", alerts,
+                    self.headers if headers is None else headers)
 
 
 def alert(name, instance, minutes_left=5, **labels):

@@ -1,6 +1,7 @@
 """alertbridge beside the real Alertmanager: webhook in, push back with the marker label,
 no loop; direct intake; resolution; strict validation and auth at the door."""
 
+import subprocess
 import time
 import unittest
 from datetime import timedelta
@@ -18,8 +19,12 @@ class RoundTrip(unittest.TestCase):
         cls.sink = Sink()
         # alertbridge first so its port is known to Alertmanager's config.
         am_port = __import__("harness").free_port()
-        cls.ab = Alertbridge(cls.work.path, am_url=f"http://127.0.0.1:{am_port}").start()
-        cls.am = Alertmanager(cls.work.path, cls.ab.port, cls.sink.port, port=am_port).start()
+        # Intake requires credentials; Alertmanager's webhook sends them (http_config).
+        creds = ("alertmanager", "webhook-secret")
+        cls.ab = Alertbridge(cls.work.path, am_url=f"http://127.0.0.1:{am_port}",
+                             basic_auth=creds).start()
+        cls.am = Alertmanager(cls.work.path, cls.ab.port, cls.sink.port, port=am_port,
+                              basic_auth=creds).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -89,10 +94,12 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertIn('[1].labels: invalid label name \\"bad-label\\"', body)
         status, body, _ = http("POST", self.ab.url + "/webhook/alertmanager",
-                               {"version": "4", "alerts": [{"labels": {"a": "b"}}]})
+                               {"version": "4", "alerts": [{"labels": {"a": "b"}}]},
+                               self.ab.headers)
         self.assertEqual(status, 400)
         self.assertIn("alerts[0].status", body)
-        status, body, _ = http("POST", self.ab.url + "/api/v2/alerts", "not json")
+        status, body, _ = http("POST", self.ab.url + "/api/v2/alerts", "not json",
+                               self.ab.headers)
         self.assertEqual(status, 400)
         self.assertIn("not valid JSON", body)
         status, _, headers = http("GET", self.ab.url + "/api/v2/alerts")
@@ -103,6 +110,21 @@ class RoundTrip(unittest.TestCase):
         self.assertEqual(self.am.alerts(alertname="Valid"), [])
         self.assertGreaterEqual(self.ab.metric("alertbridge_input_requests_rejected_total",
                                                input="alertmanager_api", reason="invalid_body"), 2)
+
+    def test_amtool_can_use_alertbridge_as_an_alertmanager(self):
+        # amtool has no flag for credentials; give it a config file as operators do.
+        cfg = f"{self.work.path}/amtool-http.yml"
+        with open(cfg, "w") as f:
+            f.write("basic_auth: {username: alertmanager, password: webhook-secret}\n")
+        out = subprocess.run(
+            ["amtool", "alert", "add", "alertname=FromAmtool", "instance=10.8.5.1:9100",
+             "severity=warning", "--annotation=summary=posted with amtool",
+             f"--alertmanager.url={self.ab.url}", f"--http.config.file={cfg}"],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        shown = wait_for(lambda: self.marked(alertname="FromAmtool"), timeout=10,
+                         what="the amtool alert in Alertmanager")
+        self.assertEqual(shown[0]["annotations"]["summary"], "posted with amtool")
 
     def test_operations_endpoints(self):
         self.assertEqual(http("GET", self.ab.url + "/-/healthy")[0], 200)
