@@ -263,17 +263,18 @@ void Daemon::tick() {
         checkpointStep();
     }
     ++ticks_;
+    // Each tick re-sends one slice of the firing alerts (by fingerprint), so every alert is
+    // re-sent once per resend_interval and no tick holds more than a slice in memory. After
+    // a restart the first full round ends within one interval, well inside the 4x TTL the
+    // hosts were given.
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
         auto& w = *workers_[i];
         if (!w.idle()) continue;
-        auto secs =
-            std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval).count();
-        std::size_t slices =
-            resend_all_ ? 1 : static_cast<std::size_t>(std::max<long long>(1, secs));
-        auto rows = pipeline_->resend(i, ticks_ % slices, slices);
-        w.offerResend(std::move(rows));
+        auto secs = std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval)
+                        .count();
+        auto slices = static_cast<std::size_t>(std::max<long long>(1, secs));
+        w.offerResend(pipeline_->resend(i, ticks_ % slices, slices));
     }
-    resend_all_ = false;
 }
 
 }  // namespace alertbridge::app

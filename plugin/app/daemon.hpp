@@ -71,7 +71,6 @@ class Daemon final : public Intake {
     bool stopping_ = false;
     std::thread pipeline_thread_;
     std::uint64_t ticks_ = 0;
-    bool resend_all_ = true;
     std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
 };
 
