@@ -270,8 +270,8 @@ void Daemon::tick() {
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
         auto& w = *workers_[i];
         if (!w.idle()) continue;
-        auto secs = std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval)
-                        .count();
+        auto secs =
+            std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval).count();
         auto slices = static_cast<std::size_t>(std::max<long long>(1, secs));
         w.offerResend(pipeline_->resend(i, ticks_ % slices, slices));
     }
