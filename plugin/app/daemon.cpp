@@ -269,7 +269,7 @@ void Daemon::tick() {
     // hosts were given.
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
         auto& w = *workers_[i];
-        if (!w.idle()) continue;
+        if (!w.idle() || outputs_[i].resend_interval == core::Duration::zero()) continue;
         auto secs =
             std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval).count();
         auto slices = static_cast<std::size_t>(std::max<long long>(1, secs));

@@ -125,6 +125,16 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
                                            batch->size(), config_.intake.max_alerts_per_request)));
         return;
     }
+    if (input.scrub) {
+        // Personal data never reaches the journal.
+        auto scrubbed = input.scrub(req.body);
+        if (!scrubbed) {
+            m.reject("invalid_body");
+            respond(jsonError(400, scrubbed.error()));
+            return;
+        }
+        req.body = std::move(scrubbed).value();
+    }
     intake_.submit(input, std::move(req.body), received_at, std::move(batch).value(), respond);
 }
 

@@ -4,6 +4,8 @@
 
 #include "adapters/alertmanager/codec.hpp"
 #include "adapters/alertmanager/push.hpp"
+#include "adapters/nightingale/codec.hpp"
+#include "adapters/nightingale/push.hpp"
 
 namespace alertbridge::app {
 
@@ -12,11 +14,18 @@ const std::vector<InputDef>& inputs() {
         {alertmanager::kApiInput, "/api/v2/alerts",
          [](std::string_view body, core::TimePoint at, const config::Config& cfg) {
              return alertmanager::decodeApiV2(body, at, cfg.global.resolve_timeout);
-         }},
+         },
+         nullptr},
         {alertmanager::kWebhookInput, "/webhook/alertmanager",
          [](std::string_view body, core::TimePoint at, const config::Config&) {
              return alertmanager::decodeWebhook(body, at);
-         }},
+         },
+         nullptr},
+        {nightingale::kInput, "/webhook/nightingale",
+         [](std::string_view body, core::TimePoint at, const config::Config&) {
+             return nightingale::decodeEvents(body, at);
+         },
+         nightingale::scrubBody},
     };
     return kInputs;
 }
@@ -37,6 +46,14 @@ std::vector<OutputDef> outputs(const config::Config& cfg) {
                 am.name, cfg.global.marker_label, cfg.global.instance, am.max_alerts_per_push),
             [&am] { return std::make_unique<alertmanager::PushTransport>(am); },
             am.max_alerts_per_push, am.backoff, am.resend_interval});
+    }
+    for (const auto& n9e : cfg.outputs.nightingale) {
+        // n9e keeps an event active until its recovery arrives: nothing to re-send.
+        out.push_back(OutputDef{n9e.name,
+                                std::make_shared<nightingale::EventEncoder>(
+                                    n9e, cfg.global.marker_label, cfg.global.instance),
+                                [&n9e] { return std::make_unique<nightingale::EventPush>(n9e); }, 1,
+                                n9e.backoff, core::Duration::zero()});
     }
     return out;
 }

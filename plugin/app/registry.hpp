@@ -18,10 +18,14 @@ namespace alertbridge::app {
 using Decoder = std::function<core::Result<core::AlertBatch>(
     std::string_view body, core::TimePoint received_at, const config::Config& cfg)>;
 
+// Returns the body as it may be journaled (personal data removed), or an error.
+using Scrubber = std::function<core::Result<std::string>(std::string_view body)>;
+
 struct InputDef {
     std::string_view id;    // journal and metric name
     std::string_view path;  // HTTP path it is served on
     Decoder decode;
+    Scrubber scrub;  // empty: the body is journaled as received
 };
 
 const std::vector<InputDef>& inputs();

@@ -70,8 +70,26 @@ struct AlertmanagerOutput {
     Backoff backoff;
 };
 
+// An n9e instance that receives alertbridge's alerts as events (POST /v1/n9e/event).
+struct NightingaleOutput {
+    std::string name;
+    core::Url endpoint;
+    std::string endpoint_text;
+    Auth auth;                                 // [HTTP.APIForService.BasicAuth] of n9e
+    int version = 8;                           // 6, 7, 8 or 9
+    long long rule_id = 0;                     // the dedicated placeholder rule
+    std::vector<long long> notify_rule_ids;    // v8+
+    std::vector<std::string> notify_channels;  // v6/v7
+    std::vector<std::string> notify_groups;    // v6/v7: user-group ids
+    long long group_id = 0;                    // business group of the events (mutes match on it)
+    std::string group_name;
+    Duration timeout = std::chrono::seconds(10);
+    Backoff backoff;
+};
+
 struct OutputsConfig {
     std::vector<AlertmanagerOutput> alertmanager;
+    std::vector<NightingaleOutput> nightingale;
 };
 
 struct NormalizeConfig {

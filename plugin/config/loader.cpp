@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -182,55 +184,141 @@ class Loader {
     }
 
     void outputs(const YAML::Node& n, Config& c) {
-        if (!r_.expectMap(n, "outputs", {"alertmanager"})) return;
+        if (!r_.expectMap(n, "outputs", {"alertmanager", "nightingale"})) return;
+        std::set<std::string> names;  // unique across every output: metrics and outbox key
         auto list = n["alertmanager"];
         const std::string lp = "outputs.alertmanager";
-        if (!r_.expectSequence(list, lp)) return;
-        std::set<std::string> names;
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            auto o = list[i];
-            std::string p = YamlReader::index(lp, i);
-            if (!r_.expectMap(
-                    o, p,
-                    {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
-                     "resend_interval", "timeout", "max_alerts_per_push", "backoff"})) {
+        if (r_.expectSequence(list, lp)) {
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                auto o = list[i];
+                std::string p = YamlReader::index(lp, i);
+                if (!r_.expectMap(
+                        o, p,
+                        {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
+                         "resend_interval", "timeout", "max_alerts_per_push", "backoff"})) {
+                    if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
+                    continue;
+                }
+                AlertmanagerOutput out;
+                common(o, p, names, out.name, out.endpoint_text, out.endpoint, out.timeout,
+                       out.backoff);
+                authFields(o, p, out.auth);
+                r_.readDuration(o, p, "resend_interval", out.resend_interval,
+                                std::chrono::seconds(1));
+                r_.readSize(o, p, "max_alerts_per_push", out.max_alerts_per_push, 1, 100000);
+                c.outputs.alertmanager.push_back(std::move(out));
+            }
+        }
+        auto n9e = n["nightingale"];
+        const std::string np = "outputs.nightingale";
+        if (!r_.expectSequence(n9e, np)) return;
+        for (std::size_t i = 0; i < n9e.size(); ++i) {
+            auto o = n9e[i];
+            std::string p = YamlReader::index(np, i);
+            if (!r_.expectMap(o, p,
+                              {"name", "endpoint", "basic_auth", "version", "rule_id",
+                               "notify_rule_ids", "notify_channels", "notify_groups", "group_id",
+                               "group_name", "timeout", "backoff"})) {
                 if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
                 continue;
             }
-            AlertmanagerOutput out;
-            r_.readString(o, p, "name", out.name, true);
-            if (!out.name.empty() && !names.insert(out.name).second) {
-                r_.error(o["name"], p + ".name",
-                         fmt::format("duplicate output name \"{}\"", out.name));
-            }
-            r_.readString(o, p, "endpoint", out.endpoint_text, true);
-            if (!out.endpoint_text.empty()) {
-                auto u = core::parseUrl(out.endpoint_text);
-                if (!u) {
-                    r_.error(o["endpoint"], p + ".endpoint", u.error());
-                } else if (u->scheme == "https") {
-                    r_.error(o["endpoint"], p + ".endpoint",
-                             "https endpoints are not supported yet; use http on a trusted "
-                             "network or a local TLS proxy");
-                } else {
-                    out.endpoint = *u;
-                }
-            }
+            NightingaleOutput out;
+            common(o, p, names, out.name, out.endpoint_text, out.endpoint, out.timeout,
+                   out.backoff);
             authFields(o, p, out.auth);
-            r_.readDuration(o, p, "resend_interval", out.resend_interval, std::chrono::seconds(1));
-            r_.readDuration(o, p, "timeout", out.timeout, std::chrono::milliseconds(100));
-            r_.readSize(o, p, "max_alerts_per_push", out.max_alerts_per_push, 1, 100000);
-            auto b = o["backoff"];
-            if (r_.expectMap(b, p + ".backoff", {"initial", "max"})) {
-                r_.readDuration(b, p + ".backoff", "initial", out.backoff.initial,
-                                std::chrono::milliseconds(10));
-                r_.readDuration(b, p + ".backoff", "max", out.backoff.max,
-                                std::chrono::milliseconds(10));
-                if (out.backoff.max < out.backoff.initial) {
-                    r_.error(b, p + ".backoff.max", "must not be less than backoff.initial");
-                }
+            r_.checkString(o, p, "version", [&](const std::string& v) -> std::string {
+                static const std::map<std::string, int> kVersions = {
+                    {"v6", 6}, {"v7", 7}, {"v8", 8}, {"v9", 9}};
+                auto it = kVersions.find(v);
+                if (it == kVersions.end()) return "must be v6, v7, v8 or v9, got \"" + v + "\"";
+                out.version = it->second;
+                return "";
+            });
+            std::size_t rule_id = 0;
+            r_.readSize(o, p, "rule_id", rule_id, 1, 1LL << 53);
+            if (!o["rule_id"].IsDefined()) {
+                r_.error(o, p + ".rule_id",
+                         "is required: the id of a dedicated, enabled placeholder rule");
             }
-            c.outputs.alertmanager.push_back(std::move(out));
+            out.rule_id = static_cast<long long>(rule_id);
+            std::size_t group_id = 0;
+            r_.readSize(o, p, "group_id", group_id, 0, 1LL << 53);
+            out.group_id = static_cast<long long>(group_id);
+            r_.readString(o, p, "group_name", out.group_name);
+            readList(o, p, "notify_rule_ids", [&](const YAML::Node& v, const std::string& vp) {
+                try {
+                    out.notify_rule_ids.push_back(v.as<long long>());
+                } catch (const YAML::Exception&) {
+                    r_.error(v, vp, "expected a notify rule id (a whole number)");
+                }
+            });
+            readList(o, p, "notify_channels", [&](const YAML::Node& v, const std::string&) {
+                out.notify_channels.push_back(v.Scalar());
+            });
+            readList(o, p, "notify_groups", [&](const YAML::Node& v, const std::string&) {
+                out.notify_groups.push_back(v.Scalar());
+            });
+            // n9e v8+ still runs the legacy path for enabled rules: both would notify.
+            if (out.version >= 8 &&
+                (o["notify_channels"].IsDefined() || o["notify_groups"].IsDefined())) {
+                r_.error(o, p,
+                         "notify_channels and notify_groups are for n9e v6/v7; with v8+ they "
+                         "notify a second time beside notify_rule_ids. Use notify_rule_ids");
+            }
+            if (out.version < 8 && o["notify_rule_ids"].IsDefined()) {
+                r_.error(o["notify_rule_ids"], p + ".notify_rule_ids",
+                         "notify rules exist from n9e v8 on; use notify_channels and "
+                         "notify_groups with v6/v7");
+            }
+            c.outputs.nightingale.push_back(std::move(out));
+        }
+    }
+
+    // name, endpoint, timeout and backoff, shared by every output.
+    void common(const YAML::Node& o, const std::string& p, std::set<std::string>& names,
+                std::string& name, std::string& endpoint_text, core::Url& endpoint,
+                Duration& timeout, Backoff& backoff) {
+        r_.readString(o, p, "name", name, true);
+        if (!name.empty() && !names.insert(name).second) {
+            r_.error(o["name"], p + ".name", fmt::format("duplicate output name \"{}\"", name));
+        }
+        r_.readString(o, p, "endpoint", endpoint_text, true);
+        if (!endpoint_text.empty()) {
+            auto u = core::parseUrl(endpoint_text);
+            if (!u) {
+                r_.error(o["endpoint"], p + ".endpoint", u.error());
+            } else if (u->scheme == "https") {
+                r_.error(o["endpoint"], p + ".endpoint",
+                         "https endpoints are not supported yet; use http on a trusted network "
+                         "or a local TLS proxy");
+            } else {
+                endpoint = *u;
+            }
+        }
+        r_.readDuration(o, p, "timeout", timeout, std::chrono::milliseconds(100));
+        auto b = o["backoff"];
+        if (r_.expectMap(b, p + ".backoff", {"initial", "max"})) {
+            r_.readDuration(b, p + ".backoff", "initial", backoff.initial,
+                            std::chrono::milliseconds(10));
+            r_.readDuration(b, p + ".backoff", "max", backoff.max, std::chrono::milliseconds(10));
+            if (backoff.max < backoff.initial) {
+                r_.error(b, p + ".backoff.max", "must not be less than backoff.initial");
+            }
+        }
+    }
+
+    // Calls `fn` on each scalar of the list at `key`; reports non-scalars.
+    void readList(const YAML::Node& o, const std::string& p, const char* key,
+                  const std::function<void(const YAML::Node&, const std::string&)>& fn) {
+        auto list = o[key];
+        std::string lp = YamlReader::join(p, key);
+        if (!r_.expectSequence(list, lp)) return;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (!list[i].IsScalar()) {
+                r_.error(list[i], YamlReader::index(lp, i), "expected a single value");
+                continue;
+            }
+            fn(list[i], YamlReader::index(lp, i));
         }
     }
 

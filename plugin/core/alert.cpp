@@ -8,6 +8,8 @@ std::string_view sourceKindName(SourceKind k) {
             return "alertmanager_api";
         case SourceKind::kAlertmanagerWebhook:
             return "alertmanager_webhook";
+        case SourceKind::kNightingale:
+            return "nightingale";
     }
     return "unknown";
 }

@@ -13,7 +13,11 @@
 namespace alertbridge::core {
 
 // Which input produced an alert. Also the `source_kind` label value after normalize.
-enum class SourceKind : std::uint8_t { kAlertmanagerApi = 0, kAlertmanagerWebhook = 1 };
+enum class SourceKind : std::uint8_t {
+    kAlertmanagerApi = 0,
+    kAlertmanagerWebhook = 1,
+    kNightingale = 2,
+};
 std::string_view sourceKindName(SourceKind k);
 
 struct Origin {
@@ -31,6 +35,10 @@ struct Alert {
     TimePoint updated_at{};
     std::string generator_url;
     Origin origin;
+    // Set by inputs whose host names an alert by something other than its labels (n9e's
+    // event hash). When set, the fingerprint is derived from it, so that a firing event and
+    // its recovery are one alert even if their tags differ.
+    std::string identity;
 
     // Set by normalize.
     Fingerprint fingerprint = 0;

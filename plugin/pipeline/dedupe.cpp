@@ -27,7 +27,11 @@ void Dedupe::run(core::AlertBatch& batch, Context& ctx) {
             }
             resolved_.Increment();
             index_.erase(a.fingerprint);
-            out.push_back(std::move(a));
+            // Resolve what the hosts were shown: the stored labels and annotations.
+            prev.ends_at = a.ends_at;
+            prev.updated_at = a.updated_at;
+            prev.starts_at = a.starts_at;
+            out.push_back(std::move(prev));
             continue;
         }
 

@@ -6,7 +6,9 @@ void Normalize::run(core::AlertBatch& batch, Context& ctx) {
     for (auto& a : batch) {
         // Identity first, over the labels exactly as the sender gave them, so that the same
         // alert has the same fingerprint here and in Alertmanager.
-        a.fingerprint = a.labels.fingerprint();
+        a.fingerprint = a.identity.empty()
+                            ? a.labels.fingerprint()
+                            : core::LabelSet{{"__identity__", a.identity}}.fingerprint();
         a.updated_at = ctx.now;
 
         const std::string* raw = a.labels.get(cfg_.severity_label);
