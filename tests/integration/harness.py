@@ -174,7 +174,8 @@ class Alertmanager:
 class Alertbridge:
     """The alertbridge binary with a config written for the test."""
 
-    def __init__(self, workdir, am_url=None, extra="", resend_interval="2s", basic_auth=None):
+    def __init__(self, workdir, am_url=None, extra="", resend_interval="2s", basic_auth=None,
+                 n9e=None):
         self.workdir = workdir
         self.headers = {}
         if basic_auth:
@@ -187,10 +188,18 @@ class Alertbridge:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         outputs = ""
+        if am_url or n9e:
+            outputs = "outputs:\n"
         if am_url:
-            outputs = (f"outputs:\n  alertmanager:\n    - name: am\n      endpoint: \"{am_url}\"\n"
-                       f"      resend_interval: {resend_interval}\n"
-                       f"      backoff: {{initial: 100ms, max: 1s}}\n")
+            outputs += (f"  alertmanager:\n    - name: am\n      endpoint: \"{am_url}\"\n"
+                        f"      resend_interval: {resend_interval}\n"
+                        f"      backoff: {{initial: 100ms, max: 1s}}\n")
+        if n9e:
+            outputs += (f"  nightingale:\n    - name: n9e\n      endpoint: \"{n9e.url}\"\n"
+                        f"      basic_auth: {{username: n9e-api, password: n9e-secret}}\n"
+                        f"      version: v8\n      rule_id: 9001\n      notify_rule_ids: [3]\n"
+                        f"      group_id: 7\n"
+                        f"      backoff: {{initial: 100ms, max: 1s}}\n")
         self.config = os.path.join(workdir, "alertbridge.yml")
         with open(self.config, "w") as f:
             f.write(f"""global:
