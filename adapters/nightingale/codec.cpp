@@ -319,11 +319,14 @@ std::string EventEncoder::encode(const std::vector<const core::Alert*>& alerts) 
     str(annotation("value"));
     key("tags");
     w.StartArray();
+    std::string tag;
     for (const auto& [k, v] : a.labels) {
-        if (k == marker_label_ || k.find('=') != std::string::npos) continue;
-        str(k + "=" + v);
+        if (k == marker_label_) continue;  // ours is added below; a forged one is replaced
+        tag.assign(k).append("=").append(v);
+        str(tag);
     }
-    str(marker_label_ + "=" + instance_);
+    tag.assign(marker_label_).append("=").append(instance_);
+    str(tag);
     w.EndArray();
     key("annotations");
     w.StartObject();
