@@ -259,11 +259,12 @@ class Loader {
                 out.notify_groups.push_back(v.Scalar());
             });
             // n9e v8+ still runs the legacy path for enabled rules: both would notify.
-            if (out.version >= 8 &&
-                (o["notify_channels"].IsDefined() || o["notify_groups"].IsDefined())) {
-                r_.error(o, p,
-                         "notify_channels and notify_groups are for n9e v6/v7; with v8+ they "
-                         "notify a second time beside notify_rule_ids. Use notify_rule_ids");
+            for (const char* legacy : {"notify_channels", "notify_groups"}) {
+                if (out.version >= 8 && o[legacy].IsDefined()) {
+                    r_.error(o[legacy], YamlReader::join(p, legacy),
+                             "is for n9e v6/v7; with v8+ it notifies a second time beside "
+                             "notify_rule_ids. Use notify_rule_ids");
+                }
             }
             if (out.version < 8 && o["notify_rule_ids"].IsDefined()) {
                 r_.error(o["notify_rule_ids"], p + ".notify_rule_ids",

@@ -141,6 +141,64 @@ TEST(ConfigLoader, StorageKeys) {
     EXPECT_EQ(s.checkpoint_interval, std::chrono::seconds(10));
 }
 
+TEST(ConfigLoader, NightingaleOutput) {
+    auto r = loadConfigFromString(R"(outputs:
+  nightingale:
+    - name: n9e
+      endpoint: "http://127.0.0.1:17000"
+      basic_auth: {username: alertbridge, password: pw}
+      version: v8
+      rule_id: 9001
+      notify_rule_ids: [3, 4]
+      group_id: 7
+)",
+                                  "test.yml");
+    ASSERT_TRUE(r.errors.empty()) << r.errors.front().format();
+    const auto& n = r.config->outputs.nightingale.at(0);
+    EXPECT_EQ(n.version, 8);
+    EXPECT_EQ(n.rule_id, 9001);
+    EXPECT_EQ(n.notify_rule_ids, (std::vector<long long>{3, 4}));
+    EXPECT_EQ(n.group_id, 7);
+    EXPECT_EQ(n.auth.basic_auth->username, "alertbridge");
+}
+
+TEST(ConfigLoader, NightingaleMistakes) {
+    EXPECT_EQ(errorsOf(R"(outputs:
+  alertmanager:
+    - {name: main, endpoint: "http://127.0.0.1:9093"}
+  nightingale:
+    - name: main
+      endpoint: "http://127.0.0.1:17000"
+      version: v8
+      rule_id: 9001
+      notify_channels: [wecom]
+    - name: old
+      endpoint: "http://127.0.0.1:17001"
+      version: v7
+      notify_rule_ids: [x]
+    - name: typo
+      endpoint: "http://127.0.0.1:17002"
+      version: 8
+      rule_id: 1
+      notify_rule_id: [3]
+)"),
+              (std::vector<std::string>{
+                  "test.yml:5: outputs.nightingale[0].name: duplicate output name \"main\"",
+                  "test.yml:9: outputs.nightingale[0].notify_channels: is for n9e v6/v7; with "
+                  "v8+ it notifies a second time beside notify_rule_ids. Use notify_rule_ids",
+                  "test.yml:10: outputs.nightingale[1].rule_id: is required: the id of a "
+                  "dedicated, enabled placeholder rule",
+                  "test.yml:13: outputs.nightingale[1].notify_rule_ids[0]: expected a notify "
+                  "rule id (a whole number)",
+                  "test.yml:13: outputs.nightingale[1].notify_rule_ids: notify rules exist from "
+                  "n9e v8 on; use notify_channels and notify_groups with v6/v7",
+                  "test.yml:18: outputs.nightingale[2].notify_rule_id: unknown key "
+                  "\"notify_rule_id\" (did you mean \"notify_rule_ids\"?)",
+                  "test.yml:16: outputs.nightingale[2].version: must be v6, v7, v8 or v9, got "
+                  "\"8\"",
+              }));
+}
+
 TEST(ConfigLoader, DidYouMean) {
     EXPECT_EQ(didYouMean("resend_intervall", {"resend_interval", "timeout"}), "resend_interval");
     EXPECT_EQ(didYouMean("qqqq", {"resend_interval", "timeout"}), "");
