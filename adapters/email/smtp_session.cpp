@@ -1,0 +1,279 @@
+#include "adapters/email/smtp_session.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace alertbridge::email {
+namespace {
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// "FROM:<a@b> SIZE=10" with `prefix` "FROM:": the address (without brackets) and the
+// parameters. False on a syntax error.
+bool parsePath(std::string_view arg, std::string_view prefix, std::string& address,
+               std::string_view& params) {
+    if (arg.size() < prefix.size() || upper(arg.substr(0, prefix.size())) != prefix) return false;
+    arg = trim(arg.substr(prefix.size()));
+    if (arg.empty() || arg.front() != '<') return false;
+    auto close = arg.find('>');
+    if (close == std::string_view::npos) return false;
+    address = std::string(arg.substr(1, close - 1));
+    if (address.find_first_of(" \t<") != std::string::npos) return false;
+    params = trim(arg.substr(close + 1));
+    return true;
+}
+
+}  // namespace
+
+SmtpSession::SmtpSession(SmtpOptions options) : options_(std::move(options)) {
+    reply(fmt::format("220 {} ESMTP alertbridge ready", options_.hostname));
+}
+
+void SmtpSession::reply(std::string_view text) {
+    out_.append(text);
+    out_.append("\r\n");
+}
+
+void SmtpSession::error(std::string_view text) {
+    reply(text);
+    if (++errors_ >= options_.max_errors) {
+        reply("421 4.7.0 Too many errors; closing the connection");
+        state_ = State::kClosed;
+    }
+}
+
+void SmtpSession::resetEnvelope() {
+    has_mail_ = false;
+    std::string helo = std::move(msg_.helo);
+    msg_ = SmtpMessage{};
+    msg_.helo = std::move(helo);
+    data_bytes_ = 0;
+    data_too_large_ = false;
+}
+
+std::string SmtpSession::takeOutput() {
+    std::string out;
+    out.swap(out_);
+    return out;
+}
+
+std::optional<SmtpMessage> SmtpSession::takeMessage() {
+    auto m = std::move(ready_);
+    ready_.reset();
+    return m;
+}
+
+void SmtpSession::feed(std::string_view bytes) {
+    if (state_ == State::kClosed) return;
+    in_.append(bytes);
+    process();
+}
+
+void SmtpSession::messageStored(const std::string& queue_id, const std::string& error) {
+    if (state_ != State::kWaitStore) return;
+    if (error.empty()) {
+        reply(fmt::format("250 2.0.0 OK: queued as {}", queue_id));
+    } else {
+        reply(fmt::format("451 4.3.0 The message was not stored; try again later: {}", error));
+    }
+    resetEnvelope();
+    state_ = State::kCommand;
+    process();  // pipelined commands that arrived meanwhile
+}
+
+void SmtpSession::process() {
+    std::size_t pos = 0;
+    while (state_ == State::kCommand || state_ == State::kData) {
+        auto nl = in_.find('\n', pos);
+        if (nl == std::string::npos) break;
+        std::string_view line(in_.data() + pos, nl - pos);
+        pos = nl + 1;
+        bool crlf = !line.empty() && line.back() == '\r';
+        if (crlf) line.remove_suffix(1);
+        if (state_ == State::kCommand) {
+            command(line);
+        } else {
+            dataLine(line, crlf);
+        }
+    }
+    in_.erase(0, pos);
+    if (state_ == State::kCommand && in_.size() > options_.max_command_line) {
+        in_.clear();
+        error("500 5.5.2 Line too long");
+    } else if (state_ == State::kData && in_.size() > options_.max_message_bytes) {
+        // One endless line: count it, keep nothing, and wait for the terminator.
+        data_too_large_ = true;
+        in_.clear();
+        prev_crlf_ = false;
+    }
+}
+
+void SmtpSession::dataLine(std::string_view line, bool crlf) {
+    if (line == "." && crlf && prev_crlf_) {
+        state_ = State::kCommand;
+        if (data_too_large_) {
+            reply(fmt::format("552 5.3.4 The message exceeds the size limit of {} bytes",
+                              options_.max_message_bytes));
+            resetEnvelope();
+            return;
+        }
+        ready_ = std::move(msg_);
+        msg_ = SmtpMessage{};
+        msg_.helo = ready_->helo;
+        state_ = State::kWaitStore;
+        return;
+    }
+    // Dot-unstuffing. A lone "." next to a bare LF is content, not the end (smuggling).
+    if (line.size() > 1 && line.front() == '.') line.remove_prefix(1);
+    prev_crlf_ = crlf;
+    data_bytes_ += line.size() + 2;
+    if (data_bytes_ > options_.max_message_bytes) {
+        data_too_large_ = true;
+        msg_.data.clear();
+        msg_.data.shrink_to_fit();
+        return;
+    }
+    if (data_too_large_) return;
+    msg_.data.append(line);
+    msg_.data.append("\r\n");
+}
+
+void SmtpSession::command(std::string_view line) {
+    if (line.size() > options_.max_command_line) {
+        error("500 5.5.2 Line too long");
+        return;
+    }
+    auto space = line.find(' ');
+    std::string verb = upper(line.substr(0, space));
+    std::string_view arg = space == std::string_view::npos ? "" : trim(line.substr(space + 1));
+
+    if (verb == "HELO" || verb == "EHLO") {
+        if (arg.empty()) {
+            error(fmt::format("501 5.5.4 Syntax: {} hostname", verb));
+            return;
+        }
+        resetEnvelope();
+        greeted_ = true;
+        msg_.helo = std::string(arg);
+        if (verb == "HELO") {
+            reply(fmt::format("250 {}", options_.hostname));
+        } else {
+            reply(fmt::format("250-{} greets {}", options_.hostname, arg));
+            reply("250-PIPELINING");
+            reply(fmt::format("250-SIZE {}", options_.max_message_bytes));
+            reply("250-8BITMIME");
+            reply("250 ENHANCEDSTATUSCODES");
+        }
+    } else if (verb == "MAIL") {
+        if (!greeted_) {
+            error("503 5.5.1 Send EHLO or HELO first");
+            return;
+        }
+        if (has_mail_) {
+            error("503 5.5.1 Nested MAIL command");
+            return;
+        }
+        std::string address;
+        std::string_view params;
+        if (!parsePath(arg, "FROM:", address, params)) {
+            error("501 5.5.4 Syntax: MAIL FROM:<address>");
+            return;
+        }
+        while (!params.empty()) {
+            auto sp = params.find(' ');
+            std::string p = upper(params.substr(0, sp));
+            params = sp == std::string_view::npos ? "" : trim(params.substr(sp + 1));
+            if (p.rfind("SIZE=", 0) == 0) {
+                std::size_t size = 0;
+                auto v = std::string_view(p).substr(5);
+                auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), size);
+                if (ec != std::errc() || end != v.data() + v.size()) {
+                    error("501 5.5.4 Syntax: SIZE=<number>");
+                    return;
+                }
+                if (size > options_.max_message_bytes) {
+                    error(fmt::format("552 5.3.4 The message exceeds the size limit of {} bytes",
+                                      options_.max_message_bytes));
+                    return;
+                }
+            } else if (p != "BODY=8BITMIME" && p != "BODY=7BIT") {
+                error(fmt::format("555 5.5.4 Unsupported MAIL parameter {}", p));
+                return;
+            }
+        }
+        has_mail_ = true;
+        msg_.mail_from = address;
+        reply("250 2.1.0 OK");
+    } else if (verb == "RCPT") {
+        if (!has_mail_) {
+            error("503 5.5.1 Need MAIL before RCPT");
+            return;
+        }
+        std::string address;
+        std::string_view params;
+        if (!parsePath(arg, "TO:", address, params) || address.empty()) {
+            error("501 5.5.4 Syntax: RCPT TO:<address>");
+            return;
+        }
+        if (msg_.rcpt_to.size() >= options_.max_recipients) {
+            reply("452 4.5.3 Too many recipients");
+            return;
+        }
+        if (options_.accept_recipient && !options_.accept_recipient(address)) {
+            error(fmt::format("550 5.1.1 Recipient not accepted here: <{}>", address));
+            return;
+        }
+        msg_.rcpt_to.push_back(address);
+        reply("250 2.1.5 OK");
+    } else if (verb == "DATA") {
+        if (!has_mail_ || msg_.rcpt_to.empty()) {
+            error("503 5.5.1 Need MAIL and RCPT before DATA");
+            return;
+        }
+        if (!arg.empty()) {
+            error("501 5.5.4 Syntax: DATA");
+            return;
+        }
+        state_ = State::kData;
+        prev_crlf_ = true;
+        data_bytes_ = 0;
+        data_too_large_ = false;
+        reply("354 End data with <CR><LF>.<CR><LF>");
+    } else if (verb == "RSET") {
+        resetEnvelope();
+        reply("250 2.0.0 OK");
+    } else if (verb == "NOOP") {
+        reply("250 2.0.0 OK");
+    } else if (verb == "QUIT") {
+        reply(fmt::format("221 2.0.0 {} closing connection", options_.hostname));
+        state_ = State::kClosed;
+    } else if (verb == "VRFY") {
+        reply("252 2.5.0 Cannot VRFY user, but will accept the message");
+    } else if (verb == "HELP") {
+        reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY");
+    } else if (verb == "STARTTLS") {
+        error("454 4.7.0 TLS is not available");
+    } else if (verb == "AUTH" || verb == "BDAT" || verb == "ETRN" || verb == "EXPN") {
+        error(fmt::format("502 5.5.1 {} is not implemented", verb));
+    } else if (verb.empty()) {
+        error("500 5.5.2 Empty command");
+    } else {
+        error("500 5.5.2 Command not recognized");
+    }
+}
+
+}  // namespace alertbridge::email

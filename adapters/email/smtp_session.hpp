@@ -1,0 +1,78 @@
+#pragma once
+// SmtpSession: the SMTP dialogue (the RFC 5321 subset appliances use) as a state machine
+// with no I/O. Bytes go in through feed(); replies come out of takeOutput(). When a
+// message is complete, takeMessage() hands it over and the session pauses (pipelined
+// input stays buffered) until messageStored() says whether it is durable: only then does
+// the client get 250, or 451 so that it retries. One session per connection; not
+// thread-safe. The transport shell (later) only moves bytes and enforces timeouts.
+//
+// DATA ends only on <CRLF>.<CRLF>: a "." line next to a bare LF is message content, which
+// closes the SMTP smuggling hole. Bare LF inside a message is tolerated, lines longer than
+// 1000 bytes are accepted, and leading dots are unstuffed.
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace alertbridge::email {
+
+struct SmtpOptions {
+    std::string hostname = "alertbridge";
+    std::size_t max_message_bytes = 32 * 1024 * 1024;  // SIZE, enforced with 552
+    std::size_t max_recipients = 100;
+    std::size_t max_command_line = 4096;
+    std::size_t max_errors = 10;  // then 421 and close
+    // Decides whether a recipient is accepted (550 otherwise). Empty: accept all.
+    std::function<bool(std::string_view address)> accept_recipient;
+};
+
+struct SmtpMessage {
+    std::string helo;
+    std::string mail_from;
+    std::vector<std::string> rcpt_to;
+    std::string data;  // the message as received, lines ending in CRLF, dots unstuffed
+};
+
+class SmtpSession {
+  public:
+    explicit SmtpSession(SmtpOptions options);
+
+    // The 220 greeting, queued at construction.
+    void feed(std::string_view bytes);
+    std::string takeOutput();
+    // A complete message, once; the session then waits for messageStored().
+    std::optional<SmtpMessage> takeMessage();
+    // `error` empty: durable, reply 250. Otherwise reply 451 with it; the client retries.
+    void messageStored(const std::string& queue_id, const std::string& error);
+    bool closed() const { return state_ == State::kClosed; }
+    bool waitingForStore() const { return state_ == State::kWaitStore; }
+
+  private:
+    enum class State { kCommand, kData, kWaitStore, kClosed };
+
+    void process();
+    void command(std::string_view line);
+    void dataLine(std::string_view line, bool crlf);
+    void reply(std::string_view text);
+    void error(std::string_view text);
+    void resetEnvelope();
+
+    SmtpOptions options_;
+    State state_ = State::kCommand;
+    std::string in_;  // unprocessed input
+    std::string out_;
+    bool greeted_ = false;  // HELO or EHLO seen
+    bool has_mail_ = false;
+    SmtpMessage msg_;
+    std::optional<SmtpMessage> ready_;
+    std::size_t data_bytes_ = 0;
+    bool data_too_large_ = false;
+    bool prev_crlf_ = true;  // the previous data line ended with CRLF
+    std::size_t errors_ = 0;
+};
+
+}  // namespace alertbridge::email
