@@ -22,7 +22,7 @@ namespace alertbridge::email {
 
 struct SmtpOptions {
     std::string hostname = "alertbridge";
-    std::size_t max_message_bytes = 32 * 1024 * 1024;  // SIZE, enforced with 552
+    std::size_t max_message_bytes = std::size_t{32} * 1024 * 1024;  // SIZE, 552 above it
     std::size_t max_recipients = 100;
     std::size_t max_command_line = 4096;
     std::size_t max_errors = 10;  // then 421 and close
