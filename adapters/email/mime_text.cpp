@@ -128,7 +128,7 @@ std::string decodeEntity(std::string_view name) {
 std::string htmlToText(std::string_view html) {
     std::string out;
     std::size_t i = 0;
-    auto lowerTag = [](std::string_view t) {
+    auto lower_tag = [](std::string_view t) {
         std::string s;
         for (char c : t) {
             if (c == ' ' || c == '>' || c == '/' || c == '\t' || c == '\n' || c == '\r') break;
@@ -148,7 +148,7 @@ std::string htmlToText(std::string_view html) {
             if (close == std::string_view::npos) break;
             std::string_view tag = html.substr(i + 1, close - i - 1);
             bool end_tag = !tag.empty() && tag[0] == '/';
-            std::string name = lowerTag(end_tag ? tag.substr(1) : tag);
+            std::string name = lower_tag(end_tag ? tag.substr(1) : tag);
             i = close + 1;
             if (!end_tag && (name == "script" || name == "style")) {
                 auto end = html.find("</" + name, i);
