@@ -202,6 +202,7 @@ core::Result<MailText> parseMail(std::string_view raw) {
     MailText mail;
     mail.subject = trim(decodeHeader(rawHeader(obj, "Subject")));
     mail.from = trim(decodeHeader(rawHeader(obj, "From")));
+    mail.return_path = trim(rawHeader(obj, "Return-Path"));
     mail.message_id = trim(rawHeader(obj, "Message-ID"));
     if (GDateTime* date = g_mime_message_get_date(msg.p); date != nullptr) {
         mail.date = core::TimePoint(std::chrono::seconds(g_date_time_to_unix(date)));

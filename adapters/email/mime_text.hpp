@@ -17,6 +17,7 @@ namespace alertbridge::email {
 struct MailText {
     std::string subject;
     std::string from;
+    std::string return_path;  // the envelope sender, as the SMTP intake records it
     std::string message_id;
     std::optional<core::TimePoint> date;  // from the Date header, when there is one
     int date_offset_minutes = 0;          // its zone, for times written without one

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -62,6 +63,34 @@ core::Result<std::uint16_t> Daemon::start() {
         });
     auto port = server_->start();
     if (!port) return core::Error{port.error()};
+    if (config_.listen.smtp) {
+        net::SmtpServerOptions so;
+        so.listen = *config_.listen.smtp;
+        so.max_connections = config_.email.max_connections;
+        so.command_timeout = config_.email.command_timeout;
+        so.session.hostname = config_.global.instance;
+        so.session.max_message_bytes = config_.email.max_message_bytes;
+        so.session.max_recipients = config_.email.max_recipients;
+        if (!config_.email.accept_recipients.empty()) {
+            so.session.accept_recipient =
+                [list = config_.email.accept_recipients](std::string_view address) {
+                    return std::any_of(list.begin(), list.end(), [&](const std::string& rule) {
+                        if (rule.front() == '@') {
+                            return address.size() > rule.size() &&
+                                   address.substr(address.size() - rule.size()) == rule;
+                        }
+                        return address == rule;
+                    });
+                };
+        }
+        smtp_ = std::make_unique<net::SmtpServer>(
+            so,
+            [this](email::SmtpMessage&& message, const std::string& remote,
+                   const net::SmtpDone& done) { acceptEmail(std::move(message), remote, done); });
+        auto smtp_port = smtp_->start();
+        if (!smtp_port) return core::Error{smtp_port.error()};
+        spdlog::info("Listening for SMTP. address={}:{}", config_.listen.smtp->host, *smtp_port);
+    }
     ready_.store(true);
     spdlog::info("Listening for HTTP. address={}:{}", config_.listen.http.host, *port);
     return *port;
@@ -120,6 +149,7 @@ core::Status Daemon::restore() {
 
 void Daemon::stop() {
     if (server_) server_->stop();
+    if (smtp_) smtp_->stop();
     ready_.store(false);
     {
         std::lock_guard lock(mu_);
@@ -133,10 +163,75 @@ void Daemon::stop() {
     for (auto& w : workers_) w->stop();
     if (store_) store_->stop();
     server_.reset();
+    smtp_.reset();
 }
 
 void Daemon::submit(const InputDef& input, std::string body, core::TimePoint received_at,
                     core::AlertBatch batch, const net::Responder& respond) {
+    accept(input, std::move(body), received_at, std::move(batch),
+           [respond](Outcome outcome, long long, const std::string& reason) {
+               switch (outcome) {
+                   case Outcome::kStored:
+                   case Outcome::kNothingToStore:
+                       respond(net::HttpResponse{200, "application/json", "", {}});
+                       return;
+                   case Outcome::kQueueFull: {
+                       net::HttpResponse res{503,
+                                             "application/json",
+                                             jsonString("the intake queue is full; retry later"),
+                                             {}};
+                       res.headers.emplace_back("Retry-After", "1");
+                       respond(std::move(res));
+                       return;
+                   }
+                   case Outcome::kStoreError: {
+                       net::HttpResponse res{
+                           503,
+                           "application/json",
+                           jsonString("the request could not be stored; retry later: " + reason),
+                           {}};
+                       res.headers.emplace_back("Retry-After", "5");
+                       respond(std::move(res));
+                       return;
+                   }
+               }
+           });
+}
+
+void Daemon::acceptEmail(email::SmtpMessage&& message, const std::string& remote,
+                         const net::SmtpDone& done) {
+    const InputDef& input = *findInput(email::kInput);
+    const auto& m = metrics_.input(input.id);
+    m.requests->Increment();
+    auto received_at = clock_.now();
+    // The envelope sender, recorded the way a final delivery does, so that replay sees it.
+    std::string raw = "Return-Path: <" + message.mail_from + ">\r\n" + message.data;
+    auto batch = input.decode(raw, received_at, config_);
+    if (!batch) {  // the email decoder always yields an alert; this is a programming error
+        done("", batch.error());
+        return;
+    }
+    m.alerts_received->Increment(static_cast<double>(batch->size()));
+    spdlog::debug("An email arrived. remote={} bytes={}", remote, raw.size());
+    accept(input, std::move(raw), received_at, std::move(batch).value(),
+           [done](Outcome outcome, long long id, const std::string& reason) {
+               switch (outcome) {
+                   case Outcome::kStored:
+                   case Outcome::kNothingToStore:
+                       done(std::to_string(id), "");
+                       return;
+                   case Outcome::kQueueFull:
+                       done("", "the intake queue is full");
+                       return;
+                   case Outcome::kStoreError:
+                       done("", reason);
+                       return;
+               }
+           });
+}
+
+void Daemon::accept(const InputDef& input, std::string body, core::TimePoint received_at,
+                    core::AlertBatch batch, Accepted done) {
     const auto& m = metrics_.input(input.id);
     auto dropped = dropOwnMarker(batch, config_.global);
     if (dropped > 0) {
@@ -147,43 +242,34 @@ void Daemon::submit(const InputDef& input, std::string body, core::TimePoint rec
             input.id, dropped);
     }
     if (batch.empty()) {
-        respond(net::HttpResponse{200, "application/json", "", {}});
+        done(Outcome::kNothingToStore, 0, "");
         return;
     }
     const std::size_t n = batch.size();
     if (inflight_.fetch_add(n) + n > config_.intake.queue_capacity) {
         inflight_.fetch_sub(n);
         m.reject("queue_full");
-        net::HttpResponse res{
-            503, "application/json", jsonString("the intake queue is full; retry later"), {}};
-        res.headers.emplace_back("Retry-After", "1");
-        respond(std::move(res));
+        done(Outcome::kQueueFull, 0, "");
         return;
     }
     metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
     auto shared = std::make_shared<core::AlertBatch>(std::move(batch));
     state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body)};
-    store_->appendJournal(
-        std::move(entry), [this, shared, n, &m, respond](const core::Result<long long>& id) {
-            if (!id) {
-                inflight_.fetch_sub(n);
-                metrics_.storeErrors().Increment();
-                m.reject("store_error");
-                net::HttpResponse res{
-                    503,
-                    "application/json",
-                    jsonString("the request could not be stored; retry later: " + id.error()),
-                    {}};
-                res.headers.emplace_back("Retry-After", "5");
-                respond(std::move(res));
-                return;
-            }
-            m.alerts_accepted->Increment(static_cast<double>(n));
-            metrics_.journalBatches().Increment();
-            respond(net::HttpResponse{200, "application/json", "", {}});
-            long long journal_id = *id;
-            post([this, shared, journal_id, n] { runBatch(std::move(*shared), journal_id, n); });
-        });
+    store_->appendJournal(std::move(entry), [this, shared, n, &m, done = std::move(done)](
+                                                const core::Result<long long>& id) {
+        if (!id) {
+            inflight_.fetch_sub(n);
+            metrics_.storeErrors().Increment();
+            m.reject("store_error");
+            done(Outcome::kStoreError, 0, id.error());
+            return;
+        }
+        m.alerts_accepted->Increment(static_cast<double>(n));
+        metrics_.journalBatches().Increment();
+        long long journal_id = *id;
+        done(Outcome::kStored, journal_id, "");
+        post([this, shared, journal_id, n] { runBatch(std::move(*shared), journal_id, n); });
+    });
 }
 
 void Daemon::post(std::function<void()> task) {

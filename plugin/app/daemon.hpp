@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "adapters/net/http_server.hpp"
+#include "adapters/email/generic_rule.hpp"
+#include "adapters/net/smtp_server.hpp"
 #include "plugin/app/delivery_worker.hpp"
 #include "plugin/app/http_api.hpp"
 #include "plugin/app/registry.hpp"
@@ -42,6 +44,13 @@ class Daemon final : public Intake {
     bool ready() const override { return ready_.load(); }
 
   private:
+    enum class Outcome { kStored, kNothingToStore, kQueueFull, kStoreError };
+    using Accepted = std::function<void(Outcome, long long journal_id, const std::string& reason)>;
+    // Loop guard, queue bound, journal; `done` runs once the batch is durable (or not).
+    void accept(const InputDef& input, std::string body, core::TimePoint received_at,
+                core::AlertBatch batch, Accepted done);
+    void acceptEmail(email::SmtpMessage&& message, const std::string& remote,
+                     const net::SmtpDone& done);
     void post(std::function<void()> task);
     void pipelineLoop();
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);
@@ -60,6 +69,7 @@ class Daemon final : public Intake {
     std::vector<std::unique_ptr<DeliveryWorker>> workers_;
     std::unique_ptr<HttpApi> api_;
     std::unique_ptr<net::HttpServer> server_;
+    std::unique_ptr<net::SmtpServer> smtp_;
 
     std::atomic<std::size_t> inflight_{0};
     std::atomic<bool> ready_{false};

@@ -49,7 +49,7 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
     if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
 
     for (const auto& in : inputs()) {
-        if (path != in.path) continue;
+        if (in.path.empty() || path != in.path) continue;
         if (req.method != "POST") {
             metrics_.input(in.id).requests->Increment();
             metrics_.input(in.id).reject("method_not_allowed");

@@ -4,6 +4,8 @@
 
 #include "adapters/alertmanager/codec.hpp"
 #include "adapters/alertmanager/push.hpp"
+#include "adapters/email/generic_rule.hpp"
+#include "adapters/email/mime_text.hpp"
 #include "adapters/nightingale/codec.hpp"
 #include "adapters/nightingale/push.hpp"
 
@@ -26,6 +28,15 @@ const std::vector<InputDef>& inputs() {
              return nightingale::decodeEvents(body, at);
          },
          nightingale::scrubBody},
+        // Email arrives over SMTP, not HTTP: no path. Every message becomes an alert.
+        {email::kInput, "",
+         [](std::string_view body, core::TimePoint at, const config::Config& cfg) {
+             auto mail = email::parseMail(body);
+             email::MailText text = mail ? std::move(mail).value() : email::MailText{};
+             return core::Result<core::AlertBatch>(core::AlertBatch{
+                 email::genericAlert(text, "", at, cfg.email.generic_resolve_timeout)});
+         },
+         nullptr},
     };
     return kInputs;
 }

@@ -38,6 +38,17 @@ struct GlobalConfig {
 
 struct ListenConfig {
     core::HostPort http{"127.0.0.1", 9095};
+    std::optional<core::HostPort> smtp;  // unset: no SMTP listener
+};
+
+struct EmailConfig {
+    std::size_t max_message_bytes = std::size_t{32} * 1024 * 1024;
+    std::size_t max_recipients = 100;
+    std::size_t max_connections = 100;
+    Duration command_timeout = std::chrono::minutes(5);
+    // "ops@alerts.example" or "@alerts.example"; empty: every recipient is accepted.
+    std::vector<std::string> accept_recipients;
+    Duration generic_resolve_timeout = std::chrono::hours(4);
 };
 
 struct IntakeConfig {
@@ -111,6 +122,7 @@ struct Config {
     IntakeConfig intake;
     StorageConfig storage;
     OutputsConfig outputs;
+    EmailConfig email;
     NormalizeConfig normalize;
     LogConfig log;
 };

@@ -28,7 +28,7 @@ class Loader {
             return;
         }
         if (!r_.expectMap(root, "",
-                          {"global", "listen", "http_auth", "intake", "storage", "outputs",
+                          {"global", "listen", "http_auth", "intake", "storage", "outputs", "email",
                            "normalize", "log"})) {
             return;
         }
@@ -38,6 +38,7 @@ class Loader {
         intake(root["intake"], c.intake);
         storage(root["storage"], c.storage);
         outputs(root["outputs"], c);
+        email(root["email"], c.email);
         normalize(root["normalize"], c.normalize);
         log(root["log"], c.log);
     }
@@ -83,7 +84,13 @@ class Loader {
     }
 
     void listen(const YAML::Node& n, ListenConfig& l) {
-        if (!r_.expectMap(n, "listen", {"http"})) return;
+        if (!r_.expectMap(n, "listen", {"http", "smtp"})) return;
+        r_.checkString(n, "listen", "smtp", [&](const std::string& v) -> std::string {
+            auto hp = core::parseHostPort(v);
+            if (!hp) return hp.error();
+            l.smtp = *hp;
+            return "";
+        });
         r_.checkString(n, "listen", "http", [&](const std::string& v) -> std::string {
             auto hp = core::parseHostPort(v);
             if (!hp) return hp.error();
@@ -272,6 +279,35 @@ class Loader {
                          "notify_groups with v6/v7");
             }
             c.outputs.nightingale.push_back(std::move(out));
+        }
+    }
+
+    void email(const YAML::Node& n, EmailConfig& e) {
+        const std::string p = "email";
+        if (!r_.expectMap(n, p, {"limits", "accept_recipients", "generic"})) return;
+        auto l = n["limits"];
+        const std::string lp = "email.limits";
+        if (r_.expectMap(
+                l, lp,
+                {"max_message_bytes", "max_recipients", "max_connections", "command_timeout"})) {
+            r_.readSize(l, lp, "max_message_bytes", e.max_message_bytes, 1024,
+                        std::size_t{1} << 30);
+            r_.readSize(l, lp, "max_recipients", e.max_recipients, 1, 10000);
+            r_.readSize(l, lp, "max_connections", e.max_connections, 1, 100000);
+            r_.readDuration(l, lp, "command_timeout", e.command_timeout, std::chrono::seconds(1));
+        }
+        readList(n, p, "accept_recipients", [&](const YAML::Node& v, const std::string& vp) {
+            const std::string& s = v.Scalar();
+            if (s.find('@') == std::string::npos) {
+                r_.error(v, vp, "expected an address (ops@example.com) or a domain (@example.com)");
+                return;
+            }
+            e.accept_recipients.push_back(s);
+        });
+        auto g = n["generic"];
+        if (r_.expectMap(g, p + ".generic", {"resolve_timeout"})) {
+            r_.readDuration(g, p + ".generic", "resolve_timeout", e.generic_resolve_timeout,
+                            std::chrono::minutes(1));
         }
     }
 

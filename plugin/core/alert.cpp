@@ -10,6 +10,8 @@ std::string_view sourceKindName(SourceKind k) {
             return "alertmanager_webhook";
         case SourceKind::kNightingale:
             return "nightingale";
+        case SourceKind::kEmail:
+            return "email";
     }
     return "unknown";
 }

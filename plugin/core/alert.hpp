@@ -17,6 +17,7 @@ enum class SourceKind : std::uint8_t {
     kAlertmanagerApi = 0,
     kAlertmanagerWebhook = 1,
     kNightingale = 2,
+    kEmail = 3,
 };
 std::string_view sourceKindName(SourceKind k);
 

@@ -199,6 +199,27 @@ TEST(ConfigLoader, NightingaleMistakes) {
               }));
 }
 
+TEST(ConfigLoader, EmailSection) {
+    auto r = loadConfigFromString(R"(listen: {http: "127.0.0.1:0", smtp: "127.0.0.1:2525"}
+email:
+  limits: {max_message_bytes: 1048576, max_recipients: 5, max_connections: 20, command_timeout: 1m}
+  accept_recipients: ["@alerts.example", "noc@example.com"]
+  generic: {resolve_timeout: 2h}
+)",
+                                  "test.yml");
+    ASSERT_TRUE(r.errors.empty()) << r.errors.front().format();
+    const auto& c = *r.config;
+    EXPECT_EQ(c.listen.smtp->port, 2525);
+    EXPECT_EQ(c.email.max_message_bytes, 1048576u);
+    EXPECT_EQ(c.email.accept_recipients.size(), 2u);
+    EXPECT_EQ(c.email.generic_resolve_timeout, std::chrono::hours(2));
+    EXPECT_EQ(errorsOf("email:\n  accept_recipients: [ops]\n  limitz: {}\n"),
+              (std::vector<std::string>{
+                  "test.yml:3: email.limitz: unknown key \"limitz\" (did you mean \"limits\"?)",
+                  "test.yml:2: email.accept_recipients[0]: expected an address "
+                  "(ops@example.com) or a domain (@example.com)"}));
+}
+
 TEST(ConfigLoader, DidYouMean) {
     EXPECT_EQ(didYouMean("resend_intervall", {"resend_interval", "timeout"}), "resend_interval");
     EXPECT_EQ(didYouMean("qqqq", {"resend_interval", "timeout"}), "");
