@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "plugin/core/text.hpp"
+
 namespace alertbridge::email {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 bool containsAny(const std::string& text, std::initializer_list<std::string_view> words) {
     return std::any_of(words.begin(), words.end(),
@@ -23,9 +18,9 @@ std::string address(std::string_view from) {
     auto open = from.rfind('<');
     auto close = from.rfind('>');
     if (open != std::string_view::npos && close != std::string_view::npos && close > open) {
-        return lower(from.substr(open + 1, close - open - 1));
+        return core::asciiLower(from.substr(open + 1, close - open - 1));
     }
-    return lower(from);
+    return core::asciiLower(from);
 }
 
 // A valid UTF-8 prefix of at most `max` bytes.
@@ -39,7 +34,8 @@ std::string clip(std::string_view s, std::size_t max) {
 }  // namespace
 
 core::Severity keywordSeverity(std::string_view subject, std::string_view body) {
-    for (const std::string& text : {lower(subject), lower(body.substr(0, 4096))}) {
+    for (const std::string& text :
+         {core::asciiLower(subject), core::asciiLower(body.substr(0, 4096))}) {
         if (containsAny(text, {"严重", "紧急", "致命", "critical", "disaster", "emergency", "fatal",
                                "[red]", "status: red", "to red"})) {
             return core::Severity::kCritical;

@@ -7,19 +7,14 @@
 #include <cerrno>
 #include <vector>
 
+#include "plugin/core/text.hpp"
+
 namespace alertbridge::email {
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 // The charset name iconv should use for a label found in mail.
 std::string canonicalCharset(std::string_view label) {
-    std::string c = lower(label);
+    std::string c = core::asciiLower(label);
     if (auto star = c.find('*'); star != std::string::npos) c.resize(star);  // RFC 2231 language
     if (c == "utf8") return "UTF-8";
     if (c == "gb2312" || c == "gbk" || c == "x-gbk" || c == "cp936" || c == "euc-cn" ||

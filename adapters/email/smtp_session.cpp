@@ -6,15 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "plugin/core/text.hpp"
+
 namespace alertbridge::email {
 namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return out;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -26,7 +21,8 @@ std::string_view trim(std::string_view s) {
 // parameters. False on a syntax error.
 bool parsePath(std::string_view arg, std::string_view prefix, std::string& address,
                std::string_view& params) {
-    if (arg.size() < prefix.size() || upper(arg.substr(0, prefix.size())) != prefix) return false;
+    if (arg.size() < prefix.size() || core::asciiUpper(arg.substr(0, prefix.size())) != prefix)
+        return false;
     arg = trim(arg.substr(prefix.size()));
     if (arg.empty() || arg.front() != '<') return false;
     auto close = arg.find('>');
@@ -158,7 +154,7 @@ void SmtpSession::command(std::string_view line) {
         return;
     }
     auto space = line.find(' ');
-    std::string verb = upper(line.substr(0, space));
+    std::string verb = core::asciiUpper(line.substr(0, space));
     std::string_view arg = space == std::string_view::npos ? "" : trim(line.substr(space + 1));
 
     if (verb == "HELO" || verb == "EHLO") {
@@ -195,7 +191,7 @@ void SmtpSession::command(std::string_view line) {
         }
         while (!params.empty()) {
             auto sp = params.find(' ');
-            std::string p = upper(params.substr(0, sp));
+            std::string p = core::asciiUpper(params.substr(0, sp));
             params = sp == std::string_view::npos ? "" : trim(params.substr(sp + 1));
             if (p.rfind("SIZE=", 0) == 0) {
                 std::size_t size = 0;

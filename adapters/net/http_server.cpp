@@ -2,6 +2,8 @@
 
 #include "adapters/net/http_server.hpp"
 
+#include "adapters/net/listen.hpp"
+
 #include <pthread.h>
 
 #include <optional>
@@ -153,28 +155,9 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
 HttpServer::~HttpServer() { stop(); }
 
 core::Result<std::uint16_t> HttpServer::start() {
-    beast::error_code ec;
-    auto address = asio::ip::make_address(impl_->options.listen.host, ec);
-    if (ec) {
-        tcp::resolver resolver(impl_->ioc);
-        auto results = resolver.resolve(impl_->options.listen.host, "", ec);
-        if (ec || results.empty()) {
-            return core::Error{"cannot resolve listen address \"" + impl_->options.listen.host +
-                               "\": " + ec.message()};
-        }
-        address = results.begin()->endpoint().address();
-    }
-    tcp::endpoint ep(address, impl_->options.listen.port);
-    auto& a = impl_->acceptor;
-    a.open(ep.protocol(), ec);
-    if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) a.bind(ep, ec);
-    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-        return core::Error{"cannot listen on " + impl_->options.listen.host + ":" +
-                           std::to_string(impl_->options.listen.port) + ": " + ec.message()};
-    }
-    auto port = a.local_endpoint().port();
+    auto bound = bindAcceptor(impl_->acceptor, impl_->options.listen, "HTTP");
+    if (!bound) return bound;
+    auto port = *bound;
     impl_->accept();
     for (std::size_t i = 0; i < std::max<std::size_t>(1, impl_->options.threads); ++i) {
         impl_->threads.emplace_back([this] {

@@ -2,6 +2,8 @@
 
 #include "adapters/net/smtp_server.hpp"
 
+#include "adapters/net/listen.hpp"
+
 #include <pthread.h>
 
 #include <atomic>
@@ -142,20 +144,9 @@ SmtpServer::SmtpServer(SmtpServerOptions options, SmtpHandler handler)
 SmtpServer::~SmtpServer() { stop(); }
 
 core::Result<std::uint16_t> SmtpServer::start() {
-    beast::error_code ec;
-    auto address = asio::ip::make_address(impl_->options.listen.host, ec);
-    if (ec) return core::Error{"the SMTP listen address must be an IP address"};
-    tcp::endpoint ep(address, impl_->options.listen.port);
-    auto& a = impl_->acceptor;
-    a.open(ep.protocol(), ec);
-    if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) a.bind(ep, ec);
-    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-        return core::Error{"cannot listen for SMTP on " + impl_->options.listen.host + ":" +
-                           std::to_string(impl_->options.listen.port) + ": " + ec.message()};
-    }
-    auto port = a.local_endpoint().port();
+    auto bound = bindAcceptor(impl_->acceptor, impl_->options.listen, "SMTP");
+    if (!bound) return bound;
+    auto port = *bound;
     impl_->accept();
     impl_->thread = std::thread([this] {
         pthread_setname_np(pthread_self(), "ab-smtp");

@@ -3,17 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "plugin/core/text.hpp"
+
 namespace alertbridge::core {
-namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string_view severityName(Severity s) {
     switch (s) {
@@ -55,13 +48,15 @@ SeverityMap SeverityMap::defaults() {
     return m;
 }
 
-void SeverityMap::add(std::string_view word, Severity s) { words_[lower(word)] = s; }
+void SeverityMap::add(std::string_view word, Severity s) { words_[core::asciiLower(word)] = s; }
 
 Severity SeverityMap::map(std::string_view word, Severity fallback) const {
-    auto it = words_.find(lower(word));
+    auto it = words_.find(core::asciiLower(word));
     return it == words_.end() ? fallback : it->second;
 }
 
-bool SeverityMap::knows(std::string_view word) const { return words_.count(lower(word)) > 0; }
+bool SeverityMap::knows(std::string_view word) const {
+    return words_.count(core::asciiLower(word)) > 0;
+}
 
 }  // namespace alertbridge::core
