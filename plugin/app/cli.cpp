@@ -9,7 +9,16 @@
 #include "alertbridge/version.hpp"
 #include "plugin/app/daemon.hpp"
 #include "plugin/config/loader.hpp"
+#include "plugin/app/registry.hpp"
 #include "plugin/core/log.hpp"
+#include "plugin/core/time.hpp"
+#include "plugin/pipeline/normalize.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
 
 namespace alertbridge::app {
 namespace {
@@ -23,6 +32,78 @@ int checkConfig(const std::vector<std::string>& files) {
     }
     if (failed) return 1;
     std::cout << "SUCCESS\n";
+    return 0;
+}
+
+// Prints what one email becomes: the alert as JSON, then which rule made it.
+int emailTest(const std::string& config_file, const std::string& eml) {
+    auto r = config::loadConfig(config_file);
+    if (!r.config) {
+        for (const auto& e : r.errors) std::cerr << e.format() << "\n";
+        return 1;
+    }
+    std::ifstream in(eml, std::ios::binary);
+    if (!in) {
+        std::cerr << "alertbridge: cannot read " << eml << "\n";
+        return 1;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    core::SystemClock clock;
+    const auto now = clock.now();
+    auto batch = findInput("email")->decode(ss.str(), now, *r.config);
+    if (!batch || batch->empty()) {
+        std::cerr << "alertbridge: " << (batch ? "no alert" : batch.error()) << "\n";
+        return 1;
+    }
+    state::StateDelta delta;
+    pipeline::Context ctx{now, delta};
+    pipeline::Normalize(r.config->normalize).run(*batch, ctx);
+    const core::Alert& a = batch->front();
+    const auto* rule = a.labels.get("email_rule");
+
+    rapidjson::StringBuffer buf;
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.SetIndent(' ', 2);
+    auto str = [&w](std::string_view s) {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    };
+    w.StartObject();
+    w.Key("status");
+    str(a.resolvedAt(now) ? "resolved" : "firing");
+    w.Key("severity");
+    str(core::severityName(a.severity));
+    for (auto [name, set] : {std::pair{"labels", &a.labels}, {"annotations", &a.annotations}}) {
+        w.Key(name);
+        w.StartObject();
+        for (const auto& [k, v] : *set) {
+            str(k);
+            str(v);
+        }
+        w.EndObject();
+    }
+    w.Key("starts_at");
+    str(core::formatRfc3339(a.starts_at));
+    w.Key("ends_at");
+    if (a.resolvedAt(now)) {
+        str(core::formatRfc3339(*a.ends_at));
+    } else {
+        w.Null();
+    }
+    w.Key("fingerprint");
+    str(core::fingerprintHex(a.fingerprint));
+    w.Key("summary");
+    const auto* summary = a.annotations.get("summary");
+    str(summary ? *summary : "");
+    w.Key("rule");
+    str(rule ? *rule : "");
+    w.EndObject();
+    std::cout << buf.GetString() << "\n\n";
+    std::cout << "Rule: " << (rule ? *rule : "?")
+              << ". No vendor rule pack is installed yet, so every email takes the generic "
+                 "rule: the subject is the summary, severity comes from keywords, and the "
+                 "alert resolves after email.generic.resolve_timeout ("
+              << core::formatDuration(r.config->email.generic_resolve_timeout) << ").\n";
     return 0;
 }
 
@@ -77,6 +158,12 @@ int runCli(int argc, char** argv) {
                                          "Validate configuration files without opening any socket");
     check_cmd->add_option("files", check_files, "Configuration files")->required();
 
+    std::string email_config, email_file;
+    auto* email_cmd =
+        app.add_subcommand("email-test", "Show the alert one email becomes and which rule made it");
+    email_cmd->add_option("--config,-c", email_config, "Configuration file")->required();
+    email_cmd->add_option("message", email_file, "An RFC 5322 message (.eml)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -84,6 +171,7 @@ int runCli(int argc, char** argv) {
     }
     if (*serve_cmd) return serve(config_file);
     if (*check_cmd) return checkConfig(check_files);
+    if (*email_cmd) return emailTest(email_config, email_file);
     return 2;
 }
 

@@ -90,6 +90,33 @@ email:
         self.assertEqual(swaks(self.smtp_port, "--quit-after", "EHLO")[0], 0, "still serving")
 
 
+class EmailTest(unittest.TestCase):
+    """alertbridge email-test, the command users write rules with."""
+
+    def test_prints_the_alert_and_the_rule(self):
+        from harness import BINARY
+        eml = os.path.join(FIXTURES, "12-veeam-job-failed-html-only.eml")
+        cfg = os.path.join(SOURCE, "config-examples", "alertbridge.yml")
+        out = subprocess.run([BINARY, "email-test", "--config", cfg, eml],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        alert_json, _, explanation = out.stdout.partition("\n\n")
+        alert = json.loads(alert_json)
+        with open(eml.replace(".eml", ".expected.json")) as f:
+            want = json.load(f)
+        self.assertEqual(alert["summary"], want["subject"])
+        self.assertEqual(alert["rule"], "generic")
+        self.assertEqual(alert["status"], "firing")
+        self.assertRegex(alert["fingerprint"], r"^[0-9a-f]{16}$")
+        for text in want["body_must_contain"]:
+            self.assertIn(text, alert["annotations"]["description"])
+        self.assertIn("generic rule", explanation)
+        bad = subprocess.run([BINARY, "email-test", "--config", cfg, "/nonexistent.eml"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("cannot read", bad.stderr)
+
+
 class EmailDurability(unittest.TestCase):
     def test_kill9_after_250_loses_nothing(self):
         work = Workdir("email-kill")
