@@ -55,8 +55,4 @@ Severity SeverityMap::map(std::string_view word, Severity fallback) const {
     return it == words_.end() ? fallback : it->second;
 }
 
-bool SeverityMap::knows(std::string_view word) const {
-    return words_.count(core::asciiLower(word)) > 0;
-}
-
 }  // namespace alertbridge::core

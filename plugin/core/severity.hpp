@@ -23,7 +23,6 @@ class SeverityMap {
     void add(std::string_view word, Severity s);
     // Case-insensitive lookup; returns `fallback` for unknown or empty words.
     Severity map(std::string_view word, Severity fallback) const;
-    bool knows(std::string_view word) const;
 
   private:
     std::map<std::string, Severity, std::less<>> words_;

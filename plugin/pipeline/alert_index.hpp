@@ -33,7 +33,6 @@ class AlertIndex {
         std::string_view bytes() const { return {data_.get(), size_}; }
         // ends_at from the header, without decoding the rest.
         std::optional<core::TimePoint> endsAt() const;
-        bool dirty() const { return dirty_; }
 
       private:
         friend class AlertIndex;
@@ -49,7 +48,6 @@ class AlertIndex {
     void load(core::Fingerprint fp, std::string_view record, long long row_id);
     bool erase(core::Fingerprint fp);
     std::size_t size() const { return map_.size(); }
-    void reserve(std::size_t n) { map_.reserve(n); }
     void forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
 
     // Checkpoints run in passes. beginCheckpoint() snapshots what changed so far and

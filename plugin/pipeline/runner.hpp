@@ -50,7 +50,6 @@ class Pipeline {
 
     std::size_t activeAlerts() const { return index_.size(); }
     const AlertIndex& index() const { return index_; }
-    const std::vector<std::unique_ptr<Stage>>& stages() const { return stages_; }
 
   private:
     telemetry::Metrics& metrics_;

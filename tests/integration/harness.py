@@ -175,7 +175,7 @@ class Alertbridge:
     """The alertbridge binary with a config written for the test."""
 
     def __init__(self, workdir, am_url=None, extra="", resend_interval="2s", basic_auth=None,
-                 n9e=None):
+                 n9e=None, smtp_port=None):
         self.workdir = workdir
         self.headers = {}
         if basic_auth:
@@ -209,7 +209,7 @@ class Alertbridge:
   marker_label: alertbridge_origin
 listen:
   http: "127.0.0.1:{self.port}"
-{outputs}{extra}""")
+{f'  smtp: "127.0.0.1:{smtp_port}"' + chr(10) if smtp_port else ""}{outputs}{extra}""")
         self.proc = None
 
     def start(self):

@@ -28,16 +28,12 @@ class Email(unittest.TestCase):
         cls.sink = Sink()
         am_port = free_port()
         cls.smtp_port = free_port()
-        cls.ab = Alertbridge(cls.work.path, am_url=f"http://127.0.0.1:{am_port}", extra=f"""
+        cls.ab = Alertbridge(cls.work.path, am_url=f"http://127.0.0.1:{am_port}",
+                             smtp_port=cls.smtp_port, extra="""
 email:
-  limits: {{max_message_bytes: 200000}}
+  limits: {max_message_bytes: 200000}
   accept_recipients: ["@alerts.example", "noc@hxfutures.example"]
-""")
-        with open(cls.ab.config) as f:
-            cfg = f.read().replace("listen:\n", f"listen:\n  smtp: \"127.0.0.1:{cls.smtp_port}\"\n")
-        with open(cls.ab.config, "w") as f:
-            f.write(cfg)
-        cls.ab.start()
+""").start()
         cls.am = Alertmanager(cls.work.path, cls.ab.port, cls.sink.port, port=am_port).start()
 
     @classmethod
@@ -124,11 +120,7 @@ class EmailDurability(unittest.TestCase):
         am_port = free_port()
         smtp_port = free_port()
         # Alertmanager is down while the mail arrives: nothing can leave before the kill.
-        ab = Alertbridge(work.path, am_url=f"http://127.0.0.1:{am_port}")
-        with open(ab.config) as f:
-            cfg = f.read().replace("listen:\n", f"listen:\n  smtp: \"127.0.0.1:{smtp_port}\"\n")
-        with open(ab.config, "w") as f:
-            f.write(cfg)
+        ab = Alertbridge(work.path, am_url=f"http://127.0.0.1:{am_port}", smtp_port=smtp_port)
         am = None
         try:
             ab.start()

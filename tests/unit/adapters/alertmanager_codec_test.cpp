@@ -60,16 +60,6 @@ std::string render(const core::AlertBatch& batch) {
     return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
 
-// Compares with tests/golden/alertmanager/<name>; ALERTBRIDGE_UPDATE_GOLDEN=1 rewrites it.
-void expectGolden(const std::string& name, const std::string& got) {
-    std::string path = std::string(ALERTBRIDGE_GOLDEN) + "/alertmanager/" + name;
-    if (std::getenv("ALERTBRIDGE_UPDATE_GOLDEN") != nullptr) {
-        std::ofstream(path, std::ios::binary) << got;
-        return;
-    }
-    EXPECT_EQ(testing::readFile(path), got) << "golden file " << path;
-}
-
 class WebhookGolden : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(WebhookGolden, DecodesToGolden) {
@@ -85,7 +75,7 @@ TEST_P(WebhookGolden, DecodesToGolden) {
         EXPECT_EQ(core::fingerprintHex((*batch)[i].labels.fingerprint()),
                   doc["alerts"][static_cast<rapidjson::SizeType>(i)]["fingerprint"].GetString());
     }
-    expectGolden(name, render(*batch));
+    testing::expectGolden("alertmanager/" + name, render(*batch));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, WebhookGolden,
@@ -102,7 +92,7 @@ TEST_P(ApiGolden, DecodesToGolden) {
     std::string name = GetParam();
     auto batch = decodeApiV2(fixture("alertmanager/" + name), kReceived, std::chrono::minutes(5));
     ASSERT_TRUE(batch.ok()) << batch.error();
-    expectGolden(name, render(*batch));
+    testing::expectGolden("alertmanager/" + name, render(*batch));
 }
 
 // The GET answer is a superset of the postable alert: the decoder must take it too.

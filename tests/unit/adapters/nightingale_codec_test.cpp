@@ -59,19 +59,11 @@ std::string render(const core::AlertBatch& batch) {
     return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
 
-void expectGolden(const std::string& name, const std::string& got) {
-    std::string path = std::string(ALERTBRIDGE_GOLDEN) + "/nightingale/" + name;
-    if (std::getenv("ALERTBRIDGE_UPDATE_GOLDEN") != nullptr) {
-        std::ofstream(path, std::ios::binary) << got;
-        return;
-    }
-    EXPECT_EQ(testing::readFile(path), got) << "golden file " << path;
-}
-
 class EventGolden : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(EventGolden, DecodesToGolden) {
-    expectGolden(GetParam(), render(decodeFixture(GetParam())));
+    testing::expectGolden(std::string("nightingale/") + GetParam(),
+                          render(decodeFixture(GetParam())));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, EventGolden,
