@@ -13,8 +13,10 @@ bool containsAny(const std::string& text, std::initializer_list<std::string_view
                        [&](std::string_view w) { return text.find(w) != std::string::npos; });
 }
 
+}  // namespace
+
 // "Name <a@b>" -> "a@b"; a bare address stays as it is.
-std::string address(std::string_view from) {
+std::string senderAddress(std::string_view from) {
     auto open = from.rfind('<');
     auto close = from.rfind('>');
     if (open != std::string_view::npos && close != std::string_view::npos && close > open) {
@@ -24,14 +26,12 @@ std::string address(std::string_view from) {
 }
 
 // A valid UTF-8 prefix of at most `max` bytes.
-std::string clip(std::string_view s, std::size_t max) {
+std::string clipText(std::string_view s, std::size_t max) {
     if (s.size() <= max) return std::string(s);
     std::size_t n = max;
     while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
     return std::string(s.substr(0, n)) + "\n[truncated]";
 }
-
-}  // namespace
 
 core::Severity keywordSeverity(std::string_view subject, std::string_view body) {
     for (const std::string& text :
@@ -55,9 +55,10 @@ core::Alert genericAlert(const MailText& mail, std::string_view envelope_from,
     core::Alert a;
     a.origin = core::Origin{std::string(kInput), core::SourceKind::kEmail, received_at, 0};
     std::string subject = mail.subject.empty() ? "(no subject)" : mail.subject;
-    std::string from = address(!mail.from.empty()          ? std::string_view(mail.from)
-                               : !mail.return_path.empty() ? std::string_view(mail.return_path)
-                                                           : envelope_from);
+    std::string from =
+        senderAddress(!mail.from.empty()          ? std::string_view(mail.from)
+                      : !mail.return_path.empty() ? std::string_view(mail.return_path)
+                                                  : envelope_from);
     if (from.empty()) from = "unknown";
     a.severity = keywordSeverity(subject, mail.body);
     a.labels.set("alertname", subject);
@@ -65,7 +66,8 @@ core::Alert genericAlert(const MailText& mail, std::string_view envelope_from,
     a.labels.set("email_from", from);
     a.labels.set("severity", core::severityName(a.severity));
     a.annotations.set("summary", subject);
-    if (!mail.body.empty()) a.annotations.set("description", clip(mail.body, kMaxDescriptionBytes));
+    if (!mail.body.empty())
+        a.annotations.set("description", clipText(mail.body, kMaxDescriptionBytes));
     if (!mail.message_id.empty()) a.annotations.set("email_message_id", mail.message_id);
     if (mail.attachments > 0) {
         a.annotations.set("email_attachments", std::to_string(mail.attachments));

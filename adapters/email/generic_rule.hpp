@@ -6,6 +6,7 @@
 // and the alert resolves by itself after `resolve_timeout` unless it is sent again.
 // Pure; safe from any thread.
 
+#include <string>
 #include <string_view>
 
 #include "adapters/email/mime_text.hpp"
@@ -15,6 +16,12 @@ namespace alertbridge::email {
 
 inline constexpr std::string_view kInput = "email";
 inline constexpr std::size_t kMaxDescriptionBytes = std::size_t{256} * 1024;
+
+// "Name <a@b>" -> "a@b" in lower case; a bare address stays as it is.
+std::string senderAddress(std::string_view from);
+
+// A valid UTF-8 prefix of at most `max` bytes, marked "[truncated]" when cut.
+std::string clipText(std::string_view s, std::size_t max);
 
 // Severity from words in the subject (then the body), for mail no pack knows.
 core::Severity keywordSeverity(std::string_view subject, std::string_view body);

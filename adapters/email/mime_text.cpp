@@ -48,6 +48,7 @@ struct Walk {
     bool have_plain = false;
     bool have_html = false;
     int attachments = 0;
+    std::vector<std::string> attachment_names;
 };
 
 std::string partText(GMimePart* part) {
@@ -70,6 +71,9 @@ void visit(GMimeObject* /*parent*/, GMimeObject* obj, gpointer data) {
     auto* part = GMIME_PART(obj);
     if (g_mime_part_is_attachment(part)) {
         ++walk->attachments;
+        if (const char* name = g_mime_part_get_filename(part); name != nullptr && *name != '\0') {
+            walk->attachment_names.push_back(decodeHeader(name));
+        }
         return;
     }
     GMimeContentType* type = g_mime_object_get_content_type(obj);
@@ -191,6 +195,25 @@ std::string htmlToText(std::string_view html) {
     return trim(out);
 }
 
+namespace {
+
+// CRLF and lone CR become LF, so that rules and readers see one line ending.
+std::string unixLines(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\r') {
+            out.push_back('\n');
+            if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+        } else {
+            out.push_back(text[i]);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 core::Result<MailText> parseMail(std::string_view raw) {
     initGmime();
     GRef<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
@@ -220,8 +243,9 @@ core::Result<MailText> parseMail(std::string_view raw) {
         }
     }
     mail.attachments = walk.attachments;
+    mail.attachment_names = std::move(walk.attachment_names);
     if (walk.have_plain) {
-        mail.body = walk.plain;
+        mail.body = unixLines(walk.plain);
     } else if (walk.have_html) {
         mail.body = htmlToText(walk.html);
         mail.body_from_html = true;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plugin/core/clock.hpp"
 #include "plugin/core/result.hpp"
@@ -21,9 +22,10 @@ struct MailText {
     std::string message_id;
     std::optional<core::TimePoint> date;  // from the Date header, when there is one
     int date_offset_minutes = 0;          // its zone, for times written without one
-    std::string body;                     // text/plain if any, else text from text/html
+    std::string body;  // text/plain if any, else text from text/html; lines end in LF
     bool body_from_html = false;
     int attachments = 0;
+    std::vector<std::string> attachment_names;  // file names, where the parts give one
 };
 
 core::Result<MailText> parseMail(std::string_view raw);

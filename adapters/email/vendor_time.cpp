@@ -1,5 +1,7 @@
 #include "adapters/email/vendor_time.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 
@@ -48,63 +50,166 @@ std::optional<int> abbreviationOffset(std::string_view abbr) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::array<std::string_view, 12> kMonths = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                      "jul", "aug", "sep", "oct", "nov", "dec"};
+constexpr std::array<std::string_view, 7> kWeekdays = {"mon", "tue", "wed", "thu",
+                                                       "fri", "sat", "sun"};
+
+// A run of ASCII letters at the cursor (possibly empty).
+std::string_view word(Cursor& c) {
+    std::size_t start = c.pos;
+    while (!c.done() &&
+           ((c.s[c.pos] >= 'A' && c.s[c.pos] <= 'Z') || (c.s[c.pos] >= 'a' && c.s[c.pos] <= 'z'))) {
+        ++c.pos;
+    }
+    return c.s.substr(start, c.pos - start);
+}
+
+// "jul", "July", "JULY" -> 7; the full name or its first three letters only.
+int monthNumber(std::string_view w) {
+    static constexpr std::array<std::string_view, 12> kFull = {
+        "january", "february", "march",     "april",   "may",      "june",
+        "july",    "august",   "september", "october", "november", "december"};
+    std::string lower = core::asciiLower(w);
+    for (std::size_t i = 0; i < kMonths.size(); ++i) {
+        if (lower == kMonths[i] || lower == kFull[i]) return static_cast<int>(i) + 1;
+    }
+    return 0;
+}
+
+bool isWeekday(std::string_view w) {
+    if (w.size() < 3) return false;
+    std::string prefix = core::asciiLower(w.substr(0, 3));
+    return std::find(kWeekdays.begin(), kWeekdays.end(), prefix) != kWeekdays.end();
+}
+
+struct Parsed {
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    std::int64_t nanos = 0;
+    bool year_after_time = false;  // date(1) / asctime order: "Tue Jul 23 20:15:02 CST 2024"
+};
+
+// The date: numeric (2024-07-23, 2024/07/23, 2024.07.23) or with an English month name
+// ("July 23, 2024", "Tuesday, July 23, 2024", "Tue Jul 23 ... 2024").
+std::optional<std::string> parseDate(Cursor& c, Parsed& p) {
+    if (!c.done() && c.s[c.pos] >= '0' && c.s[c.pos] <= '9') {
+        if (!c.number(4, 4, p.y)) return "expected a year";
+        char sep = c.done() ? '\0' : c.s[c.pos];
+        if (sep != '-' && sep != '/' && sep != '.') return "expected - / or . after the year";
+        ++c.pos;
+        if (!c.number(1, 2, p.mo) || !c.take(sep) || !c.number(1, 2, p.d)) {
+            return "expected year, month and day";
+        }
+        if (!c.take('T') && !c.take(' ')) return "expected a time after the date";
+        c.spaces();
+        return std::nullopt;
+    }
+    std::string_view w = word(c);
+    if (isWeekday(w) && monthNumber(w) == 0) {
+        c.take(',');
+        c.spaces();
+        w = word(c);
+    }
+    p.mo = monthNumber(w);
+    if (p.mo == 0) return "expected a date";
+    c.spaces();
+    if (!c.number(1, 2, p.d)) return "expected the day after the month";
+    if (c.take(',')) {  // "July 23, 2024"
+        c.spaces();
+        if (!c.number(4, 4, p.y)) return "expected a year after the day";
+        c.take(',');
+        c.spaces();
+        return std::nullopt;
+    }
+    c.spaces();
+    std::size_t before_year = c.pos;
+    if (c.number(4, 4, p.y) && (c.done() || c.s[c.pos] == ' ')) {  // "Jul 23 2024 20:15:02"
+        c.spaces();
+        return std::nullopt;
+    }
+    c.pos = before_year;
+    p.year_after_time = true;
+    return std::nullopt;
+}
+
+}  // namespace
+
 core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneHint& hint) {
     Cursor c{text};
     c.spaces();
-    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-    if (!c.number(4, 4, y)) return core::Error{"expected a year"};
-    char sep = c.pos < text.size() ? text[c.pos] : '\0';
-    if (sep != '-' && sep != '/' && sep != '.')
-        return core::Error{"expected - / or . after the year"};
-    ++c.pos;
-    if (!c.number(1, 2, mo) || !c.take(sep) || !c.number(1, 2, d)) {
-        return core::Error{"expected year, month and day"};
-    }
-    if (!c.take('T') && !c.take(' ')) return core::Error{"expected a time after the date"};
-    c.spaces();
-    if (!c.number(1, 2, h) || !c.take(':') || !c.number(2, 2, mi)) {
+    Parsed p;
+    if (auto err = parseDate(c, p)) return core::Error{*err};
+    if (!c.number(1, 2, p.h) || !c.take(':') || !c.number(2, 2, p.mi)) {
         return core::Error{"expected hours and minutes"};
     }
-    if (c.take(':') && !c.number(2, 2, sec)) return core::Error{"expected seconds"};
-    std::int64_t nanos = 0;
+    if (c.take(':') && !c.number(2, 2, p.sec)) return core::Error{"expected seconds"};
     if (c.take('.') || c.take(',')) {
         int digits = 0;
         while (!c.done() && text[c.pos] >= '0' && text[c.pos] <= '9') {
-            if (digits < 9) nanos = nanos * 10 + (text[c.pos] - '0');
+            if (digits < 9) p.nanos = p.nanos * 10 + (text[c.pos] - '0');
             ++digits;
             ++c.pos;
         }
         if (digits == 0) return core::Error{"expected digits after the decimal point"};
-        for (int i = digits; i < 9; ++i) nanos *= 10;
+        for (int i = digits; i < 9; ++i) p.nanos *= 10;
     }
-    date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
-                             date::day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return core::Error{"no such date or time"};
-    using namespace std::chrono;
-    auto local = date::local_days(ymd) + hours(h) + minutes(mi) + seconds(sec) + nanoseconds(nanos);
-
-    // The zone: explicit offset, then abbreviation, then the hints.
-    std::optional<int> offset;
     c.spaces();
-    if (c.take('Z')) {
-        offset = 0;
-    } else if (!c.done() && (text[c.pos] == '+' || text[c.pos] == '-')) {
+    {  // AM / PM
+        std::size_t save = c.pos;
+        std::string meridiem = core::asciiUpper(word(c));
+        if (meridiem == "AM" || meridiem == "PM") {
+            if (p.h < 1 || p.h > 12)
+                return core::Error{"expected an hour from 1 to 12 before " + meridiem};
+            p.h = p.h % 12 + (meridiem == "PM" ? 12 : 0);
+            c.spaces();
+        } else {
+            c.pos = save;
+        }
+    }
+
+    // The zone: explicit offset, then abbreviation, then the hints. An abbreviation followed
+    // by an offset ("UTC+08:00", "GMT+8") means the offset.
+    std::optional<int> offset;
+    auto readOffset = [&](bool short_hours) -> std::optional<std::string> {
         int sign = text[c.pos] == '-' ? -1 : 1;
         ++c.pos;
         int oh = 0, om = 0;
-        if (!c.number(2, 2, oh)) return core::Error{"expected a zone offset"};
+        if (!c.number(short_hours ? 1 : 2, 2, oh)) return "expected a zone offset";
         c.take(':');
         c.number(2, 2, om);
+        if (oh > 14 || om > 59) return "no such zone offset";
         offset = sign * (oh * 60 + om);
+        return std::nullopt;
+    };
+    auto atSign = [&] { return !c.done() && (text[c.pos] == '+' || text[c.pos] == '-'); };
+    if (c.take('Z')) {
+        offset = 0;
+    } else if (atSign()) {
+        if (auto err = readOffset(false)) return core::Error{*err};
     }
     c.spaces();
-    std::size_t abbr_start = c.pos;
-    while (!c.done() && ((text[c.pos] >= 'A' && text[c.pos] <= 'Z') ||
-                         (text[c.pos] >= 'a' && text[c.pos] <= 'z'))) {
-        ++c.pos;
+    std::string_view abbr = word(c);
+    if (!abbr.empty() && !offset) {
+        if (atSign()) {
+            if (auto err = readOffset(true)) return core::Error{*err};
+        } else {
+            offset = abbreviationOffset(abbr);
+        }
     }
-    if (!offset && c.pos > abbr_start)
-        offset = abbreviationOffset(text.substr(abbr_start, c.pos - abbr_start));
+    if (p.year_after_time) {
+        c.spaces();
+        if (!c.number(4, 4, p.y)) return core::Error{"expected the year after the time"};
+    }
+    date::year_month_day ymd{date::year{p.y}, date::month{static_cast<unsigned>(p.mo)},
+                             date::day{static_cast<unsigned>(p.d)}};
+    if (!ymd.ok() || p.h > 23 || p.mi > 59 || p.sec > 60) {
+        return core::Error{"no such date or time"};
+    }
+    using namespace std::chrono;
+    auto local =
+        date::local_days(ymd) + hours(p.h) + minutes(p.mi) + seconds(p.sec) + nanoseconds(p.nanos);
     if (hint.ignore_zone) offset.reset();
     if (!offset) offset = hint.date_header_offset_minutes;
 
@@ -117,6 +222,63 @@ core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneH
         return core::TimePoint(duration_cast<core::Duration>(zoned.time_since_epoch()));
     }
     return core::TimePoint(duration_cast<core::Duration>(local.time_since_epoch()));
+}
+
+core::Result<core::Duration> parseVendorDuration(std::string_view text) {
+    // "5m 12s", "1d 2h 3m", "4 分 34 秒", "1天2小时", "0:41:23"
+    using namespace std::chrono;
+    Cursor c{text};
+    c.spaces();
+    core::Duration total{};
+    bool any = false;
+    int first = 0;
+    if (c.number(1, 6, first) && c.take(':')) {  // h:mm[:ss]
+        int mi = 0, sec = 0;
+        if (!c.number(2, 2, mi)) return core::Error{"expected minutes after the colon"};
+        if (c.take(':') && !c.number(2, 2, sec)) return core::Error{"expected seconds"};
+        c.spaces();
+        if (!c.done()) return core::Error{"unexpected text after the duration"};
+        return duration_cast<core::Duration>(hours(first) + minutes(mi) + seconds(sec));
+    }
+    c.pos = 0;
+    static constexpr std::array<std::pair<std::string_view, long long>, 15> kUnits = {{
+        {"ms", 0},
+        {"min", 60},
+        {"d", 86400},
+        {"h", 3600},
+        {"m", 60},
+        {"s", 1},
+        {"w", 604800},
+        {"小时", 3600},
+        {"分钟", 60},
+        {"天", 86400},
+        {"时", 3600},
+        {"分", 60},
+        {"秒", 1},
+        {"周", 604800},
+        {"日", 86400},
+    }};
+    while (true) {
+        c.spaces();
+        if (c.done()) break;
+        int n = 0;
+        if (!c.number(1, 9, n)) return core::Error{"expected a number in the duration"};
+        c.spaces();
+        bool matched = false;
+        for (const auto& [unit, secs] : kUnits) {
+            if (text.substr(c.pos, unit.size()) == unit) {
+                c.pos += unit.size();
+                total += secs == 0 ? duration_cast<core::Duration>(milliseconds(n))
+                                   : duration_cast<core::Duration>(seconds(n * secs));
+                matched = true;
+                break;
+            }
+        }
+        if (!matched) return core::Error{"expected a unit (d h m s, 天 小时 分 秒) after a number"};
+        any = true;
+    }
+    if (!any) return core::Error{"empty duration"};
+    return total;
 }
 
 }  // namespace alertbridge::email

@@ -3,7 +3,10 @@
 //   2024-07-23 19:59:42.555142859 +0800 CST   (Go's time.String())
 //   2024-07-23T20:05:11.031                    (ISO, no zone)
 //   2024-07-23 20:12:00, 2024/07/23 21:10:30, 2024.07.23 20:15:02
-//   ... followed optionally by Z, +hh:mm, +hhmm and/or a zone abbreviation.
+//   Tuesday, July 23, 2024 10:00:14 PM         (Windows / .NET long date)
+//   Tue Jul 23 20:15:02 CST 2024               (date(1), Nagios $LONGDATETIME$)
+//   ... followed optionally by AM/PM, then Z, +hh:mm, +hhmm, a zone abbreviation, or an
+//   abbreviation with an offset (UTC+08:00, GMT+8: the offset counts).
 // The zone: an explicit offset in the text wins; else a known abbreviation (CST is China
 // Standard Time, +08:00, in this deployment; UTC/GMT); else the Date header's offset;
 // else the configured time zone at that local time. `ignore_zone` is for vendors that
@@ -28,5 +31,8 @@ struct ZoneHint {
 };
 
 core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneHint& hint);
+
+// Elapsed times as appliances write them: "5m 12s", "1d 2h 3m", "4 分 34 秒", "0:41:23".
+core::Result<core::Duration> parseVendorDuration(std::string_view text);
 
 }  // namespace alertbridge::email

@@ -40,6 +40,9 @@ struct Alert {
     // event hash). When set, the fingerprint is derived from it, so that a firing event and
     // its recovery are one alert even if their tags differ.
     std::string identity;
+    // Set by inputs that name an alert by some of its labels (an email rule's identity
+    // labels). When set, the fingerprint is Alertmanager's fingerprint of these labels.
+    LabelSet identity_labels;
 
     // Set by normalize.
     Fingerprint fingerprint = 0;

@@ -6,9 +6,13 @@ void Normalize::run(core::AlertBatch& batch, Context& ctx) {
     for (auto& a : batch) {
         // Identity first, over the labels exactly as the sender gave them, so that the same
         // alert has the same fingerprint here and in Alertmanager.
-        a.fingerprint = a.identity.empty()
-                            ? a.labels.fingerprint()
-                            : core::LabelSet{{"__identity__", a.identity}}.fingerprint();
+        if (!a.identity.empty()) {
+            a.fingerprint = core::LabelSet{{"__identity__", a.identity}}.fingerprint();
+        } else if (!a.identity_labels.empty()) {
+            a.fingerprint = a.identity_labels.fingerprint();
+        } else {
+            a.fingerprint = a.labels.fingerprint();
+        }
         a.updated_at = ctx.now;
 
         const std::string* raw = a.labels.get(cfg_.severity_label);

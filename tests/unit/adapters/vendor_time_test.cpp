@@ -27,6 +27,14 @@ TEST(VendorTime, FixtureLayouts) {
              {"2024.07.23 20:15:02", "2024-07-23T20:15:02+08:00"},
              {"2024-07-23 12:22:31Z", "2024-07-23T12:22:31Z"},
              {"2024-07-23 12:22:31 +00:00", "2024-07-23T12:22:31Z"},
+             {"2024-07-23 22:18:03 UTC+08:00", "2024-07-23T22:18:03+08:00"},
+             {"Tuesday, July 23, 2024 10:00:14 PM", "2024-07-23T22:00:14+08:00"},
+             {"July 23, 2024 22:41:37", "2024-07-23T22:41:37+08:00"},
+             {"Tue Jul 23 20:15:02 CST 2024", "2024-07-23T20:15:02+08:00"},
+             {"Tue Jul 23 12:15:02 UTC 2024", "2024-07-23T12:15:02Z"},
+             {"Jul 23 2024 12:00:00 AM", "2024-07-23T00:00:00+08:00"},
+             {"2024-07-23 12:30:00 PM GMT+8", "2024-07-23T12:30:00+08:00"},
+             {"2024-07-23 09:00:00 GMT-05:30", "2024-07-23T14:30:00Z"},
          }) {
         auto t = parseVendorTime(c.text, date_plus8);
         ASSERT_TRUE(t.ok()) << c.text << ": " << t.error();
@@ -38,7 +46,7 @@ TEST(VendorTime, ZoneRules) {
     // An abbreviation without an offset: CST is +08:00 here, UTC is UTC.
     EXPECT_EQ(parseVendorTime("2024-07-23 20:00:00 CST", {}).value(), at("2024-07-23T12:00:00Z"));
     EXPECT_EQ(parseVendorTime("2024-07-23 20:00:00 UTC", {}).value(), at("2024-07-23T20:00:00Z"));
-    // A vendor that labels local time "UTC" (OceanStor in the fixtures): the pack ignores it.
+    // A vendor that labels local time "UTC": its pack sets ignore_zone.
     ZoneHint ignore{8 * 60, nullptr, true};
     EXPECT_EQ(parseVendorTime("2024-07-23 22:18:03 UTC", ignore).value(),
               at("2024-07-23T22:18:03+08:00"));
@@ -56,8 +64,32 @@ TEST(VendorTime, ZoneRules) {
 TEST(VendorTime, Rejects) {
     for (const char* bad :
          {"", "yesterday", "24-07-23 20:00", "2024-13-01 00:00", "2024-02-30 10:00", "2024-07-23",
-          "2024-07-23 25:00", "2024-07-23 20:00:00 +8"}) {
+          "2024-07-23 25:00", "2024-07-23 20:00:00 +8", "Tuesday", "Smarch 3, 2024 10:00",
+          "July 23, 2024", "Tue Jul 23 20:15:02 CST", "2024-07-23 13:00 PM",
+          "2024-07-23 10:00 UTC+99:00"}) {
         EXPECT_FALSE(parseVendorTime(bad, {}).ok()) << bad;
+    }
+}
+
+TEST(VendorTime, Durations) {
+    using std::chrono::seconds;
+    struct Case {
+        const char* text;
+        long long secs;
+    };
+    for (auto c : std::initializer_list<Case>{{"5m 12s", 312},
+                                              {"1d 2h 3m", 93780},
+                                              {"4 分 34 秒", 274},
+                                              {"1天2小时", 93600},
+                                              {"0:41:23", 2483},
+                                              {"3min", 180},
+                                              {"2w", 1209600}}) {
+        auto d = parseVendorDuration(c.text);
+        ASSERT_TRUE(d.ok()) << c.text << ": " << d.error();
+        EXPECT_EQ(*d, seconds(c.secs)) << c.text;
+    }
+    for (const char* bad : {"", "soon", "5 parsecs", "1:5", "12"}) {
+        EXPECT_FALSE(parseVendorDuration(bad).ok()) << bad;
     }
 }
 

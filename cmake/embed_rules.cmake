@@ -1,0 +1,22 @@
+# Writes the built-in email rule packs (adapters/email/rules/*.yml) into one C++ source as
+# raw string literals, so the binary carries them and needs no data directory.
+# Usage: cmake -DDIR=<rules dir> -DOUT=<file.cpp> -P embed_rules.cmake
+file(GLOB packs "${DIR}/*.yml")
+list(SORT packs)
+set(content "// Generated from adapters/email/rules/*.yml by cmake/embed_rules.cmake. Do not edit.\n")
+string(APPEND content "#include \"adapters/email/rule_pack.hpp\"\n\nnamespace alertbridge::email {\n\n")
+string(APPEND content "const std::vector<RuleSource>& builtinRuleSources() {\n")
+string(APPEND content "    static const std::vector<RuleSource> kSources = {\n")
+foreach(f IN LISTS packs)
+  file(READ "${f}" text)
+  string(FIND "${text}" ")ab_pack\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${f} contains the raw-string delimiter )ab_pack\"")
+  endif()
+  get_filename_component(name "${f}" NAME)
+  string(APPEND content "        {\"adapters/email/rules/${name}\", R\"ab_pack(${text})ab_pack\"},\n")
+endforeach()
+string(APPEND content "    };\n    return kSources;\n}\n\n}  // namespace alertbridge::email\n")
+file(WRITE "${OUT}.tmp" "${content}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
