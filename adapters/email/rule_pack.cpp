@@ -463,6 +463,7 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
 
     RuleResult out;
     out.rule = name;
+    out.file = file;
     core::Alert& a = out.alert;
     a.origin = core::Origin{std::string(kInput), core::SourceKind::kEmail, received_at, 0};
 
@@ -567,12 +568,19 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
 RuleSet::RuleSet() = default;
 RuleSet::~RuleSet() = default;
 
+namespace {
+
 std::unique_ptr<RulePack> compilePack(const RuleSource& source,
                                       std::vector<config::ConfigError>& errors) {
     return PackCompiler(source, errors).compile();
 }
 
-std::string_view packName(const RulePack& pack) { return pack.name; }
+}  // namespace
+
+std::string checkPack(const RuleSource& source, std::vector<config::ConfigError>& errors) {
+    auto pack = compilePack(source, errors);
+    return pack ? pack->name : std::string();
+}
 
 std::shared_ptr<const RuleSet> RuleSet::compile(const std::vector<RuleSource>& user,
                                                 const std::vector<RuleSource>& builtin,
@@ -602,12 +610,30 @@ std::shared_ptr<const RuleSet> RuleSet::compile(const std::vector<RuleSource>& u
     return set;
 }
 
+namespace {
+
+std::string senderOf(const MailText& mail, std::string_view envelope_from) {
+    return senderAddress(!mail.from.empty()          ? std::string_view(mail.from)
+                         : !mail.return_path.empty() ? std::string_view(mail.return_path)
+                                                     : envelope_from);
+}
+
+}  // namespace
+
+std::vector<RuleMiss> RuleSet::explain(const MailText& mail, std::string_view envelope_from,
+                                       core::TimePoint received_at) const {
+    std::string from = senderOf(mail, envelope_from);
+    std::vector<RuleMiss> out;
+    for (const auto& pack : packs_) {
+        auto r = pack->apply(mail, from, received_at, options_);
+        out.push_back(RuleMiss{pack->name, r ? std::string() : r.error()});
+    }
+    return out;
+}
+
 RuleResult RuleSet::apply(const MailText& mail, std::string_view envelope_from,
                           core::TimePoint received_at) const {
-    std::string from =
-        senderAddress(!mail.from.empty()          ? std::string_view(mail.from)
-                      : !mail.return_path.empty() ? std::string_view(mail.return_path)
-                                                  : envelope_from);
+    std::string from = senderOf(mail, envelope_from);
     std::vector<RuleMiss> misses;
     for (const auto& pack : packs_) {
         auto r = pack->apply(mail, from, received_at, options_);

@@ -49,6 +49,7 @@ struct RuleMiss {
 struct RuleResult {
     core::Alert alert;
     std::string rule;                   // the pack's name, or "generic"
+    std::string file;                   // where the pack is defined ("" for generic)
     std::vector<RuleMiss> misses;       // packs tried before `rule`, in order
     std::vector<std::string> warnings;  // e.g. a time field that did not parse
 };
@@ -68,6 +69,11 @@ class RuleSet {
     RuleResult apply(const MailText& mail, std::string_view envelope_from,
                      core::TimePoint received_at) const;
 
+    // Every pack's verdict on one message, in order: an empty reason means it matches.
+    // For `email-test`; apply() stops at the first match.
+    std::vector<RuleMiss> explain(const MailText& mail, std::string_view envelope_from,
+                                  core::TimePoint received_at) const;
+
     // Pack names in the order they are tried.
     std::vector<std::string> names() const;
 
@@ -81,9 +87,7 @@ class RuleSet {
     RuleOptions options_;
 };
 
-// Compiles one pack on its own (unit tests and `check-config` of a single file).
-std::unique_ptr<RulePack> compilePack(const RuleSource& source,
-                                      std::vector<config::ConfigError>& errors);
-std::string_view packName(const RulePack& pack);
+// Compiles one pack on its own and returns its name, or "" when it has errors.
+std::string checkPack(const RuleSource& source, std::vector<config::ConfigError>& errors);
 
 }  // namespace alertbridge::email

@@ -10,6 +10,8 @@
 #include "plugin/app/daemon.hpp"
 #include "plugin/config/loader.hpp"
 #include "plugin/app/registry.hpp"
+#include "plugin/app/setup.hpp"
+#include "adapters/email/mime_text.hpp"
 #include "plugin/core/log.hpp"
 #include "plugin/core/time.hpp"
 #include "plugin/pipeline/normalize.hpp"
@@ -26,7 +28,7 @@ namespace {
 int checkConfig(const std::vector<std::string>& files) {
     bool failed = false;
     for (const auto& f : files) {
-        auto r = config::loadConfig(f);
+        auto r = loadSetup(f);
         for (const auto& e : r.errors) std::cerr << e.format() << "\n";
         failed = failed || !r.errors.empty();
     }
@@ -35,9 +37,10 @@ int checkConfig(const std::vector<std::string>& files) {
     return 0;
 }
 
-// Prints what one email becomes: the alert as JSON, then which rule made it.
+// Prints what one email becomes: the alert as one JSON object, then, as text, which rule
+// made it and what every other pack made of the message.
 int emailTest(const std::string& config_file, const std::string& eml) {
-    auto r = config::loadConfig(config_file);
+    auto r = loadSetup(config_file);
     if (!r.config) {
         for (const auto& e : r.errors) std::cerr << e.format() << "\n";
         return 1;
@@ -51,16 +54,19 @@ int emailTest(const std::string& config_file, const std::string& eml) {
     ss << in.rdbuf();
     core::SystemClock clock;
     const auto now = clock.now();
-    auto batch = findInput("email")->decode(ss.str(), now, *r.config);
-    if (!batch || batch->empty()) {
-        std::cerr << "alertbridge: " << (batch ? "no alert" : batch.error()) << "\n";
+    auto parsed = email::parseMail(ss.str());
+    if (!parsed) {
+        std::cerr << "alertbridge: " << eml << " is not a message: " << parsed.error() << "\n";
         return 1;
     }
+    const email::MailText& mail = *parsed;
+    auto result = r.email_rules->apply(mail, "", now);
+    core::AlertBatch batch{result.alert};
     state::StateDelta delta;
     pipeline::Context ctx{now, delta};
-    pipeline::Normalize(r.config->normalize).run(*batch, ctx);
-    const core::Alert& a = batch->front();
-    const auto* rule = a.labels.get("email_rule");
+    pipeline::Normalize(r.config->normalize).run(batch, ctx);
+    const core::Alert& a = batch.front();
+    const bool resolved = a.resolvedAt(now);
 
     rapidjson::StringBuffer buf;
     rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
@@ -70,7 +76,7 @@ int emailTest(const std::string& config_file, const std::string& eml) {
     };
     w.StartObject();
     w.Key("status");
-    str(a.resolvedAt(now) ? "resolved" : "firing");
+    str(resolved ? "resolved" : "firing");
     w.Key("severity");
     str(core::severityName(a.severity));
     for (auto [name, set] : {std::pair{"labels", &a.labels}, {"annotations", &a.annotations}}) {
@@ -85,7 +91,7 @@ int emailTest(const std::string& config_file, const std::string& eml) {
     w.Key("starts_at");
     str(core::formatRfc3339(a.starts_at));
     w.Key("ends_at");
-    if (a.resolvedAt(now)) {
+    if (resolved) {
         str(core::formatRfc3339(*a.ends_at));
     } else {
         w.Null();
@@ -96,19 +102,37 @@ int emailTest(const std::string& config_file, const std::string& eml) {
     const auto* summary = a.annotations.get("summary");
     str(summary ? *summary : "");
     w.Key("rule");
-    str(rule ? *rule : "");
+    str(result.rule);
     w.EndObject();
     std::cout << buf.GetString() << "\n\n";
-    std::cout << "Rule: " << (rule ? *rule : "?")
-              << ". No vendor rule pack is installed yet, so every email takes the generic "
-                 "rule: the subject is the summary, severity comes from keywords, and the "
-                 "alert resolves after email.generic.resolve_timeout ("
-              << core::formatDuration(r.config->email.generic_resolve_timeout) << ").\n";
+
+    if (result.rule == "generic") {
+        std::cout << "Rule: generic. No rule pack took this message, so the subject is the "
+                     "summary, severity comes from keywords, and the alert resolves after "
+                     "email.generic.resolve_timeout ("
+                  << core::formatDuration(r.config->email.generic_resolve_timeout) << ").\n";
+    } else {
+        std::cout << "Rule: " << result.rule << " (" << result.file << "). Identity labels:";
+        for (const auto& [k, v] : a.identity_labels) std::cout << " " << k;
+        std::cout << ".\n";
+        if (!resolved && a.ends_at) {
+            std::cout << "The vendor sends no recovery: the alert resolves by itself at "
+                      << core::formatRfc3339(*a.ends_at) << " unless the mail comes again.\n";
+        }
+    }
+    for (const auto& w : result.warnings) std::cout << "Warning: " << w << "\n";
+    std::cout << "\nThe other packs, in the order they are tried:\n";
+    for (const auto& verdict : r.email_rules->explain(mail, "", now)) {
+        if (verdict.rule == result.rule) continue;
+        std::cout << "  " << verdict.rule << ": "
+                  << (verdict.reason.empty() ? "matches too, but comes later" : verdict.reason)
+                  << "\n";
+    }
     return 0;
 }
 
 int serve(const std::string& file) {
-    auto r = config::loadConfig(file);
+    auto r = loadSetup(file);
     if (!r.config) {
         for (const auto& e : r.errors) std::cerr << e.format() << "\n";
         std::cerr << "alertbridge: the configuration has " << r.errors.size()
@@ -128,7 +152,9 @@ int serve(const std::string& file) {
     core::SystemClock clock;
     spdlog::info("alertbridge is starting. version={} config={} instance={} data_dir={}", kVersion,
                  file, r.config->global.instance, r.config->global.data_dir);
-    Daemon daemon(std::move(*r.config), clock);
+    spdlog::info("Email rule packs are loaded. packs=\"{}\"",
+                 fmt::join(r.email_rules->names(), ","));
+    Daemon daemon(std::move(*r.config), r.email_rules, clock);
     auto port = daemon.start();
     if (!port) {
         spdlog::error("alertbridge could not start. error=\"{}\"", port.error());

@@ -12,8 +12,9 @@
 
 namespace alertbridge::app {
 
-Daemon::Daemon(config::Config config, const core::Clock& clock)
-    : config_(std::move(config)), clock_(clock) {
+Daemon::Daemon(config::Config config, std::shared_ptr<const email::RuleSet> email_rules,
+               const core::Clock& clock)
+    : config_(std::move(config)), email_rules_(std::move(email_rules)), clock_(clock) {
     metrics_.queueCapacity().Set(static_cast<double>(config_.intake.queue_capacity));
 }
 
@@ -52,7 +53,7 @@ core::Result<std::uint16_t> Daemon::start() {
         pipelineLoop();
     });
 
-    api_ = std::make_unique<HttpApi>(config_, metrics_, *this, clock_);
+    api_ = std::make_unique<HttpApi>(decode_, metrics_, *this, clock_);
     net::HttpServerOptions ho;
     ho.listen = config_.listen.http;
     ho.threads = 2;
@@ -64,6 +65,8 @@ core::Result<std::uint16_t> Daemon::start() {
     auto port = server_->start();
     if (!port) return core::Error{port.error()};
     if (config_.listen.smtp) {
+        for (const auto& rule : email_rules_->names()) metrics_.emailRule(rule);
+        metrics_.emailRule("generic");
         net::SmtpServerOptions so;
         so.listen = *config_.listen.smtp;
         so.max_connections = config_.email.max_connections;
@@ -126,7 +129,7 @@ core::Status Daemon::restore() {
         for (auto& e : *entries) {
             after = e.id;
             const InputDef* input = findInput(e.input);
-            auto batch = input ? input->decode(e.body, e.received_at, config_)
+            auto batch = input ? input->decode(e.body, e.received_at, decode_)
                                : core::Result<core::AlertBatch>(core::Error{"unknown input"});
             if (!batch) {
                 spdlog::error(
@@ -206,14 +209,21 @@ void Daemon::acceptEmail(email::SmtpMessage&& message, const std::string& remote
     auto received_at = clock_.now();
     // The envelope sender, recorded the way a final delivery does, so that replay sees it.
     std::string raw = "Return-Path: <" + message.mail_from + ">\r\n" + message.data;
-    auto batch = input.decode(raw, received_at, config_);
-    if (!batch) {  // the email decoder always yields an alert; this is a programming error
-        done("", batch.error());
-        return;
+    // The same steps as the registry's decoder (which replay uses), keeping the rule's name
+    // and warnings for the metrics and the log.
+    auto parsed = email::parseMail(raw);
+    email::MailText mail = parsed ? std::move(parsed).value() : email::MailText{};
+    auto result = email_rules_->apply(mail, message.mail_from, received_at);
+    const auto& rm = metrics_.emailRule(result.rule);
+    rm.messages->Increment();
+    for (const auto& w : result.warnings) {
+        rm.warnings->Increment();
+        spdlog::warn("An email rule could not read a field. rule={} subject=\"{}\" warning=\"{}\"",
+                     result.rule, mail.subject, w);
     }
-    m.alerts_received->Increment(static_cast<double>(batch->size()));
-    spdlog::debug("An email arrived. remote={} bytes={}", remote, raw.size());
-    accept(input, std::move(raw), received_at, std::move(batch).value(),
+    m.alerts_received->Increment();
+    spdlog::debug("An email arrived. remote={} bytes={} rule={}", remote, raw.size(), result.rule);
+    accept(input, std::move(raw), received_at, core::AlertBatch{std::move(result.alert)},
            [done](Outcome outcome, long long id, const std::string& reason) {
                switch (outcome) {
                    case Outcome::kStored:

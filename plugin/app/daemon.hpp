@@ -16,6 +16,7 @@
 
 #include "adapters/net/http_server.hpp"
 #include "adapters/email/generic_rule.hpp"
+#include "adapters/email/rule_pack.hpp"
 #include "adapters/net/smtp_server.hpp"
 #include "plugin/app/delivery_worker.hpp"
 #include "plugin/app/http_api.hpp"
@@ -29,7 +30,8 @@ namespace alertbridge::app {
 
 class Daemon final : public Intake {
   public:
-    Daemon(config::Config config, const core::Clock& clock);
+    Daemon(config::Config config, std::shared_ptr<const email::RuleSet> email_rules,
+           const core::Clock& clock);
     ~Daemon() override;
 
     // Opens the store, restores alerts and replays unprocessed journal entries, starts the
@@ -61,6 +63,8 @@ class Daemon final : public Intake {
     core::Status restore();
 
     config::Config config_;
+    std::shared_ptr<const email::RuleSet> email_rules_;
+    DecodeContext decode_{config_, *email_rules_};
     const core::Clock& clock_;
     telemetry::Metrics metrics_;
     std::unique_ptr<state::Store> store_;

@@ -28,10 +28,10 @@ net::HttpResponse jsonError(int status, std::string_view message) {
 
 }  // namespace
 
-HttpApi::HttpApi(const config::Config& config, telemetry::Metrics& metrics, Intake& intake,
+HttpApi::HttpApi(const DecodeContext& decode, telemetry::Metrics& metrics, Intake& intake,
                  const core::Clock& clock)
-    : config_(config), metrics_(metrics), intake_(intake), clock_(clock) {
-    const auto& a = config.http_auth;
+    : decode_(decode), config_(decode.config), metrics_(metrics), intake_(intake), clock_(clock) {
+    const auto& a = config_.http_auth;
     if (a.basic_auth) {
         expected_auth_ = core::basicAuthHeader(a.basic_auth->username, a.basic_auth->password);
     } else if (!a.bearer_token.empty()) {
@@ -109,7 +109,7 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
         return;
     }
     auto received_at = clock_.now();
-    auto batch = input.decode(req.body, received_at, config_);
+    auto batch = input.decode(req.body, received_at, decode_);
     if (!batch) {
         m.reject("invalid_body");
         spdlog::debug("A request body was rejected. input={} remote={} reason=\"{}\"", input.id,

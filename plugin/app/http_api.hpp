@@ -24,7 +24,7 @@ class Intake {
 
 class HttpApi {
   public:
-    HttpApi(const config::Config& config, telemetry::Metrics& metrics, Intake& intake,
+    HttpApi(const DecodeContext& decode, telemetry::Metrics& metrics, Intake& intake,
             const core::Clock& clock);
     void handle(net::HttpRequest&& req, const net::Responder& respond);
 
@@ -32,6 +32,7 @@ class HttpApi {
     void intake(const InputDef& input, net::HttpRequest&& req, const net::Responder& respond);
     bool authorized(const net::HttpRequest& req) const;
 
+    const DecodeContext& decode_;
     const config::Config& config_;
     telemetry::Metrics& metrics_;
     Intake& intake_;

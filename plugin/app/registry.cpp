@@ -6,6 +6,7 @@
 #include "adapters/alertmanager/push.hpp"
 #include "adapters/email/generic_rule.hpp"
 #include "adapters/email/mime_text.hpp"
+#include "adapters/email/rule_pack.hpp"
 #include "adapters/nightingale/codec.hpp"
 #include "adapters/nightingale/push.hpp"
 
@@ -14,27 +15,28 @@ namespace alertbridge::app {
 const std::vector<InputDef>& inputs() {
     static const std::vector<InputDef> kInputs = {
         {alertmanager::kApiInput, "/api/v2/alerts",
-         [](std::string_view body, core::TimePoint at, const config::Config& cfg) {
-             return alertmanager::decodeApiV2(body, at, cfg.global.resolve_timeout);
+         [](std::string_view body, core::TimePoint at, const DecodeContext& ctx) {
+             return alertmanager::decodeApiV2(body, at, ctx.config.global.resolve_timeout);
          },
          nullptr},
         {alertmanager::kWebhookInput, "/webhook/alertmanager",
-         [](std::string_view body, core::TimePoint at, const config::Config&) {
+         [](std::string_view body, core::TimePoint at, const DecodeContext&) {
              return alertmanager::decodeWebhook(body, at);
          },
          nullptr},
         {nightingale::kInput, "/webhook/nightingale",
-         [](std::string_view body, core::TimePoint at, const config::Config&) {
+         [](std::string_view body, core::TimePoint at, const DecodeContext&) {
              return nightingale::decodeEvents(body, at);
          },
          nightingale::scrubBody},
-        // Email arrives over SMTP, not HTTP: no path. Every message becomes an alert.
+        // Email arrives over SMTP, not HTTP: no path. Every message becomes an alert: a
+        // vendor pack's, else the generic rule's.
         {email::kInput, "",
-         [](std::string_view body, core::TimePoint at, const config::Config& cfg) {
+         [](std::string_view body, core::TimePoint at, const DecodeContext& ctx) {
              auto mail = email::parseMail(body);
              email::MailText text = mail ? std::move(mail).value() : email::MailText{};
-             return core::Result<core::AlertBatch>(core::AlertBatch{
-                 email::genericAlert(text, "", at, cfg.email.generic_resolve_timeout)});
+             return core::Result<core::AlertBatch>(
+                 core::AlertBatch{ctx.email_rules.apply(text, "", at).alert});
          },
          nullptr},
     };

@@ -13,10 +13,20 @@
 #include "plugin/core/result.hpp"
 #include "plugin/pipeline/output.hpp"
 
+namespace alertbridge::email {
+class RuleSet;
+}
+
 namespace alertbridge::app {
 
+// What decoders may read: the config and what was compiled from it.
+struct DecodeContext {
+    const config::Config& config;
+    const email::RuleSet& email_rules;
+};
+
 using Decoder = std::function<core::Result<core::AlertBatch>(
-    std::string_view body, core::TimePoint received_at, const config::Config& cfg)>;
+    std::string_view body, core::TimePoint received_at, const DecodeContext& ctx)>;
 
 // Returns the body as it may be journaled (personal data removed), or an error.
 using Scrubber = std::function<core::Result<std::string>(std::string_view body)>;

@@ -41,6 +41,12 @@ struct ListenConfig {
     std::optional<core::HostPort> smtp;  // unset: no SMTP listener
 };
 
+// A value from the config with the line it came from, for errors found after loading.
+struct Located {
+    std::string value;
+    int line = 0;
+};
+
 struct EmailConfig {
     std::size_t max_message_bytes = std::size_t{32} * 1024 * 1024;
     std::size_t max_recipients = 100;
@@ -49,6 +55,8 @@ struct EmailConfig {
     // "ops@alerts.example" or "@alerts.example"; empty: every recipient is accepted.
     std::vector<std::string> accept_recipients;
     Duration generic_resolve_timeout = std::chrono::hours(4);
+    std::vector<Located> rule_files;              // users' rule packs, paths resolved
+    std::vector<Located> disabled_builtin_rules;  // built-in pack names not to use
 };
 
 struct IntakeConfig {

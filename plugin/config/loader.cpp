@@ -284,7 +284,19 @@ class Loader {
 
     void email(const YAML::Node& n, EmailConfig& e) {
         const std::string p = "email";
-        if (!r_.expectMap(n, p, {"limits", "accept_recipients", "generic"})) return;
+        if (!r_.expectMap(
+                n, p,
+                {"limits", "accept_recipients", "generic", "rules", "disable_builtin_rules"})) {
+            return;
+        }
+        readList(n, p, "rules", [&](const YAML::Node& v, const std::string&) {
+            fs::path path =
+                fs::path(v.Scalar()).is_absolute() ? fs::path(v.Scalar()) : base_dir_ / v.Scalar();
+            e.rule_files.push_back(Located{path.string(), v.Mark().line + 1});
+        });
+        readList(n, p, "disable_builtin_rules", [&](const YAML::Node& v, const std::string&) {
+            e.disabled_builtin_rules.push_back(Located{v.Scalar(), v.Mark().line + 1});
+        });
         auto l = n["limits"];
         const std::string lp = "email.limits";
         if (r_.expectMap(

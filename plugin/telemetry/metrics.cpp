@@ -64,6 +64,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Name("alertbridge_outbox_pending_rows")
                            .Help("Outbox rows waiting for delivery, per output.")
                            .Register(r);
+    email_messages_ = &BuildCounter()
+                           .Name("alertbridge_email_messages_total")
+                           .Help(
+                               "Emails turned into alerts, by the rule that took them (a "
+                               "vendor pack, or generic).")
+                           .Register(r);
+    email_rule_warnings_ = &BuildCounter()
+                                .Name("alertbridge_email_rule_warnings_total")
+                                .Help(
+                                    "Fields a rule found but could not read (a time, a "
+                                    "severity or status word), by rule.")
+                                .Register(r);
     output_duration_ = &BuildHistogram()
                             .Name("alertbridge_output_request_duration_seconds")
                             .Help("Time for one delivery request, per output.")
@@ -153,6 +165,15 @@ const OutputMetrics& Metrics::output(std::string_view name) {
 }
 
 Counter& Metrics::dedupe(std::string_view outcome) { return *dedupe_.find(outcome)->second; }
+
+const EmailRuleMetrics& Metrics::emailRule(std::string_view rule) {
+    std::lock_guard lock(mu_);
+    if (auto it = email_rules_.find(rule); it != email_rules_.end()) return it->second;
+    std::string n(rule);
+    EmailRuleMetrics m{&email_messages_->Add({{"rule", n}}),
+                       &email_rule_warnings_->Add({{"rule", n}})};
+    return email_rules_.emplace(n, m).first->second;
+}
 
 std::string Metrics::serialize() const {
     prometheus::TextSerializer s;

@@ -49,6 +49,11 @@ struct OutputMetrics {
     Histogram* request_duration;
 };
 
+struct EmailRuleMetrics {
+    Counter* messages;  // emails this rule turned into an alert
+    Counter* warnings;  // fields it found but could not read (a time, a severity word)
+};
+
 class Metrics {
   public:
     Metrics();
@@ -56,6 +61,7 @@ class Metrics {
     const InputMetrics& input(std::string_view name);
     const OutputMetrics& output(std::string_view name);
     Counter& dedupe(std::string_view outcome);
+    const EmailRuleMetrics& emailRule(std::string_view rule);
 
     Histogram& journalCommitDuration() { return *journal_commit_duration_; }
     Counter& journalCommits() { return *journal_commits_; }
@@ -76,6 +82,7 @@ class Metrics {
     std::map<std::string, InputMetrics, std::less<>> inputs_;
     std::map<std::string, OutputMetrics, std::less<>> outputs_;
     std::map<std::string, Counter*, std::less<>> dedupe_;
+    std::map<std::string, EmailRuleMetrics, std::less<>> email_rules_;
 
     prometheus::Family<Counter>* input_requests_;
     prometheus::Family<Counter>* input_alerts_received_;
@@ -87,6 +94,8 @@ class Metrics {
     prometheus::Family<Counter>* output_alerts_;
     prometheus::Family<Gauge>* outbox_pending_;
     prometheus::Family<Histogram>* output_duration_;
+    prometheus::Family<Counter>* email_messages_;
+    prometheus::Family<Counter>* email_rule_warnings_;
     Histogram* journal_commit_duration_;
     Counter* journal_commits_;
     Counter* journal_batches_;

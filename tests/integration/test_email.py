@@ -1,6 +1,7 @@
-"""Email intake over real SMTP (swaks) into the real Alertmanager: every fixture becomes an
-alert (the generic rule until vendor packs exist), recipients and size are enforced, and a
-message acknowledged with 250 survives kill -9."""
+"""Email intake over real SMTP (swaks) into the real Alertmanager: every fixture becomes the
+alert its vendor pack describes, recovery mails resolve the alerts their problem mails
+opened, recipients and size are enforced, and a message acknowledged with 250 survives
+kill -9."""
 
 import glob
 import json
@@ -12,6 +13,7 @@ import unittest
 from harness import SOURCE, Alertbridge, Alertmanager, Sink, Workdir, free_port, wait_for
 
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "email")
+EXTRA = os.path.join(SOURCE, "tests", "fixtures", "email_extra")
 MARKER = "alertbridge_origin"
 
 
@@ -43,31 +45,47 @@ email:
         cls.sink.stop()
         cls.work.cleanup()
 
-    def in_am(self, subject):
+    def in_am(self, labels):
         return [a for a in self.am.alerts()
-                if a["labels"].get("alertname") == subject and a["labels"].get(MARKER)]
+                if a["labels"].get(MARKER)
+                and all(a["labels"].get(k) == v for k, v in labels.items())]
 
     def test_every_fixture_reaches_alertmanager_within_a_second(self):
+        """Problem mails appear with their pack's labels; recovery mails (SmartX, OCP,
+        Zabbix, Nagios) make their alerts disappear. Each within 1 s of the 250."""
         latencies = []
-        for eml in sorted(glob.glob(os.path.join(FIXTURES, "*.eml"))):
+        resolved = 0
+        files = sorted(glob.glob(os.path.join(FIXTURES, "*.eml"))) + \
+            sorted(glob.glob(os.path.join(EXTRA, "*.eml")))
+        for eml in files:
             with open(eml.replace(".eml", ".expected.json")) as f:
-                subject = json.load(f)["subject"]
+                want = json.load(f)
             started = time.monotonic()
             rc, out = swaks(self.smtp_port, "--from", "appliance@dc.example",
                             "--to", "ops@alerts.example", "--data", eml)
             self.assertEqual(rc, 0, out)
             self.assertIn("250 2.0.0 OK: queued as", out)
-            shown = wait_for(lambda: self.in_am(subject), timeout=10, interval=0.02,
-                             what=f"{os.path.basename(eml)} in Alertmanager")
+            name = os.path.basename(eml)
+            if want["status"] == "resolved":
+                wait_for(lambda: not self.in_am(want["labels"]), timeout=10, interval=0.02,
+                         what=f"{name} to resolve its alert in Alertmanager")
+                latencies.append(time.monotonic() - started)
+                resolved += 1
+                continue
+            shown = wait_for(lambda: self.in_am(want["labels"]), timeout=10, interval=0.02,
+                             what=f"{name} in Alertmanager")
             latencies.append(time.monotonic() - started)
             labels = shown[0]["labels"]
-            self.assertEqual(labels["email_rule"], "generic")
+            self.assertEqual(labels["email_rule"], want["vendor"], name)
             self.assertEqual(labels["source_kind"], "email")
-            self.assertIn(labels["severity"], ("critical", "warning", "info"))
+            self.assertEqual(labels["severity"], want["severity"], name)
+            self.assertEqual(shown[0]["annotations"]["summary"], want["summary"], name)
+        self.assertEqual(resolved, 4, "SmartX, OCP, Zabbix and Nagios recoveries")
         latencies.sort()
         print(f"email -> Alertmanager, {len(latencies)} fixtures: median "
               f"{latencies[len(latencies) // 2] * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms")
         self.assertLess(latencies[-1], 1.0, "end to end over 1 s")
+        self.assertEqual(self.ab.metric("alertbridge_email_messages_total", rule="zabbix"), 2)
 
     def test_unknown_recipient_is_550(self):
         rc, out = swaks(self.smtp_port, "--from", "a@dc.example", "--to", "ceo@elsewhere.example",
@@ -89,28 +107,92 @@ email:
 class EmailTest(unittest.TestCase):
     """alertbridge email-test, the command users write rules with."""
 
-    def test_prints_the_alert_and_the_rule(self):
+    def run_test(self, cfg, eml):
         from harness import BINARY
-        eml = os.path.join(FIXTURES, "12-veeam-job-failed-html-only.eml")
-        cfg = os.path.join(SOURCE, "config-examples", "alertbridge.yml")
         out = subprocess.run([BINARY, "email-test", "--config", cfg, eml],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stderr)
         alert_json, _, explanation = out.stdout.partition("\n\n")
-        alert = json.loads(alert_json)
+        return json.loads(alert_json), explanation
+
+    def test_prints_the_alert_and_the_rule(self):
+        from harness import BINARY
+        eml = os.path.join(FIXTURES, "12-veeam-job-failed-html-only.eml")
+        cfg = os.path.join(SOURCE, "config-examples", "alertbridge.yml")
+        alert, explanation = self.run_test(cfg, eml)
         with open(eml.replace(".eml", ".expected.json")) as f:
             want = json.load(f)
-        self.assertEqual(alert["summary"], want["subject"])
-        self.assertEqual(alert["rule"], "generic")
+        self.assertEqual(alert["summary"], want["summary"])
+        self.assertEqual(alert["rule"], "veeam")
         self.assertEqual(alert["status"], "firing")
-        self.assertRegex(alert["fingerprint"], r"^[0-9a-f]{16}$")
+        self.assertEqual(alert["severity"], "critical")
+        self.assertEqual(alert["fingerprint"], want["fingerprint"])
+        self.assertIsNone(alert["ends_at"])
         for text in want["body_must_contain"]:
             self.assertIn(text, alert["annotations"]["description"])
-        self.assertIn("generic rule", explanation)
+        self.assertIn("Rule: veeam (adapters/email/rules/veeam.yml)", explanation)
+        self.assertIn("zabbix: body does not match /Original problem ID:/", explanation)
         bad = subprocess.run([BINARY, "email-test", "--config", cfg, "/nonexistent.eml"],
                              capture_output=True, text=True, timeout=30)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("cannot read", bad.stderr)
+
+    def test_resolution_and_generic_fallback(self):
+        cfg = os.path.join(SOURCE, "config-examples", "alertbridge.yml")
+        alert, _ = self.run_test(cfg, os.path.join(FIXTURES, "10-zabbix-resolved.eml"))
+        self.assertEqual(alert["status"], "resolved")
+        self.assertEqual(alert["ends_at"], "2024-07-23T12:20:14.000Z")
+        self.assertEqual(alert["starts_at"], "2024-07-23T12:15:02.000Z")
+        work = Workdir("email-test")
+        try:
+            eml = os.path.join(work.path, "unknown.eml")
+            with open(eml, "w") as f:
+                f.write("From: ups@dc.example\r\nSubject: UPS on battery\r\n\r\nInput lost.\r\n")
+            alert, explanation = self.run_test(cfg, eml)
+            self.assertEqual(alert["rule"], "generic")
+            self.assertEqual(alert["summary"], "UPS on battery")
+            self.assertIn("No rule pack took this message", explanation)
+            self.assertIn("smartx: body does not match", explanation)
+        finally:
+            work.cleanup()
+
+    def test_users_pack_first_and_check_config_names_its_line(self):
+        from harness import BINARY
+        work = Workdir("email-pack")
+        try:
+            with open(os.path.join(work.path, "ups.yml"), "w") as f:
+                f.write("""name: ups
+match: {subject: '^UPS '}
+extract:
+  - {in: subject, regex: '^UPS (?P<state>on battery|on mains)'}
+  - {regex: '(?m)^Unit: (?P<unit>\\S+)'}
+severity: {from: '{{state}}', map: {on battery: critical, on mains: info}}
+status: {from: '{{state}}', resolved: [on mains]}
+labels: {alertname: UpsPower, resource: '{{unit}}'}
+identity: [source, alertname, resource]
+summary: 'UPS {{unit}} {{state}}'
+""")
+            cfg = os.path.join(work.path, "ab.yml")
+            with open(cfg, "w") as f:
+                f.write("email:\n  rules: [ups.yml]\n  disable_builtin_rules: [nagios]\n")
+            eml = os.path.join(work.path, "ups.eml")
+            with open(eml, "w") as f:
+                f.write("Subject: UPS on battery\r\n\r\nUnit: ups-a1\r\n")
+            alert, explanation = self.run_test(cfg, eml)
+            self.assertEqual(alert["rule"], "ups")
+            self.assertEqual(alert["severity"], "critical")
+            self.assertEqual(alert["summary"], "UPS ups-a1 on battery")
+            self.assertNotIn("nagios", explanation)
+            # A typo in a template is caught with the pack's file and line.
+            with open(os.path.join(work.path, "ups.yml"), "a") as f:
+                f.write("annotations: {note: '{{unti}}'}\n")
+            out = subprocess.run([BINARY, "check-config", cfg], capture_output=True, text=True,
+                                 timeout=30)
+            self.assertNotEqual(out.returncode, 0)
+            self.assertIn('ups.yml:11: annotations.note: unknown field "unti" '
+                          '(did you mean "unit"?)', out.stderr)
+        finally:
+            work.cleanup()
 
 
 class EmailDurability(unittest.TestCase):

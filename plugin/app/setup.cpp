@@ -1,0 +1,95 @@
+#include "plugin/app/setup.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <date/tz.h>
+#include <fmt/format.h>
+
+#include "plugin/config/loader.hpp"
+
+namespace alertbridge::app {
+
+std::shared_ptr<const email::RuleSet> compileEmailRules(const config::Config& cfg,
+                                                        std::vector<config::ConfigError>& errors) {
+    std::vector<email::RuleSource> user;
+    for (std::size_t i = 0; i < cfg.email.rule_files.size(); ++i) {
+        const auto& f = cfg.email.rule_files[i];
+        std::ifstream in(f.value, std::ios::binary);
+        if (!in) {
+            errors.push_back(config::ConfigError{cfg.file, f.line,
+                                                 fmt::format("email.rules[{}]", i),
+                                                 fmt::format("cannot read {}", f.value)});
+            continue;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        user.push_back(email::RuleSource{f.value, ss.str()});
+    }
+
+    const auto& builtin = email::builtinRuleSources();
+    std::vector<std::string> builtin_names;
+    for (const auto& src : builtin) {
+        if (auto name = email::checkPack(src, errors); !name.empty()) {
+            builtin_names.push_back(std::move(name));
+        }
+    }
+    std::vector<std::string> disabled;
+    for (std::size_t i = 0; i < cfg.email.disabled_builtin_rules.size(); ++i) {
+        const auto& d = cfg.email.disabled_builtin_rules[i];
+        if (std::find(builtin_names.begin(), builtin_names.end(), d.value) == builtin_names.end()) {
+            std::vector<std::string_view> names(builtin_names.begin(), builtin_names.end());
+            auto hint = config::didYouMean(d.value, names);
+            errors.push_back(config::ConfigError{
+                cfg.file, d.line, fmt::format("email.disable_builtin_rules[{}]", i),
+                hint.empty() ? fmt::format("no built-in rule pack is named \"{}\"", d.value)
+                             : fmt::format("no built-in rule pack is named \"{}\" (did you "
+                                           "mean \"{}\"?)",
+                                           d.value, hint)});
+            continue;
+        }
+        disabled.push_back(d.value);
+    }
+
+    email::RuleOptions options;
+    try {
+        options.timezone = date::locate_zone(cfg.global.timezone);
+    } catch (const std::exception&) {
+        options.timezone = nullptr;  // the loader has already reported it
+    }
+    options.generic_resolve_timeout = cfg.email.generic_resolve_timeout;
+    std::vector<config::ConfigError> pack_errors;
+    auto set = email::RuleSet::compile(user, builtin, disabled, options, pack_errors);
+    // Built-in packs were compiled once above; their errors (a build defect) are there.
+    for (auto& e : pack_errors) {
+        bool dup = std::any_of(errors.begin(), errors.end(), [&](const config::ConfigError& x) {
+            return x.file == e.file && x.line == e.line && x.message == e.message;
+        });
+        if (!dup) errors.push_back(std::move(e));
+    }
+    return set;
+}
+
+namespace {
+
+Setup finish(config::LoadResult r) {
+    Setup s;
+    s.errors = std::move(r.errors);
+    if (!r.config) return s;
+    auto rules = compileEmailRules(*r.config, s.errors);
+    if (!s.errors.empty()) return s;
+    s.config = std::move(r.config);
+    s.email_rules = std::move(rules);
+    return s;
+}
+
+}  // namespace
+
+Setup loadSetup(const std::string& file) { return finish(config::loadConfig(file)); }
+
+Setup setupFromString(const std::string& yaml, const std::string& file_name) {
+    return finish(config::loadConfigFromString(yaml, file_name));
+}
+
+}  // namespace alertbridge::app

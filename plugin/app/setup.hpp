@@ -1,0 +1,32 @@
+#pragma once
+// Setup: everything built from a config file before anything runs. The YAML becomes a
+// Config, and the email rule packs it names (plus the built-in ones) are compiled. Every
+// command goes through loadSetup(), so check-config, email-test and serve agree.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/email/rule_pack.hpp"
+#include "plugin/config/config.hpp"
+#include "plugin/config/yaml_reader.hpp"
+
+namespace alertbridge::app {
+
+struct Setup {
+    std::optional<config::Config> config;               // set only when errors is empty
+    std::shared_ptr<const email::RuleSet> email_rules;  // idem
+    std::vector<config::ConfigError> errors;
+};
+
+Setup loadSetup(const std::string& file);
+Setup setupFromString(const std::string& yaml, const std::string& file_name);
+
+// The users' packs named in `cfg` (read now), then the built-in ones. Errors in a pack are
+// reported at the pack's file:line; an unreadable file or an unknown built-in name at the
+// config's.
+std::shared_ptr<const email::RuleSet> compileEmailRules(const config::Config& cfg,
+                                                        std::vector<config::ConfigError>& errors);
+
+}  // namespace alertbridge::app
