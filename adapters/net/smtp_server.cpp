@@ -31,17 +31,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
           count_(count) {
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
-        if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+        if (!ec) {
+            address_ = ep.address().to_string();
+            remote_ = address_ + ":" + std::to_string(ep.port());
+        }
     }
+    const std::string& address() const { return address_; }
     ~Connection() { --count_; }
 
     void start() {
         asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->flush(); });
     }
 
-    void refuse() {
+    // Answers with one reply instead of the greeting, then closes.
+    void refuse(std::string reply) {
         auto self = shared_from_this();
-        auto text = std::make_shared<std::string>("421 4.7.0 Too many connections; try later\r\n");
+        auto text = std::make_shared<std::string>(std::move(reply) + "\r\n");
         asio::async_write(stream_, asio::buffer(*text),
                           [self, text](beast::error_code, std::size_t) { self->close(); });
     }
@@ -104,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const SmtpHandler& handler_;
     std::atomic<std::size_t>& count_;
     std::string remote_;
+    std::string address_;
     std::array<char, 16 * 1024> buffer_{};
 };
 
@@ -122,10 +128,17 @@ struct SmtpServer::Impl {
             if (ec == asio::error::operation_aborted) return;
             if (!ec) {
                 auto c = std::make_shared<Connection>(std::move(s), options, handler, connections);
-                if (++connections > options.max_connections) {
+                if (options.accept_client && !options.accept_client(c->address())) {
+                    spdlog::warn(
+                        "An SMTP client outside email.allowed_clients was refused. "
+                        "client={}",
+                        c->address());
+                    ++connections;  // the destructor counts it down
+                    c->refuse("554 5.7.1 " + c->address() + " is not allowed to send mail here");
+                } else if (++connections > options.max_connections) {
                     spdlog::warn("An SMTP connection was refused: too many open. limit={}",
                                  options.max_connections);
-                    c->refuse();
+                    c->refuse("421 4.7.0 Too many connections; try later");
                 } else {
                     c->start();
                 }

@@ -21,6 +21,9 @@ struct SmtpServerOptions {
     email::SmtpOptions session;
     std::size_t max_connections = 100;
     core::Duration command_timeout = std::chrono::minutes(5);
+    // Decides whether a client address may talk to us (554 and close otherwise). Empty:
+    // everyone. Called on the I/O thread with the address as text ("10.1.2.3", "::1").
+    std::function<bool(const std::string& address)> accept_client;
 };
 
 // `done(queue_id, error)`: error empty when the message is durable. Any thread may call it.

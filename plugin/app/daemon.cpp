@@ -86,6 +86,16 @@ core::Result<std::uint16_t> Daemon::start() {
                     });
                 };
         }
+        if (!config_.email.allowed_clients.empty()) {
+            so.accept_client = [this](const std::string& address) {
+                auto ip = core::parseIp(address);
+                const auto& list = config_.email.allowed_clients;
+                bool ok = ip && std::any_of(list.begin(), list.end(),
+                                            [&](const core::Cidr& c) { return c.contains(*ip); });
+                if (!ok) metrics_.input(email::kInput).reject("client_not_allowed");
+                return ok;
+            };
+        }
         smtp_ = std::make_unique<net::SmtpServer>(
             so,
             [this](email::SmtpMessage&& message, const std::string& remote,

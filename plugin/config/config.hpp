@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/core/cidr.hpp"
 #include "plugin/core/clock.hpp"
 #include "plugin/core/severity.hpp"
 #include "plugin/core/url.hpp"
@@ -54,6 +55,8 @@ struct EmailConfig {
     Duration command_timeout = std::chrono::minutes(5);
     // "ops@alerts.example" or "@alerts.example"; empty: every recipient is accepted.
     std::vector<std::string> accept_recipients;
+    // Clients that may connect (CIDR prefixes); others get 554. Empty: any client.
+    std::vector<core::Cidr> allowed_clients;
     Duration generic_resolve_timeout = std::chrono::hours(4);
     std::vector<Located> rule_files;              // users' rule packs, paths resolved
     std::vector<Located> disabled_builtin_rules;  // built-in pack names not to use

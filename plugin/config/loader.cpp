@@ -284,11 +284,19 @@ class Loader {
 
     void email(const YAML::Node& n, EmailConfig& e) {
         const std::string p = "email";
-        if (!r_.expectMap(
-                n, p,
-                {"limits", "accept_recipients", "generic", "rules", "disable_builtin_rules"})) {
+        if (!r_.expectMap(n, p,
+                          {"limits", "accept_recipients", "allowed_clients", "generic", "rules",
+                           "disable_builtin_rules"})) {
             return;
         }
+        readList(n, p, "allowed_clients", [&](const YAML::Node& v, const std::string& vp) {
+            auto c = core::parseCidr(v.Scalar());
+            if (!c) {
+                r_.error(v, vp, c.error());
+                return;
+            }
+            e.allowed_clients.push_back(*c);
+        });
         readList(n, p, "rules", [&](const YAML::Node& v, const std::string&) {
             fs::path path =
                 fs::path(v.Scalar()).is_absolute() ? fs::path(v.Scalar()) : base_dir_ / v.Scalar();

@@ -23,8 +23,8 @@ using prometheus::Histogram;
 
 // Reasons an input refuses a request. Each becomes a series at zero.
 inline constexpr std::string_view kRejectReasons[] = {
-    "invalid_body",       "unauthorized",           "too_large",  "queue_full", "not_found",
-    "method_not_allowed", "unsupported_media_type", "store_error"};
+    "invalid_body",       "unauthorized",           "too_large",   "queue_full",        "not_found",
+    "method_not_allowed", "unsupported_media_type", "store_error", "client_not_allowed"};
 
 inline constexpr std::string_view kDedupeOutcomes[] = {"new",      "changed",          "repeat",
                                                        "resolved", "resolved_unknown", "expired"};

@@ -35,6 +35,7 @@ class Email(unittest.TestCase):
 email:
   limits: {max_message_bytes: 200000}
   accept_recipients: ["@alerts.example", "noc@hxfutures.example"]
+  allowed_clients: ["127.0.0.0/8", "::1"]
 """).start()
         cls.am = Alertmanager(cls.work.path, cls.ab.port, cls.sink.port, port=am_port).start()
 
@@ -92,6 +93,25 @@ email:
                         "--body", "hello")
         self.assertNotEqual(rc, 0)
         self.assertIn("550 5.1.1", out)
+
+    def test_client_outside_allowed_cidrs_is_554(self):
+        work = Workdir("email-cidr")
+        port = free_port()
+        ab = Alertbridge(work.path, am_url="http://127.0.0.1:9", smtp_port=port, extra="""
+email:
+  allowed_clients: ["10.0.0.0/8", "2001:db8::/32"]
+""")
+        try:
+            ab.start()
+            rc, out = swaks(port, "--from", "a@dc.example", "--to", "ops@alerts.example",
+                            "--body", "hello")
+            self.assertNotEqual(rc, 0)
+            self.assertIn("554 5.7.1 127.0.0.1 is not allowed to send mail here", out)
+            self.assertEqual(ab.metric("alertbridge_input_requests_rejected_total", input="email",
+                                       reason="client_not_allowed"), 1)
+        finally:
+            ab.stop()
+            work.cleanup()
 
     def test_oversize_is_552(self):
         big = os.path.join(self.work.path, "big.eml")
