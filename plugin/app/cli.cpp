@@ -10,6 +10,7 @@
 #include "plugin/app/daemon.hpp"
 #include "plugin/config/loader.hpp"
 #include "plugin/app/registry.hpp"
+#include "plugin/app/email_view.hpp"
 #include "plugin/app/setup.hpp"
 #include "adapters/email/mime_text.hpp"
 #include "plugin/core/log.hpp"
@@ -67,44 +68,7 @@ int emailTest(const std::string& config_file, const std::string& eml) {
     pipeline::Normalize(r.config->normalize).run(batch, ctx);
     const core::Alert& a = batch.front();
     const bool resolved = a.resolvedAt(now);
-
-    rapidjson::StringBuffer buf;
-    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
-    w.SetIndent(' ', 2);
-    auto str = [&w](std::string_view s) {
-        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-    };
-    w.StartObject();
-    w.Key("status");
-    str(resolved ? "resolved" : "firing");
-    w.Key("severity");
-    str(core::severityName(a.severity));
-    for (auto [name, set] : {std::pair{"labels", &a.labels}, {"annotations", &a.annotations}}) {
-        w.Key(name);
-        w.StartObject();
-        for (const auto& [k, v] : *set) {
-            str(k);
-            str(v);
-        }
-        w.EndObject();
-    }
-    w.Key("starts_at");
-    str(core::formatRfc3339(a.starts_at));
-    w.Key("ends_at");
-    if (resolved) {
-        str(core::formatRfc3339(*a.ends_at));
-    } else {
-        w.Null();
-    }
-    w.Key("fingerprint");
-    str(core::fingerprintHex(a.fingerprint));
-    w.Key("summary");
-    const auto* summary = a.annotations.get("summary");
-    str(summary ? *summary : "");
-    w.Key("rule");
-    str(result.rule);
-    w.EndObject();
-    std::cout << buf.GetString() << "\n\n";
+    std::cout << emailResultJson(a, result.rule, now, /*pretty=*/true) << "\n\n";
 
     if (result.rule == "generic") {
         std::cout << "Rule: generic. No rule pack took this message, so the subject is the "

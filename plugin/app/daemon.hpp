@@ -44,6 +44,8 @@ class Daemon final : public Intake {
     void submit(const InputDef& input, std::string body, core::TimePoint received_at,
                 core::AlertBatch batch, const net::Responder& respond) override;
     bool ready() const override { return ready_.load(); }
+    void emails(const net::HttpRequest& req, std::string_view path,
+                const net::Responder& respond) override;
 
   private:
     enum class Outcome { kStored, kNothingToStore, kQueueFull, kStoreError };
@@ -53,6 +55,16 @@ class Daemon final : public Intake {
                 core::AlertBatch batch, Accepted done);
     void acceptEmail(email::SmtpMessage&& message, const std::string& remote,
                      const net::SmtpDone& done);
+    // An email through the rules, counted; and the archive record of what it became.
+    struct DecodedEmail {
+        email::MailText mail;
+        email::RuleResult result;
+    };
+    DecodedEmail decodeEmail(std::string_view raw, std::string_view envelope_from,
+                             core::TimePoint received_at);
+    state::EmailRecord emailRecord(const DecodedEmail& d, long long id, core::TimePoint received_at,
+                                   std::string raw) const;
+    void reparseEmail(long long id, const net::Responder& respond);
     void post(std::function<void()> task);
     void pipelineLoop();
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);

@@ -61,6 +61,18 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
         intake(in, std::move(req), respond);
         return;
     }
+    if (path == "/api/v1/emails" || path.starts_with("/api/v1/emails/")) {
+        if (!authorized(req)) {
+            auto res = text(401, "unauthorized\n");
+            res.headers.emplace_back("WWW-Authenticate", config_.http_auth.basic_auth
+                                                             ? "Basic realm=\"alertbridge\""
+                                                             : "Bearer realm=\"alertbridge\"");
+            respond(std::move(res));
+            return;
+        }
+        intake_.emails(req, path, respond);
+        return;
+    }
     if (req.method != "GET" && req.method != "HEAD") {
         respond(text(path == "/metrics" || path.substr(0, 3) == "/-/" ? 405 : 404, "not found\n"));
         return;

@@ -58,6 +58,7 @@ struct EmailConfig {
     // Clients that may connect (CIDR prefixes); others get 554. Empty: any client.
     std::vector<core::Cidr> allowed_clients;
     Duration generic_resolve_timeout = std::chrono::hours(4);
+    Duration retention = std::chrono::hours(24 * 7);  // how long received emails are kept
     std::vector<Located> rule_files;              // users' rule packs, paths resolved
     std::vector<Located> disabled_builtin_rules;  // built-in pack names not to use
 };

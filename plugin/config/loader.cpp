@@ -286,9 +286,10 @@ class Loader {
         const std::string p = "email";
         if (!r_.expectMap(n, p,
                           {"limits", "accept_recipients", "allowed_clients", "generic", "rules",
-                           "disable_builtin_rules"})) {
+                           "disable_builtin_rules", "retention"})) {
             return;
         }
+        r_.readDuration(n, p, "retention", e.retention, std::chrono::hours(1));
         readList(n, p, "allowed_clients", [&](const YAML::Node& v, const std::string& vp) {
             auto c = core::parseCidr(v.Scalar());
             if (!c) {

@@ -16,4 +16,10 @@ std::string_view sourceKindName(SourceKind k) {
     return "unknown";
 }
 
+Fingerprint identityFingerprint(const Alert& a) {
+    if (!a.identity.empty()) return LabelSet{{"__identity__", a.identity}}.fingerprint();
+    if (!a.identity_labels.empty()) return a.identity_labels.fingerprint();
+    return a.labels.fingerprint();
+}
+
 }  // namespace alertbridge::core

@@ -53,4 +53,8 @@ struct Alert {
 
 using AlertBatch = std::vector<Alert>;
 
+// The fingerprint that names the alert: from `identity`, else `identity_labels`, else all
+// the labels as the sender gave them (Alertmanager's fingerprint).
+Fingerprint identityFingerprint(const Alert& a);
+
 }  // namespace alertbridge::core

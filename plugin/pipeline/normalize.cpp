@@ -6,13 +6,7 @@ void Normalize::run(core::AlertBatch& batch, Context& ctx) {
     for (auto& a : batch) {
         // Identity first, over the labels exactly as the sender gave them, so that the same
         // alert has the same fingerprint here and in Alertmanager.
-        if (!a.identity.empty()) {
-            a.fingerprint = core::LabelSet{{"__identity__", a.identity}}.fingerprint();
-        } else if (!a.identity_labels.empty()) {
-            a.fingerprint = a.identity_labels.fingerprint();
-        } else {
-            a.fingerprint = a.labels.fingerprint();
-        }
+        a.fingerprint = core::identityFingerprint(a);
         a.updated_at = ctx.now;
 
         const std::string* raw = a.labels.get(cfg_.severity_label);

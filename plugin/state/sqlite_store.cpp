@@ -45,6 +45,20 @@ CREATE TABLE IF NOT EXISTS outbox(
   last_error TEXT,
   finished_at INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS emails(
+  id INTEGER PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  fingerprint INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT NOT NULL,
+  warnings TEXT NOT NULL,
+  raw BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS emails_by_fingerprint ON emails(fingerprint, id);
+CREATE INDEX IF NOT EXISTS emails_by_time ON emails(received_at);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 INSERT OR IGNORE INTO meta(key, value) VALUES('checkpoint_journal_id', '0');
 )sql";
@@ -135,11 +149,19 @@ class SqliteReader final : public StoreReader {
                    "WHERE id > ?1 ORDER BY id LIMIT ?2"),
           checkpoint_(db,
                       "SELECT CAST(value AS INTEGER) FROM meta "
-                      "WHERE key = 'checkpoint_journal_id'") {}
+                      "WHERE key = 'checkpoint_journal_id'"),
+          emails_(db,
+                  "SELECT id, received_at, sender, subject, message_id, rule, fingerprint, status, "
+                  "result, warnings, '' FROM emails WHERE ?1 = 0 OR fingerprint = ?1 "
+                  "ORDER BY id DESC LIMIT ?2"),
+          email_(db,
+                 "SELECT id, received_at, sender, subject, message_id, rule, fingerprint, status, "
+                 "result, warnings, raw FROM emails WHERE id = ?1") {}
 
     // Empty when every statement prepared; else the first error.
     std::string prepareError() const {
-        for (const Stmt* s : {&pending_, &count_, &alerts_, &journal_, &checkpoint_}) {
+        for (const Stmt* s :
+             {&pending_, &count_, &alerts_, &journal_, &checkpoint_, &emails_, &email_}) {
             if (s->get() == nullptr) return s->error();
         }
         return "";
@@ -150,6 +172,8 @@ class SqliteReader final : public StoreReader {
         alerts_ = Stmt();
         journal_ = Stmt();
         checkpoint_ = Stmt();
+        emails_ = Stmt();
+        email_ = Stmt();
         sqlite3_close(db_);
     }
 
@@ -229,7 +253,46 @@ class SqliteReader final : public StoreReader {
         return out;
     }
 
+    Result<std::vector<EmailRecord>> emails(core::Fingerprint fingerprint,
+                                            std::size_t limit) override {
+        std::vector<EmailRecord> out;
+        emails_.bind(1, static_cast<long long>(fingerprint));
+        emails_.bind(2, static_cast<long long>(limit));
+        int rc;
+        while ((rc = sqlite3_step(emails_.get())) == SQLITE_ROW) out.push_back(emailRow(emails_));
+        sqlite3_reset(emails_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return out;
+    }
+
+    Result<EmailRecord> email(long long id) override {
+        email_.bind(1, id);
+        int rc = sqlite3_step(email_.get());
+        std::optional<EmailRecord> found;
+        if (rc == SQLITE_ROW) found = emailRow(email_);
+        sqlite3_reset(email_.get());
+        if (rc == SQLITE_DONE) return Error{fmt::format("no email has id {}", id)};
+        if (!found) return Error{sqlite3_errmsg(db_)};
+        return std::move(*found);
+    }
+
   private:
+    static EmailRecord emailRow(const Stmt& s) {
+        EmailRecord r;
+        r.id = sqlite3_column_int64(s.get(), 0);
+        r.received_at = core::fromUnixMillis(sqlite3_column_int64(s.get(), 1));
+        r.sender = std::string(s.column(2));
+        r.subject = std::string(s.column(3));
+        r.message_id = std::string(s.column(4));
+        r.rule = std::string(s.column(5));
+        r.fingerprint = static_cast<core::Fingerprint>(sqlite3_column_int64(s.get(), 6));
+        r.status = std::string(s.column(7));
+        r.result = std::string(s.column(8));
+        r.warnings = std::string(s.column(9));
+        r.raw = std::string(s.column(10));
+        return r;
+    }
+
     // A read transaction, so that a multi-row read sees one snapshot.
     struct Txn {
         explicit Txn(sqlite3* db) : db(db) { sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr); }
@@ -237,7 +300,7 @@ class SqliteReader final : public StoreReader {
         sqlite3* db;
     };
     sqlite3* db_;
-    Stmt pending_, count_, alerts_, journal_, checkpoint_;
+    Stmt pending_, count_, alerts_, journal_, checkpoint_, emails_, email_;
 };
 
 class SqliteStore final : public Store {
@@ -276,6 +339,13 @@ class SqliteStore final : public Store {
                  {&prune_outbox_,
                   "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state != 'pending' "
                   "AND finished_at < ?1 LIMIT 2000)"},
+                 {&ins_email_,
+                  "INSERT OR REPLACE INTO emails(id, received_at, sender, subject, message_id, "
+                  "rule, fingerprint, status, result, warnings, raw) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+                 {&prune_emails_,
+                  "DELETE FROM emails WHERE id IN (SELECT id FROM emails WHERE received_at < ?1 "
+                  "ORDER BY received_at LIMIT 2000)"},
                  {&begin_, "BEGIN IMMEDIATE"},
                  {&commit_, "COMMIT"},
                  {&rollback_, "ROLLBACK"},
@@ -293,9 +363,9 @@ class SqliteStore final : public Store {
 
     ~SqliteStore() override {
         stop();
-        for (Stmt* s :
-             {&ins_journal_, &set_checkpoint_, &insert_alert_, &delete_alert_, &ins_outbox_,
-              &attempt_, &prune_journal_, &prune_outbox_, &begin_, &commit_, &rollback_}) {
+        for (Stmt* s : {&ins_journal_, &set_checkpoint_, &insert_alert_, &delete_alert_,
+                        &ins_outbox_, &attempt_, &prune_journal_, &prune_outbox_, &ins_email_,
+                        &prune_emails_, &begin_, &commit_, &rollback_}) {
             *s = Stmt();
         }
         sqlite3_close(db_);
@@ -382,6 +452,26 @@ class SqliteStore final : public Store {
                            if (int rc = attempt_.run(); rc != SQLITE_DONE) return rc;
                        }
                        return SQLITE_DONE;
+                   },
+                   nullptr, /*retry_on_failure=*/true});
+    }
+
+    void recordEmail(EmailRecord e) override {
+        auto shared = std::make_shared<EmailRecord>(std::move(e));
+        enqueue(Op{[this, shared]() -> int {
+                       const auto& e = *shared;
+                       ins_email_.bind(1, e.id);
+                       ins_email_.bind(2, millis(e.received_at));
+                       ins_email_.bind(3, e.sender);
+                       ins_email_.bind(4, e.subject);
+                       ins_email_.bind(5, e.message_id);
+                       ins_email_.bind(6, e.rule);
+                       ins_email_.bind(7, static_cast<long long>(e.fingerprint));
+                       ins_email_.bind(8, e.status);
+                       ins_email_.bind(9, e.result);
+                       ins_email_.bind(10, e.warnings);
+                       ins_email_.bindBlob(11, e.raw);
+                       return ins_email_.run();
                    },
                    nullptr, /*retry_on_failure=*/true});
     }
@@ -481,7 +571,7 @@ class SqliteStore final : public Store {
                 }
             }
             auto started = std::chrono::steady_clock::now();
-            bool prune = started - last_prune > std::chrono::seconds(10);
+            bool prune = started - last_prune >= options_.prune_interval;
             Status status = commit(batch, prune);
             if (prune) last_prune = started;
             CommitStats stats{
@@ -534,6 +624,8 @@ class SqliteStore final : public Store {
             prune_journal_.run();
             prune_outbox_.bind(1, millis(now - options_.outbox_retention));
             prune_outbox_.run();
+            prune_emails_.bind(1, millis(now - options_.email_retention));
+            prune_emails_.run();
         }
         if (commit_.run() != SQLITE_DONE) {
             std::string msg = sqlite3_errmsg(db_);
@@ -547,7 +639,7 @@ class SqliteStore final : public Store {
     SqliteOptions options_;
     const core::Clock& clock_;
     Stmt ins_journal_, set_checkpoint_, insert_alert_, delete_alert_, ins_outbox_, attempt_,
-        prune_journal_, prune_outbox_, begin_, commit_, rollback_;
+        prune_journal_, prune_outbox_, ins_email_, prune_emails_, begin_, commit_, rollback_;
 
     std::mutex mu_;
     std::condition_variable cv_;

@@ -17,6 +17,9 @@ struct SqliteOptions {
     std::size_t cache_mib = 8;
     core::Duration journal_retention = std::chrono::hours(1);
     core::Duration outbox_retention = std::chrono::hours(24);
+    core::Duration email_retention = std::chrono::hours(24 * 7);
+    // How often a commit also removes what is past retention (tests set zero: every commit).
+    core::Duration prune_interval = std::chrono::seconds(10);
 };
 
 // Opens (and creates or migrates) the database and starts the writer thread.

@@ -66,6 +66,22 @@ struct StateDelta {
     }
 };
 
+// One email as received, with what the rules made of it. Kept for email.retention, so that
+// the alert it became can be traced back to the message and the message parsed again.
+struct EmailRecord {
+    long long id = 0;  // the journal id of the raw message
+    TimePoint received_at{};
+    std::string sender;
+    std::string subject;
+    std::string message_id;
+    std::string rule;  // the pack that took it, or "generic"
+    core::Fingerprint fingerprint = 0;
+    std::string status;    // firing | resolved
+    std::string result;    // the alert as JSON (the email-test object)
+    std::string warnings;  // one per line
+    std::string raw;       // the message as received (empty in listings)
+};
+
 enum class OutboxState { kPending, kDelivered, kDropped };
 
 struct OutboxAttempt {
@@ -95,6 +111,11 @@ class StoreReader {
                                                                  std::size_t limit) = 0;
     // The journal id the stored alert records reflect (0 before the first checkpoint).
     virtual core::Result<long long> checkpointJournalId() = 0;
+    // Emails, newest first: those whose alert has `fingerprint` (0: any), without `raw`.
+    virtual core::Result<std::vector<EmailRecord>> emails(core::Fingerprint fingerprint,
+                                                          std::size_t limit) = 0;
+    // One email with its raw message; an error when there is none with that id.
+    virtual core::Result<EmailRecord> email(long long id) = 0;
 };
 
 class Store {
@@ -108,6 +129,8 @@ class Store {
     virtual void appendJournal(JournalEntry entry, JournalDone done) = 0;
     virtual void applyDelta(StateDelta delta, Done done) = 0;
     virtual void recordAttempt(OutboxAttempt attempt) = 0;
+    // Stores (or replaces, after a re-parse) an email's record. Not urgent.
+    virtual void recordEmail(EmailRecord record) = 0;
 
     virtual std::unique_ptr<StoreReader> openReader() = 0;
 

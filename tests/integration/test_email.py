@@ -10,7 +10,7 @@ import subprocess
 import time
 import unittest
 
-from harness import SOURCE, Alertbridge, Alertmanager, Sink, Workdir, free_port, wait_for
+from harness import SOURCE, Alertbridge, Alertmanager, Sink, Workdir, free_port, http, wait_for
 
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "email")
 EXTRA = os.path.join(SOURCE, "tests", "fixtures", "email_extra")
@@ -93,6 +93,40 @@ email:
                         "--body", "hello")
         self.assertNotEqual(rc, 0)
         self.assertIn("550 5.1.1", out)
+
+    def test_archive_finds_the_email_behind_an_alert_and_parses_it_again(self):
+        eml = os.path.join(EXTRA, "nagios-service-problem.eml")
+        with open(eml.replace(".eml", ".expected.json")) as f:
+            want = json.load(f)
+        rc, out = swaks(self.smtp_port, "--from", "nagios@dc.example", "--to",
+                        "ops@alerts.example", "--data", eml)
+        self.assertEqual(rc, 0, out)
+        url = f"{self.ab.url}/api/v1/emails"
+        listed = wait_for(lambda: json.loads(http("GET", f"{url}?fingerprint={want['fingerprint']}")[1])["emails"],
+                          timeout=5, what="the archived email")
+        first = listed[0]
+        self.assertEqual(first["rule"], "nagios")
+        self.assertEqual(first["subject"], want["subject"])
+        self.assertEqual(first["fingerprint"], want["fingerprint"])
+        status, body, _ = http("GET", f"{url}/{first['id']}")
+        self.assertEqual(status, 200, body)
+        one = json.loads(body)
+        self.assertEqual(one["result"]["summary"], want["summary"])
+        self.assertEqual(one["result"]["labels"]["resource"], "md-gw-02")
+        status, raw, _ = http("GET", f"{url}/{first['id']}/raw")
+        self.assertEqual(status, 200)
+        with open(eml, "rb") as f:
+            self.assertIn(f.read().split(b"\r\n\r\n", 1)[1].strip(), raw if isinstance(raw, bytes) else raw.encode())
+        status, body, _ = http("POST", f"{url}/{first['id']}/reparse", b"")
+        self.assertEqual(status, 200, body)
+        again = json.loads(body)
+        self.assertEqual(again["reparsed_from"], first["id"])
+        self.assertGreater(again["email"]["id"], first["id"])
+        self.assertEqual(again["email"]["result"]["fingerprint"], want["fingerprint"])
+        self.assertEqual(http("GET", f"{url}/999999")[0], 404)
+        self.assertEqual(http("GET", f"{url}/x")[0], 404)
+        self.assertEqual(http("GET", f"{url}?limit=0")[0], 400)
+        self.assertEqual(http("DELETE", f"{url}/{first['id']}")[0], 405)
 
     def test_client_outside_allowed_cidrs_is_554(self):
         work = Workdir("email-cidr")
@@ -236,6 +270,8 @@ class EmailDurability(unittest.TestCase):
             ab.start()
             wait_for(lambda: [a for a in am.alerts() if a["labels"].get("email_rule")],
                      timeout=20, what="the acknowledged email in Alertmanager after kill -9")
+            archived = json.loads(http("GET", ab.url + "/api/v1/emails")[1])["emails"]
+            self.assertEqual([e["rule"] for e in archived], ["zabbix"], "archived exactly once")
         finally:
             ab.stop()
             if am:

@@ -145,5 +145,50 @@ TEST_F(StoreTest, UnwritableFolderIsAClearError) {
     EXPECT_NE(s.error().find("cannot create the data folder"), std::string::npos) << s.error();
 }
 
+TEST_F(StoreTest, EmailsAreKeptByAlertReplacedOnRewriteAndPrunedAfterRetention) {
+    auto rec = [&](long long id, core::Fingerprint fp, std::string rule) {
+        EmailRecord e;
+        e.id = id;
+        e.received_at = clock_.now();
+        e.sender = "zabbix@dc.example";
+        e.subject = "Problem: x";
+        e.rule = std::move(rule);
+        e.fingerprint = fp;
+        e.status = "firing";
+        e.result = "{}";
+        e.warnings = "w1\nw2";
+        e.raw = std::string("Subject: x\r\n\r\n\xff body", 24);
+        return e;
+    };
+    store_->recordEmail(rec(10, 0xabc, "generic"));
+    store_->recordEmail(rec(11, 0xdef, "zabbix"));
+    store_->recordEmail(rec(10, 0xabc, "zabbix"));  // a replay writes the same id again
+    store_->flush();
+    auto reader = store_->openReader();
+    auto all = reader->emails(0, 10).value();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].id, 11) << "newest first";
+    EXPECT_TRUE(all[0].raw.empty()) << "listings leave the message out";
+    auto mine = reader->emails(0xabc, 10).value();
+    ASSERT_EQ(mine.size(), 1u);
+    EXPECT_EQ(mine[0].rule, "zabbix");
+    auto one = reader->email(10).value();
+    EXPECT_EQ(one.raw, std::string("Subject: x\r\n\r\n\xff body", 24)) << "bytes kept as sent";
+    EXPECT_EQ(one.warnings, "w1\nw2");
+    EXPECT_EQ(reader->email(99).error(), "no email has id 99");
+
+    // Pruning runs with a commit (here every one) and removes what is past retention.
+    store_.reset();
+    options_.prune_interval = core::Duration::zero();
+    open();
+    journal("[3]");
+    store_->flush();
+    EXPECT_EQ(scalar("SELECT count(*) FROM emails"), 2) << "within retention";
+    clock_.advance(options_.email_retention + std::chrono::hours(1));
+    journal("[4]");
+    store_->flush();
+    EXPECT_EQ(scalar("SELECT count(*) FROM emails"), 0);
+}
+
 }  // namespace
 }  // namespace alertbridge::state
