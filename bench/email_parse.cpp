@@ -45,9 +45,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::vector<config::ConfigError> errors;
-    auto rules = email::RuleSet::compile({}, email::builtinRuleSources(), {},
-                                         email::RuleOptions{date::locate_zone("Asia/Shanghai")},
-                                         errors);
+    auto rules =
+        email::RuleSet::compile({}, email::builtinRuleSources(), {},
+                                email::RuleOptions{date::locate_zone("Asia/Shanghai")}, errors);
     if (!errors.empty()) {
         std::cerr << errors.front().format() << "\n";
         return 1;
@@ -71,16 +71,18 @@ int main(int argc, char** argv) {
                 n += result.alert.labels.size() > 0 ? 1 : 0;
             }
         }
-        double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        double took =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         rates.push_back(static_cast<double>(n) / took);
     }
     std::sort(rates.begin(), rates.end());
     double median = rates[rates.size() / 2];
     double avg_bytes = static_cast<double>(bytes) / static_cast<double>(messages.size());
     std::cout << "{\"messages\": " << messages.size() << ", \"generic\": " << generic
-              << ", \"rounds\": " << rounds << ", \"messages_per_second\": "
-              << static_cast<long long>(median) << ", \"mb_per_second\": "
-              << median * avg_bytes / 1e6 << ", \"min\": " << static_cast<long long>(rates.front())
+              << ", \"rounds\": " << rounds
+              << ", \"messages_per_second\": " << static_cast<long long>(median)
+              << ", \"mb_per_second\": " << median * avg_bytes / 1e6
+              << ", \"min\": " << static_cast<long long>(rates.front())
               << ", \"max\": " << static_cast<long long>(rates.back()) << "}\n";
     return generic == 0 ? 0 : 1;
 }

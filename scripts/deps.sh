@@ -9,7 +9,7 @@ packages=(
     libhowardhinnant-date-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
     libgtest-dev tzdata libgmime-3.0-dev libkainjow-mustache-dev
     python3 curl sqlite3
-    prometheus-alertmanager swaks wrk clang-format clang-tidy
+    prometheus-alertmanager swaks wrk clang-format clang-tidy clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Command 2 of the README: install what is missing, build, and run every test:
-# config examples, formatting, unit and golden tests, the same under ASan+UBSan,
+# config examples, formatting, unit and golden tests, the same under ASan+UBSan, the
+# fuzz targets under libFuzzer,
 # and the integration tests against the real Alertmanager.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,3 +36,6 @@ echo "== unit, golden and integration tests"
 echo "== unit tests under ASan and UBSan"
 bash scripts/build.sh build-asan -DALERTBRIDGE_SANITIZE=ON -DALERTBRIDGE_ONLY_UNIT_TESTS=ON
 (cd build-asan && ctest --output-on-failure -j2 -L unit)
+
+echo "== fuzzing under libFuzzer, ASan and UBSan (60 s per target)"
+bash scripts/fuzz.sh 60

@@ -227,7 +227,11 @@ core::Result<MailText> parseMail(std::string_view raw) {
     mail.from = trim(decodeHeader(rawHeader(obj, "From")));
     mail.return_path = trim(rawHeader(obj, "Return-Path"));
     mail.message_id = trim(rawHeader(obj, "Message-ID"));
-    if (GDateTime* date = g_mime_message_get_date(msg.p); date != nullptr) {
+    // A Date outside 1970-2200 is a broken clock or a forgery; times are held in
+    // nanoseconds, which end in 2262. Such a message is treated as having no Date.
+    constexpr gint64 kLatest = 7258118400;  // 2200-01-01T00:00:00Z
+    if (GDateTime* date = g_mime_message_get_date(msg.p);
+        date != nullptr && g_date_time_to_unix(date) >= 0 && g_date_time_to_unix(date) < kLatest) {
         mail.date = core::TimePoint(std::chrono::seconds(g_date_time_to_unix(date)));
         mail.date_offset_minutes =
             static_cast<int>(g_date_time_get_utc_offset(date) / G_TIME_SPAN_MINUTE);

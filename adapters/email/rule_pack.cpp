@@ -343,7 +343,8 @@ class PackCompiler {
         }
         for (auto it = n.begin(); it != n.end(); ++it) {
             auto key = it->first.as<std::string>("");
-            auto kp = path + "." + key;
+            std::string kp = path;
+            kp.append(".").append(key);
             if (!core::isValidLabelName(key)) {
                 r_.error(it->first, kp, "not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)");
                 continue;
@@ -411,14 +412,14 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     for (const auto& n : mail.attachment_names) {
         attachments += attachments.empty() ? n : ", " + n;
     }
-    auto mailField = [&](std::string_view which) -> const std::string& {
+    auto mail_field = [&](std::string_view which) -> const std::string& {
         if (which == "subject") return mail.subject;
         if (which == "from") return from;
         if (which == "attachments") return attachments;
         return mail.body;
     };
     for (const auto& [which, re] : match) {
-        if (!RE2::PartialMatch(mailField(which), *re)) {
+        if (!RE2::PartialMatch(mail_field(which), *re)) {
             return core::Error{fmt::format("{} does not match /{}/", which, shown(re->pattern()))};
         }
     }
@@ -430,7 +431,7 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
         const std::string& text =
             found != fields.end() ? found->second
             : std::find(kMailFields.begin(), kMailFields.end(), x.in) != kMailFields.end()
-                ? mailField(x.in)
+                ? mail_field(x.in)
                 : std::string();
         groups.assign(static_cast<std::size_t>(x.re->NumberOfCapturingGroups()) + 1, {});
         if (!x.re->Match(text, 0, text.size(), RE2::UNANCHORED, groups.data(),
@@ -529,8 +530,8 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     if (mail.date) hint.date_header_offset_minutes = mail.date_offset_minutes;
     hint.fallback = opt.timezone;
     hint.ignore_zone = ignore_zone;
-    auto firstTime = [&](const std::vector<std::string>& templates,
-                         const char* what) -> std::optional<core::TimePoint> {
+    auto first_time = [&](const std::vector<std::string>& templates,
+                          const char* what) -> std::optional<core::TimePoint> {
         for (const auto& t : templates) {
             auto s = render(t, data);
             if (s.empty()) continue;
@@ -541,10 +542,10 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
         }
         return std::nullopt;
     };
-    auto starts = firstTime(starts_at, "starts_at");
+    auto starts = first_time(starts_at, "starts_at");
     std::optional<core::TimePoint> ends;
     if (resolved) {
-        ends = firstTime(ends_at, "ends_at");
+        ends = first_time(ends_at, "ends_at");
         if (!ends) ends = mail.date.value_or(received_at);
         if (!starts && !duration.empty()) {
             auto text = render(duration, data);

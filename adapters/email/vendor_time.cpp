@@ -172,7 +172,7 @@ core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneH
     // The zone: explicit offset, then abbreviation, then the hints. An abbreviation followed
     // by an offset ("UTC+08:00", "GMT+8") means the offset.
     std::optional<int> offset;
-    auto readOffset = [&](bool short_hours) -> std::optional<std::string> {
+    auto read_offset = [&](bool short_hours) -> std::optional<std::string> {
         int sign = text[c.pos] == '-' ? -1 : 1;
         ++c.pos;
         int oh = 0, om = 0;
@@ -183,17 +183,17 @@ core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneH
         offset = sign * (oh * 60 + om);
         return std::nullopt;
     };
-    auto atSign = [&] { return !c.done() && (text[c.pos] == '+' || text[c.pos] == '-'); };
+    auto at_sign = [&] { return !c.done() && (text[c.pos] == '+' || text[c.pos] == '-'); };
     if (c.take('Z')) {
         offset = 0;
-    } else if (atSign()) {
-        if (auto err = readOffset(false)) return core::Error{*err};
+    } else if (at_sign()) {
+        if (auto err = read_offset(false)) return core::Error{*err};
     }
     c.spaces();
     std::string_view abbr = word(c);
     if (!abbr.empty() && !offset) {
-        if (atSign()) {
-            if (auto err = readOffset(true)) return core::Error{*err};
+        if (at_sign()) {
+            if (auto err = read_offset(true)) return core::Error{*err};
         } else {
             offset = abbreviationOffset(abbr);
         }
@@ -207,6 +207,7 @@ core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneH
     if (!ymd.ok() || p.h > 23 || p.mi > 59 || p.sec > 60) {
         return core::Error{"no such date or time"};
     }
+    if (p.y < 1970 || p.y >= 2200) return core::Error{"the year is outside 1970-2199"};
     using namespace std::chrono;
     auto local =
         date::local_days(ymd) + hours(p.h) + minutes(p.mi) + seconds(p.sec) + nanoseconds(p.nanos);
@@ -268,8 +269,15 @@ core::Result<core::Duration> parseVendorDuration(std::string_view text) {
         for (const auto& [unit, secs] : kUnits) {
             if (text.substr(c.pos, unit.size()) == unit) {
                 c.pos += unit.size();
+                // Held in nanoseconds: anything near a century is not an alert's age.
+                if (secs * static_cast<long long>(n) > 100LL * 366 * 86400) {
+                    return core::Error{"the duration is longer than a century"};
+                }
                 total += secs == 0 ? duration_cast<core::Duration>(milliseconds(n))
                                    : duration_cast<core::Duration>(seconds(n * secs));
+                if (total > hours(24 * 366 * 100)) {
+                    return core::Error{"the duration is longer than a century"};
+                }
                 matched = true;
                 break;
             }

@@ -52,6 +52,15 @@ TEST(MimeText, StructureFacts) {
     EXPECT_EQ(smartx.date_offset_minutes, 8 * 60);
 }
 
+TEST(MimeText, ADateBeyondWhatTimesCanHoldIsIgnored) {
+    // Found by the fuzzer: year 4221 overflowed the nanosecond clock.
+    auto m = parseMail("Date: Tue, 23 Jul 4221 20:14:01 +0800\r\nSubject: x\r\n\r\nbody\r\n");
+    ASSERT_TRUE(m.ok());
+    EXPECT_FALSE(m->date.has_value());
+    auto ok = parseMail("Date: Tue, 23 Jul 2024 20:14:01 +0800\r\nSubject: x\r\n\r\nbody\r\n");
+    EXPECT_TRUE(ok->date.has_value());
+}
+
 TEST(MimeText, GarbageYieldsNoTextAndNoCrash) {
     for (std::string_view junk : {std::string_view(""), std::string_view("\0\x01\xff", 3),
                                   std::string_view("no header separator at all")}) {

@@ -66,7 +66,7 @@ TEST(VendorTime, Rejects) {
          {"", "yesterday", "24-07-23 20:00", "2024-13-01 00:00", "2024-02-30 10:00", "2024-07-23",
           "2024-07-23 25:00", "2024-07-23 20:00:00 +8", "Tuesday", "Smarch 3, 2024 10:00",
           "July 23, 2024", "Tue Jul 23 20:15:02 CST", "2024-07-23 13:00 PM",
-          "2024-07-23 10:00 UTC+99:00"}) {
+          "2024-07-23 10:00 UTC+99:00", "4221-07-23 20:14:00", "1969-12-31 23:59:59"}) {
         EXPECT_FALSE(parseVendorTime(bad, {}).ok()) << bad;
     }
 }
@@ -88,7 +88,8 @@ TEST(VendorTime, Durations) {
         ASSERT_TRUE(d.ok()) << c.text << ": " << d.error();
         EXPECT_EQ(*d, seconds(c.secs)) << c.text;
     }
-    for (const char* bad : {"", "soon", "5 parsecs", "1:5", "12"}) {
+    for (const char* bad :
+         {"", "soon", "5 parsecs", "1:5", "12", "999999999w", "99999999d 99999999d"}) {
         EXPECT_FALSE(parseVendorDuration(bad).ok()) << bad;
     }
 }

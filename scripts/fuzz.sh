@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets under libFuzzer with ASan and UBSan (clang from Debian's clang-14 and
+# libclang-rt-14-dev). Seeds: the SMTP corpus and every fixture email. New inputs go to a
+# scratch corpus; a crash leaves its input in build-fuzz/ and fails the script.
+# Usage: bash scripts/fuzz.sh [seconds per target, default 60]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DALERTBRIDGE_FUZZ=ON -DALERTBRIDGE_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_smtp_session fuzz_email >/dev/null
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+run() {
+    local target="$1"
+    shift
+    mkdir -p "$scratch/$target"
+    echo "== fuzz $target for ${seconds}s"
+    (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 "./$target" -max_total_time="$seconds" \
+        -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        "$scratch/$target" "$@" 2>&1 | grep -E '^(#[0-9]+ *DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' || true)
+    # libFuzzer exits non-zero and writes crash-*/leak-*/timeout-* files on a finding.
+    if compgen -G "build-fuzz/crash-*" >/dev/null || compgen -G "build-fuzz/leak-*" >/dev/null ||
+        compgen -G "build-fuzz/timeout-*" >/dev/null; then
+        echo "fuzz: $target found a failing input:" build-fuzz/crash-* build-fuzz/leak-* build-fuzz/timeout-* 2>/dev/null
+        exit 1
+    fi
+}
+run fuzz_smtp_session "$PWD/tests/fuzz/corpus/smtp"
+run fuzz_email "$PWD/tests/fixtures/email" "$PWD/tests/fixtures/email_extra"
