@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <future>
 
 #include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
@@ -111,6 +112,39 @@ core::Result<std::uint16_t> Daemon::start() {
         if (!smtp_port) return core::Error{smtp_port.error()};
         spdlog::info("Listening for SMTP. address={}:{}", config_.listen.smtp->host, *smtp_port);
     }
+    for (const auto& box : config_.email.imap) {
+        email::ImapOptions io;
+        io.name = box.name;
+        io.endpoint = box.endpoint;
+        io.username = box.username;
+        io.password = box.password;
+        io.mailbox = box.mailbox;
+        io.poll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(box.poll_interval);
+        io.move_to = box.move_to;
+        metrics_.imapPolls(box.name, "ok");
+        metrics_.imapPolls(box.name, "error");
+        metrics_.imapMessages(box.name);
+        auto poller = std::make_unique<email::ImapPoller>(
+            io,
+            [this, name = box.name](std::string raw) {
+                return acceptImapMessage(name, std::move(raw));
+            },
+            [this, name = box.name](const email::ImapPollStats& stats, const std::string& error) {
+                metrics_.imapPolls(name, error.empty() ? "ok" : "error").Increment();
+                metrics_.imapMessages(name).Increment(static_cast<double>(stats.stored));
+                if (!error.empty()) {
+                    spdlog::warn(
+                        "An IMAP poll failed; the next one retries. mailbox={} error=\"{}\"", name,
+                        error);
+                } else if (stats.stored > 0) {
+                    spdlog::debug("IMAP messages stored. mailbox={} count={}", name, stats.stored);
+                }
+            });
+        poller->start();
+        spdlog::info("Polling an IMAP mailbox. name={} endpoint={} mailbox={} every={}", box.name,
+                     box.endpoint, box.mailbox, core::formatDuration(box.poll_interval));
+        imap_.push_back(std::move(poller));
+    }
     ready_.store(true);
     spdlog::info("Listening for HTTP. address={}:{}", config_.listen.http.host, *port);
     return *port;
@@ -174,6 +208,8 @@ core::Status Daemon::restore() {
 void Daemon::stop() {
     if (server_) server_->stop();
     if (smtp_) smtp_->stop();
+    for (auto& p : imap_) p->stop();
+    imap_.clear();
     ready_.store(false);
     {
         std::lock_guard lock(mu_);
@@ -255,6 +291,34 @@ void Daemon::acceptEmail(email::SmtpMessage&& message, const std::string& remote
                        return;
                }
            });
+}
+
+bool Daemon::acceptImapMessage(const std::string& mailbox, std::string raw) {
+    const InputDef& input = *findInput(email::kInput);
+    const auto& m = metrics_.input(input.id);
+    m.requests->Increment();
+    auto received_at = clock_.now();
+    auto decoded = std::make_shared<DecodedEmail>(decodeEmail(raw, "", received_at));
+    m.alerts_received->Increment();
+    spdlog::debug("An email was taken from IMAP. mailbox={} bytes={} rule={}", mailbox, raw.size(),
+                  decoded->result.rule);
+    auto archived = std::make_shared<std::string>(raw);
+    std::promise<bool> stored;
+    accept(
+        input, std::move(raw), received_at, core::AlertBatch{decoded->result.alert},
+        [&](Outcome outcome, long long id, const std::string& reason) {
+            if (outcome == Outcome::kStored) {
+                store_->recordEmail(emailRecord(*decoded, id, received_at, std::move(*archived)));
+            }
+            if (outcome == Outcome::kStoreError) {
+                spdlog::warn(
+                    "An IMAP message could not be stored; it stays in the mailbox. "
+                    "mailbox={} error=\"{}\"",
+                    mailbox, reason);
+            }
+            stored.set_value(outcome == Outcome::kStored || outcome == Outcome::kNothingToStore);
+        });
+    return stored.get_future().get();
 }
 
 Daemon::DecodedEmail Daemon::decodeEmail(std::string_view raw, std::string_view envelope_from,

@@ -16,6 +16,7 @@
 
 #include "adapters/net/http_server.hpp"
 #include "adapters/email/generic_rule.hpp"
+#include "adapters/email/imap_poller.hpp"
 #include "adapters/email/rule_pack.hpp"
 #include "adapters/net/smtp_server.hpp"
 #include "plugin/app/delivery_worker.hpp"
@@ -65,6 +66,8 @@ class Daemon final : public Intake {
     state::EmailRecord emailRecord(const DecodedEmail& d, long long id, core::TimePoint received_at,
                                    std::string raw) const;
     void reparseEmail(long long id, const net::Responder& respond);
+    // A raw message from an IMAP mailbox; returns once it is durable (or could not be).
+    bool acceptImapMessage(const std::string& mailbox, std::string raw);
     void post(std::function<void()> task);
     void pipelineLoop();
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);
@@ -86,6 +89,7 @@ class Daemon final : public Intake {
     std::unique_ptr<HttpApi> api_;
     std::unique_ptr<net::HttpServer> server_;
     std::unique_ptr<net::SmtpServer> smtp_;
+    std::vector<std::unique_ptr<email::ImapPoller>> imap_;
 
     std::atomic<std::size_t> inflight_{0};
     std::atomic<bool> ready_{false};

@@ -48,6 +48,16 @@ struct Located {
     int line = 0;
 };
 
+struct ImapMailbox {
+    std::string name;
+    std::string endpoint;  // imap://host:143 or imaps://host:993
+    std::string username;
+    std::string password;  // read from password_file at load time when that is given
+    std::string mailbox = "INBOX";
+    Duration poll_interval = std::chrono::seconds(15);
+    std::string move_to;  // empty: mark_seen
+};
+
 struct EmailConfig {
     std::size_t max_message_bytes = std::size_t{32} * 1024 * 1024;
     std::size_t max_recipients = 100;
@@ -59,6 +69,7 @@ struct EmailConfig {
     std::vector<core::Cidr> allowed_clients;
     Duration generic_resolve_timeout = std::chrono::hours(4);
     Duration retention = std::chrono::hours(24 * 7);  // how long received emails are kept
+    std::vector<ImapMailbox> imap;
     std::vector<Located> rule_files;              // users' rule packs, paths resolved
     std::vector<Located> disabled_builtin_rules;  // built-in pack names not to use
 };

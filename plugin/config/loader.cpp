@@ -286,10 +286,16 @@ class Loader {
         const std::string p = "email";
         if (!r_.expectMap(n, p,
                           {"limits", "accept_recipients", "allowed_clients", "generic", "rules",
-                           "disable_builtin_rules", "retention"})) {
+                           "disable_builtin_rules", "retention", "imap"})) {
             return;
         }
         r_.readDuration(n, p, "retention", e.retention, std::chrono::hours(1));
+        if (const auto& list = n["imap"]; list && r_.expectSequence(list, "email.imap")) {
+            std::set<std::string> names;
+            for (std::size_t i = 0; i < list.size(); ++i) {
+                imap(list[i], YamlReader::index("email.imap", i), names, e.imap);
+            }
+        }
         readList(n, p, "allowed_clients", [&](const YAML::Node& v, const std::string& vp) {
             auto c = core::parseCidr(v.Scalar());
             if (!c) {
@@ -330,6 +336,48 @@ class Loader {
             r_.readDuration(g, p + ".generic", "resolve_timeout", e.generic_resolve_timeout,
                             std::chrono::minutes(1));
         }
+    }
+
+    void imap(const YAML::Node& m, const std::string& p, std::set<std::string>& names,
+              std::vector<ImapMailbox>& out) {
+        if (!r_.expectMap(m, p,
+                          {"name", "endpoint", "username", "password", "password_file", "mailbox",
+                           "poll_interval", "after"})) {
+            return;
+        }
+        ImapMailbox b;
+        r_.readString(m, p, "name", b.name, true);
+        if (!b.name.empty() && !names.insert(b.name).second) {
+            r_.error(m["name"], p + ".name", fmt::format("duplicate mailbox name \"{}\"", b.name));
+        }
+        r_.readString(m, p, "endpoint", b.endpoint, true);
+        if (!b.endpoint.empty() && b.endpoint.rfind("imap://", 0) != 0 &&
+            b.endpoint.rfind("imaps://", 0) != 0) {
+            r_.error(m["endpoint"], p + ".endpoint",
+                     "expected imap://host[:port] or imaps://host[:port]");
+        }
+        r_.readString(m, p, "username", b.username, true);
+        std::string file;
+        r_.readString(m, p, "password", b.password);
+        r_.readString(m, p, "password_file", file);
+        if (!file.empty() && !b.password.empty()) {
+            r_.error(m["password_file"], p + ".password_file",
+                     "set password or password_file, not both");
+        } else if (!file.empty()) {
+            readSecret(m["password_file"], p + ".password_file", file, b.password);
+        } else if (b.password.empty()) {
+            r_.error(m, p + ".password", "is required (or password_file)");
+        }
+        r_.readString(m, p, "mailbox", b.mailbox);
+        r_.readDuration(m, p, "poll_interval", b.poll_interval, std::chrono::seconds(1));
+        std::string after = "mark_seen";
+        r_.readString(m, p, "after", after);
+        if (after.rfind("move:", 0) == 0 && after.size() > 5) {
+            b.move_to = after.substr(5);
+        } else if (after != "mark_seen") {
+            r_.error(m["after"], p + ".after", "expected mark_seen or move:<folder>");
+        }
+        out.push_back(std::move(b));
     }
 
     // name, endpoint, timeout and backoff, shared by every output.

@@ -76,6 +76,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                     "Fields a rule found but could not read (a time, a "
                                     "severity or status word), by rule.")
                                 .Register(r);
+    imap_polls_ = &BuildCounter()
+                       .Name("alertbridge_email_imap_polls_total")
+                       .Help("IMAP mailbox polls, by mailbox and result (ok or error).")
+                       .Register(r);
+    imap_messages_ = &BuildCounter()
+                          .Name("alertbridge_email_imap_messages_total")
+                          .Help("Messages taken from an IMAP mailbox and stored, by mailbox.")
+                          .Register(r);
     output_duration_ = &BuildHistogram()
                             .Name("alertbridge_output_request_duration_seconds")
                             .Help("Time for one delivery request, per output.")
@@ -165,6 +173,14 @@ const OutputMetrics& Metrics::output(std::string_view name) {
 }
 
 Counter& Metrics::dedupe(std::string_view outcome) { return *dedupe_.find(outcome)->second; }
+
+Counter& Metrics::imapPolls(std::string_view mailbox, std::string_view result) {
+    return imap_polls_->Add({{"mailbox", std::string(mailbox)}, {"result", std::string(result)}});
+}
+
+Counter& Metrics::imapMessages(std::string_view mailbox) {
+    return imap_messages_->Add({{"mailbox", std::string(mailbox)}});
+}
 
 const EmailRuleMetrics& Metrics::emailRule(std::string_view rule) {
     std::lock_guard lock(mu_);

@@ -62,6 +62,9 @@ class Metrics {
     const OutputMetrics& output(std::string_view name);
     Counter& dedupe(std::string_view outcome);
     const EmailRuleMetrics& emailRule(std::string_view rule);
+    // IMAP polls by mailbox and result (ok, error), and messages taken from each.
+    Counter& imapPolls(std::string_view mailbox, std::string_view result);
+    Counter& imapMessages(std::string_view mailbox);
 
     Histogram& journalCommitDuration() { return *journal_commit_duration_; }
     Counter& journalCommits() { return *journal_commits_; }
@@ -96,6 +99,8 @@ class Metrics {
     prometheus::Family<Histogram>* output_duration_;
     prometheus::Family<Counter>* email_messages_;
     prometheus::Family<Counter>* email_rule_warnings_;
+    prometheus::Family<Counter>* imap_polls_;
+    prometheus::Family<Counter>* imap_messages_;
     Histogram* journal_commit_duration_;
     Counter* journal_commits_;
     Counter* journal_batches_;
