@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "plugin/core/auth.hpp"
 #include "plugin/core/text.hpp"
 
 namespace alertbridge::email {
@@ -100,7 +101,9 @@ void SmtpSession::process() {
         pos = nl + 1;
         bool crlf = !line.empty() && line.back() == '\r';
         if (crlf) line.remove_suffix(1);
-        if (state_ == State::kCommand) {
+        if (state_ == State::kCommand && auth_step_ != AuthStep::kNone) {
+            authResponse(line);
+        } else if (state_ == State::kCommand) {
             command(line);
         } else {
             dataLine(line, crlf);
@@ -169,6 +172,8 @@ void SmtpSession::command(std::string_view line) {
             reply(fmt::format("250 {}", options_.hostname));
         } else {
             reply(fmt::format("250-{} greets {}", options_.hostname, arg));
+            if (options_.tls_available && !tls_active_) reply("250-STARTTLS");
+            if (options_.authenticate && tls_active_) reply("250-AUTH PLAIN LOGIN");
             reply("250-PIPELINING");
             reply(fmt::format("250-SIZE {}", options_.max_message_bytes));
             reply("250-8BITMIME");
@@ -181,6 +186,12 @@ void SmtpSession::command(std::string_view line) {
         }
         if (has_mail_) {
             error("503 5.5.1 Nested MAIL command");
+            return;
+        }
+        if (options_.require_auth && user_.empty()) {
+            error(tls_active_ || !options_.tls_available
+                      ? "530 5.7.0 Authentication required"
+                      : "530 5.7.0 Must issue a STARTTLS command first");
             return;
         }
         std::string address;
@@ -262,13 +273,124 @@ void SmtpSession::command(std::string_view line) {
     } else if (verb == "HELP") {
         reply("214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY");
     } else if (verb == "STARTTLS") {
-        error("454 4.7.0 TLS is not available");
+        if (!options_.tls_available) {
+            error("454 4.7.0 TLS is not available");
+        } else if (tls_active_) {
+            error("503 5.5.1 TLS is already active");
+        } else if (!arg.empty()) {
+            error("501 5.5.4 Syntax: STARTTLS");
+        } else {
+            reply("220 2.0.0 Ready to start TLS");
+            state_ = State::kStartTls;
+        }
+    } else if (verb == "AUTH" && options_.authenticate) {
+        auth(arg);
     } else if (verb == "AUTH" || verb == "BDAT" || verb == "ETRN" || verb == "EXPN") {
         error(fmt::format("502 5.5.1 {} is not implemented", verb));
     } else if (verb.empty()) {
         error("500 5.5.2 Empty command");
     } else {
         error("500 5.5.2 Command not recognized");
+    }
+}
+
+void SmtpSession::tlsStarted() {
+    if (state_ != State::kStartTls) return;
+    in_.clear();  // anything pipelined after STARTTLS came in clear: drop it
+    tls_active_ = true;
+    greeted_ = false;
+    user_.clear();
+    resetEnvelope();
+    msg_.helo.clear();
+    state_ = State::kCommand;
+}
+
+void SmtpSession::auth(std::string_view arg) {
+    if (!tls_active_) {
+        error("538 5.7.11 Encryption required: use STARTTLS before AUTH");
+        return;
+    }
+    if (!greeted_) {
+        error("503 5.5.1 Send EHLO first");
+        return;
+    }
+    if (!user_.empty()) {
+        error("503 5.5.1 Already authenticated");
+        return;
+    }
+    if (has_mail_) {
+        error("503 5.5.1 AUTH is not allowed during a mail transaction");
+        return;
+    }
+    auto space = arg.find(' ');
+    std::string mechanism = core::asciiUpper(arg.substr(0, space));
+    std::string_view initial = space == std::string_view::npos ? "" : trim(arg.substr(space + 1));
+    if (mechanism == "PLAIN") {
+        auth_step_ = AuthStep::kPlain;
+        if (initial.empty()) {
+            reply("334 ");
+        } else {
+            authResponse(initial == "=" ? "" : initial);
+        }
+    } else if (mechanism == "LOGIN") {
+        auth_step_ = AuthStep::kLoginUser;
+        if (initial.empty()) {
+            reply("334 VXNlcm5hbWU6");  // "Username:"
+        } else {
+            authResponse(initial);
+        }
+    } else {
+        error("504 5.5.4 Unrecognized authentication type; use PLAIN or LOGIN");
+    }
+}
+
+void SmtpSession::authResponse(std::string_view line) {
+    if (line == "*") {
+        auth_step_ = AuthStep::kNone;
+        error("501 5.7.0 Authentication cancelled");
+        return;
+    }
+    auto decoded = core::base64Decode(line);
+    if (!decoded) {
+        auth_step_ = AuthStep::kNone;
+        error("501 5.5.2 Cannot decode the response (base64 expected)");
+        return;
+    }
+    switch (auth_step_) {
+        case AuthStep::kPlain: {
+            // authzid NUL authcid NUL password
+            auto first = decoded->find('\0');
+            auto second = first == std::string::npos ? first : decoded->find('\0', first + 1);
+            auth_step_ = AuthStep::kNone;
+            if (second == std::string::npos) {
+                error("501 5.5.2 Malformed PLAIN response");
+                return;
+            }
+            finishAuth(std::string_view(*decoded).substr(first + 1, second - first - 1),
+                       std::string_view(*decoded).substr(second + 1));
+            return;
+        }
+        case AuthStep::kLoginUser:
+            auth_user_ = *decoded;
+            auth_step_ = AuthStep::kLoginPassword;
+            reply("334 UGFzc3dvcmQ6");  // "Password:"
+            return;
+        case AuthStep::kLoginPassword:
+            auth_step_ = AuthStep::kNone;
+            finishAuth(auth_user_, *decoded);
+            auth_user_.clear();
+            return;
+        case AuthStep::kNone:
+            return;
+    }
+}
+
+void SmtpSession::finishAuth(std::string_view user, std::string_view password) {
+    if (!user.empty() && options_.authenticate(user, password)) {
+        user_ = std::string(user);
+        reply("235 2.7.0 Authentication successful");
+    } else {
+        error("535 5.7.8 Authentication credentials invalid");
     }
 }
 

@@ -28,6 +28,12 @@ struct SmtpOptions {
     std::size_t max_errors = 10;  // then 421 and close
     // Decides whether a recipient is accepted (550 otherwise). Empty: accept all.
     std::function<bool(std::string_view address)> accept_recipient;
+    // STARTTLS is offered when the transport can do TLS (a certificate is configured).
+    bool tls_available = false;
+    // Checks AUTH PLAIN/LOGIN credentials. Empty: AUTH is not offered. AUTH is offered and
+    // accepted only once TLS is active, so that passwords never cross the wire in clear.
+    std::function<bool(std::string_view user, std::string_view password)> authenticate;
+    bool require_auth = false;  // MAIL needs a successful AUTH first (530 otherwise)
 };
 
 struct SmtpMessage {
@@ -50,9 +56,17 @@ class SmtpSession {
     void messageStored(const std::string& queue_id, const std::string& error);
     bool closed() const { return state_ == State::kClosed; }
     bool waitingForStore() const { return state_ == State::kWaitStore; }
+    // STARTTLS was accepted: once its 220 is written, the transport starts TLS and calls
+    // tlsStarted(). Input after the STARTTLS line is discarded (no command injection), and
+    // the client must greet again (RFC 3207).
+    bool wantsTls() const { return state_ == State::kStartTls; }
+    void tlsStarted();
+    bool tlsActive() const { return tls_active_; }
+    const std::string& authenticatedUser() const { return user_; }
 
   private:
-    enum class State { kCommand, kData, kWaitStore, kClosed };
+    enum class State { kCommand, kData, kWaitStore, kStartTls, kClosed };
+    enum class AuthStep { kNone, kPlain, kLoginUser, kLoginPassword };
 
     void process();
     void command(std::string_view line);
@@ -60,6 +74,9 @@ class SmtpSession {
     void reply(std::string_view text);
     void error(std::string_view text);
     void resetEnvelope();
+    void auth(std::string_view arg);
+    void authResponse(std::string_view line);
+    void finishAuth(std::string_view user, std::string_view password);
 
     SmtpOptions options_;
     State state_ = State::kCommand;
@@ -73,6 +90,10 @@ class SmtpSession {
     bool data_too_large_ = false;
     bool prev_crlf_ = true;  // the previous data line ended with CRLF
     std::size_t errors_ = 0;
+    bool tls_active_ = false;
+    AuthStep auth_step_ = AuthStep::kNone;
+    std::string auth_user_;  // LOGIN: the user name while the password is asked for
+    std::string user_;       // set once AUTH succeeded
 };
 
 }  // namespace alertbridge::email

@@ -10,7 +10,9 @@
 #include <thread>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 namespace alertbridge::net {
@@ -23,12 +25,14 @@ using tcp = asio::ip::tcp;
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
     Connection(tcp::socket&& socket, const SmtpServerOptions& options, const SmtpHandler& handler,
-               std::atomic<std::size_t>& count)
+               std::atomic<std::size_t>& count, asio::ssl::context* tls)
         : stream_(std::move(socket)),
+          executor_(stream_.get_executor()),
           session_(options.session),
           options_(options),
           handler_(handler),
-          count_(count) {
+          count_(count),
+          tls_context_(tls) {
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) {
@@ -40,7 +44,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ~Connection() { --count_; }
 
     void start() {
-        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->flush(); });
+        asio::dispatch(executor_, [self = shared_from_this()] { self->flush(); });
     }
 
     // Answers with one reply instead of the greeting, then closes.
@@ -52,6 +56,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
 
   private:
+    beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : stream_; }
+
+    // Writes `out` over TCP or TLS, whichever the connection is on now.
+    template <typename Handler>
+    void write(const std::shared_ptr<std::string>& out, Handler&& handler) {
+        lowest().expires_after(options_.command_timeout);
+        if (tls_) {
+            asio::async_write(*tls_, asio::buffer(*out), std::forward<Handler>(handler));
+        } else {
+            asio::async_write(stream_, asio::buffer(*out), std::forward<Handler>(handler));
+        }
+    }
+
     // Writes what the session said, then decides what comes next.
     void flush() {
         auto out = std::make_shared<std::string>(session_.takeOutput());
@@ -59,12 +76,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
             next();
             return;
         }
-        stream_.expires_after(options_.command_timeout);
-        asio::async_write(stream_, asio::buffer(*out),
-                          [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
-                              if (ec) return self->close();
-                              self->next();
-                          });
+        write(out, [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            if (self->session_.wantsTls()) return self->startTls();
+            self->next();
+        });
+    }
+
+    // After "220 Ready to start TLS": the TCP stream becomes the TLS stream's lower layer.
+    void startTls() {
+        tls_ = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream_),
+                                                                      *tls_context_);
+        lowest().expires_after(options_.command_timeout);
+        tls_->async_handshake(asio::ssl::stream_base::server,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                  if (ec) {
+                                      spdlog::warn(
+                                          "An SMTP client failed the TLS handshake. client={} "
+                                          "error=\"{}\"",
+                                          self->remote_, ec.message());
+                                      return self->close();
+                                  }
+                                  self->session_.tlsStarted();
+                                  self->flush();
+                              });
     }
 
     void next() {
@@ -73,7 +108,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
             auto self = shared_from_this();
             handler_(std::move(*message), remote_,
                      [self](const std::string& id, const std::string& error) {
-                         asio::post(self->stream_.get_executor(), [self, id, error] {
+                         asio::post(self->executor_, [self, id, error] {
                              self->session_.messageStored(id, error);
                              self->flush();
                          });
@@ -81,33 +116,39 @@ class Connection : public std::enable_shared_from_this<Connection> {
             return;  // no reading until the store answered: pipelined input waits
         }
         if (session_.waitingForStore()) return;
-        stream_.expires_after(options_.command_timeout);
-        stream_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](
-                                                           beast::error_code ec, std::size_t n) {
+        lowest().expires_after(options_.command_timeout);
+        auto on_read = [self = shared_from_this()](beast::error_code ec, std::size_t n) {
             if (ec == beast::error::timeout) {
                 auto text = std::make_shared<std::string>(
                     "421 4.4.2 Timeout waiting for a command; closing\r\n");
-                asio::async_write(self->stream_, asio::buffer(*text),
-                                  [self, text](beast::error_code, std::size_t) { self->close(); });
+                self->write(text, [self, text](beast::error_code, std::size_t) { self->close(); });
                 return;
             }
             if (ec) return self->close();
             self->session_.feed(std::string_view(self->buffer_.data(), n));
             self->flush();
-        });
+        };
+        if (tls_) {
+            tls_->async_read_some(asio::buffer(buffer_), std::move(on_read));
+        } else {
+            stream_.async_read_some(asio::buffer(buffer_), std::move(on_read));
+        }
     }
 
     void close() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        stream_.socket().close(ec);
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+        lowest().socket().close(ec);
     }
 
-    beast::tcp_stream stream_;
+    beast::tcp_stream stream_;  // moved into tls_ by STARTTLS
+    asio::any_io_executor executor_;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
     email::SmtpSession session_;
     const SmtpServerOptions& options_;
     const SmtpHandler& handler_;
     std::atomic<std::size_t>& count_;
+    asio::ssl::context* tls_context_;  // null: no STARTTLS
     std::string remote_;
     std::string address_;
     std::array<char, 16 * 1024> buffer_{};
@@ -121,13 +162,15 @@ struct SmtpServer::Impl {
     asio::io_context ioc;
     tcp::acceptor acceptor{asio::make_strand(ioc)};
     std::atomic<std::size_t> connections{0};
+    std::unique_ptr<asio::ssl::context> tls;
     std::thread thread;
 
     void accept() {
         acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
             if (ec == asio::error::operation_aborted) return;
             if (!ec) {
-                auto c = std::make_shared<Connection>(std::move(s), options, handler, connections);
+                auto c = std::make_shared<Connection>(std::move(s), options, handler, connections,
+                                                      tls.get());
                 if (options.accept_client && !options.accept_client(c->address())) {
                     spdlog::warn(
                         "An SMTP client outside email.allowed_clients was refused. "
@@ -157,6 +200,26 @@ SmtpServer::SmtpServer(SmtpServerOptions options, SmtpHandler handler)
 SmtpServer::~SmtpServer() { stop(); }
 
 core::Result<std::uint16_t> SmtpServer::start() {
+    const auto& o = impl_->options;
+    if (!o.tls_cert_file.empty()) {
+        auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1);
+        beast::error_code ec;
+        ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+        if (ec) {
+            return core::Error{"cannot load the SMTP TLS certificate " + o.tls_cert_file + ": " +
+                               ec.message()};
+        }
+        ctx->use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
+        if (ec) {
+            return core::Error{"cannot load the SMTP TLS key " + o.tls_key_file + ": " +
+                               ec.message()};
+        }
+        impl_->tls = std::move(ctx);
+        impl_->options.session.tls_available = true;
+    }
     auto bound = bindAcceptor(impl_->acceptor, impl_->options.listen, "SMTP");
     if (!bound) return bound;
     auto port = *bound;

@@ -24,6 +24,9 @@ struct SmtpServerOptions {
     // Decides whether a client address may talk to us (554 and close otherwise). Empty:
     // everyone. Called on the I/O thread with the address as text ("10.1.2.3", "::1").
     std::function<bool(const std::string& address)> accept_client;
+    // PEM certificate chain and key: STARTTLS is offered when both are set.
+    std::string tls_cert_file;
+    std::string tls_key_file;
 };
 
 // `done(queue_id, error)`: error empty when the message is durable. Any thread may call it.

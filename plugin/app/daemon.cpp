@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugin/app/email_view.hpp"
+#include "plugin/core/auth.hpp"
 #include "plugin/core/time.hpp"
 #include "plugin/pipeline/normalize.hpp"
 #include "plugin/state/sqlite_store.hpp"
@@ -93,6 +94,22 @@ core::Result<std::uint16_t> Daemon::start() {
                         return address == rule;
                     });
                 };
+        }
+        so.tls_cert_file = config_.email.tls_cert_file;
+        so.tls_key_file = config_.email.tls_key_file;
+        so.session.require_auth = config_.email.auth_required;
+        if (!config_.email.auth_users.empty()) {
+            so.session.authenticate = [this](std::string_view user, std::string_view password) {
+                bool ok = false;
+                for (const auto& u : config_.email.auth_users) {
+                    // Every entry is compared, so the time taken does not tell which matched.
+                    ok = (core::constantTimeEquals(user, u.username) &
+                          core::constantTimeEquals(password, u.password)) ||
+                         ok;
+                }
+                if (!ok) metrics_.input(email::kInput).reject("unauthorized");
+                return ok;
+            };
         }
         if (!config_.email.allowed_clients.empty()) {
             so.accept_client = [this](const std::string& address) {

@@ -286,10 +286,57 @@ class Loader {
         const std::string p = "email";
         if (!r_.expectMap(n, p,
                           {"limits", "accept_recipients", "allowed_clients", "generic", "rules",
-                           "disable_builtin_rules", "retention", "imap"})) {
+                           "disable_builtin_rules", "retention", "imap", "tls", "auth"})) {
             return;
         }
         r_.readDuration(n, p, "retention", e.retention, std::chrono::hours(1));
+        if (const auto& t = n["tls"]; r_.expectMap(t, "email.tls", {"cert_file", "key_file"})) {
+            for (auto [key, out] : {std::pair{"cert_file", &e.tls_cert_file},
+                                    std::pair{"key_file", &e.tls_key_file}}) {
+                std::string file;
+                r_.readString(t, "email.tls", key, file, true);
+                if (file.empty()) continue;
+                fs::path path = fs::path(file).is_absolute() ? fs::path(file) : base_dir_ / file;
+                if (!fs::exists(path)) {
+                    r_.error(t[key], std::string("email.tls.") + key,
+                             fmt::format("cannot read \"{}\"", path.string()));
+                }
+                *out = path.string();
+            }
+        }
+        if (const auto& a = n["auth"]; r_.expectMap(a, "email.auth", {"users", "required"})) {
+            r_.readBool(a, "email.auth", "required", e.auth_required);
+            const auto& users = a["users"];
+            if (r_.expectSequence(users, "email.auth.users")) {
+                for (std::size_t i = 0; i < users.size(); ++i) {
+                    auto up = YamlReader::index("email.auth.users", i);
+                    if (!r_.expectMap(users[i], up, {"username", "password", "password_file"})) {
+                        continue;
+                    }
+                    BasicAuth u;
+                    r_.readString(users[i], up, "username", u.username, true);
+                    std::string file;
+                    r_.readString(users[i], up, "password", u.password);
+                    r_.readString(users[i], up, "password_file", file);
+                    if (!file.empty() && !u.password.empty()) {
+                        r_.error(users[i]["password_file"], up + ".password_file",
+                                 "set password or password_file, not both");
+                    } else if (!file.empty()) {
+                        readSecret(users[i]["password_file"], up + ".password_file", file,
+                                   u.password);
+                    } else if (u.password.empty()) {
+                        r_.error(users[i], up + ".password", "is required (or password_file)");
+                    }
+                    e.auth_users.push_back(std::move(u));
+                }
+            }
+            if (e.auth_users.empty()) {
+                r_.error(a, "email.auth.users", "list at least one user");
+            } else if (!n["tls"]) {
+                r_.error(a, "email.auth",
+                         "AUTH is offered only over TLS: set email.tls (cert_file, key_file)");
+            }
+        }
         if (const auto& list = n["imap"]; list && r_.expectSequence(list, "email.imap")) {
             std::set<std::string> names;
             for (std::size_t i = 0; i < list.size(); ++i) {

@@ -249,6 +249,81 @@ summary: 'UPS {{unit}} {{state}}'
             work.cleanup()
 
 
+class EmailTls(unittest.TestCase):
+    """STARTTLS with a certificate from openssl, and AUTH only over it (Python's smtplib)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Workdir("email-tls")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-keyout", os.path.join(cls.work.path, "key.pem"),
+                        "-out", os.path.join(cls.work.path, "cert.pem")],
+                       check=True, capture_output=True, timeout=60)
+        cls.smtp_port = free_port()
+        cls.ab = Alertbridge(cls.work.path, am_url="http://127.0.0.1:9", smtp_port=cls.smtp_port,
+                             extra="""
+email:
+  tls: {cert_file: cert.pem, key_file: key.pem}
+  auth:
+    required: true
+    users: [{username: smartx, password: pa55}]
+""").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ab.stop()
+        cls.work.cleanup()
+
+    def connect(self):
+        import smtplib
+        return smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=20)
+
+    def tls(self):
+        import ssl
+        ctx = ssl.create_default_context(cafile=os.path.join(self.work.path, "cert.pem"))
+        ctx.check_hostname = False
+        return ctx
+
+    def test_starttls_then_auth_then_mail(self):
+        with self.connect() as s:
+            s.ehlo("appliance")
+            self.assertTrue(s.has_extn("starttls"))
+            self.assertFalse(s.has_extn("auth"), "no AUTH in clear")
+            code, _ = s.mail("a@dc.example")
+            self.assertEqual(code, 530)
+            s.rset()
+            s.starttls(context=self.tls())
+            s.ehlo("appliance")
+            self.assertIn("PLAIN", s.esmtp_features.get("auth", "").upper())
+            with open(os.path.join(FIXTURES, "09-zabbix-problem.eml"), "rb") as f:
+                msg = f.read()
+            code, _ = s.mail("a@dc.example")
+            self.assertEqual(code, 530, "authentication required")
+            s.rset()
+            s.login("smartx", "pa55")
+            refused = s.sendmail("zabbix@dc.example", ["ops@alerts.example"], msg)
+            self.assertEqual(refused, {})
+        self.assertEqual(self.ab.metric("alertbridge_email_messages_total", rule="zabbix"), 1)
+
+    def test_wrong_password_is_535_and_counted(self):
+        import smtplib
+        before = self.ab.metric("alertbridge_input_requests_rejected_total", input="email",
+                                reason="unauthorized")
+        with self.connect() as s:
+            s.starttls(context=self.tls())
+            with self.assertRaises(smtplib.SMTPAuthenticationError) as e:
+                s.login("smartx", "nope")
+            self.assertEqual(e.exception.smtp_code, 535)
+        self.assertGreater(self.ab.metric("alertbridge_input_requests_rejected_total",
+                                          input="email", reason="unauthorized"), before)
+
+    def test_auth_in_clear_is_refused(self):
+        with self.connect() as s:
+            s.ehlo("appliance")
+            code, text = s.docmd("AUTH", "PLAIN AHNtYXJ0eABwYTU1")
+            self.assertEqual(code, 538, text)
+
+
 class EmailDurability(unittest.TestCase):
     def test_kill9_after_250_loses_nothing(self):
         work = Workdir("email-kill")

@@ -197,5 +197,82 @@ TEST(SmtpSession, ByteAtATime) {
     EXPECT_EQ(m->data, "Subject: y\r\n\r\nbody\r\n");
 }
 
+SmtpOptions tlsOptions(bool require_auth) {
+    SmtpOptions o = options();
+    o.tls_available = true;
+    o.require_auth = require_auth;
+    o.authenticate = [](std::string_view u, std::string_view p) {
+        return u == "smartx" && p == "pa55";
+    };
+    return o;
+}
+
+TEST(SmtpSession, StartTlsDropsWhatWasPipelinedAndWantsANewGreeting) {
+    SmtpSession s(tlsOptions(false));
+    EXPECT_EQ(talk(s, "EHLO a.example\r\n"),
+              "250-ab.test greets a.example\r\n250-STARTTLS\r\n250-PIPELINING\r\n"
+              "250-SIZE 200\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n")
+        << "STARTTLS offered; AUTH not before TLS";
+    EXPECT_EQ(talk(s, "STARTTLS extra\r\n"), "501 5.5.4 Syntax: STARTTLS\r\n");
+    // A command injected behind STARTTLS (the classic plaintext-injection attack).
+    EXPECT_EQ(talk(s, "STARTTLS\r\nMAIL FROM:<evil@x>\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+    EXPECT_TRUE(s.wantsTls());
+    EXPECT_EQ(talk(s, "NOOP\r\n"), "") << "nothing is read until TLS is up";
+    s.tlsStarted();
+    EXPECT_TRUE(s.tlsActive());
+    EXPECT_EQ(s.takeOutput(), "") << "no second banner";
+    EXPECT_EQ(talk(s, "MAIL FROM:<a@b>\r\n"), "503 5.5.1 Send EHLO or HELO first\r\n")
+        << "the injected MAIL was dropped and the greeting forgotten";
+    EXPECT_EQ(talk(s, "EHLO a.example\r\n"),
+              "250-ab.test greets a.example\r\n250-AUTH PLAIN LOGIN\r\n250-PIPELINING\r\n"
+              "250-SIZE 200\r\n250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n");
+    EXPECT_EQ(talk(s, "STARTTLS\r\n"), "503 5.5.1 TLS is already active\r\n");
+}
+
+TEST(SmtpSession, AuthOnlyOverTlsAndMailNeedsIt) {
+    SmtpSession clear(tlsOptions(true));
+    talk(clear, "EHLO a.example\r\n");
+    EXPECT_EQ(talk(clear, "AUTH PLAIN AHNtYXJ0eABwYTU1\r\n"),
+              "538 5.7.11 Encryption required: use STARTTLS before AUTH\r\n");
+    EXPECT_EQ(talk(clear, "MAIL FROM:<a@b>\r\n"),
+              "530 5.7.0 Must issue a STARTTLS command first\r\n");
+
+    SmtpSession t(tlsOptions(true));
+    talk(t, "STARTTLS\r\n");
+    t.tlsStarted();
+    talk(t, "EHLO a.example\r\n");
+    EXPECT_EQ(talk(t, "MAIL FROM:<a@b>\r\n"), "530 5.7.0 Authentication required\r\n");
+    // PLAIN with a wrong password, then right (authzid empty, "smartx", "pa55").
+    EXPECT_EQ(talk(t, "AUTH PLAIN AHNtYXJ0eAB3cm9uZw==\r\n"),
+              "535 5.7.8 Authentication credentials invalid\r\n");
+    EXPECT_EQ(talk(t, "AUTH PLAIN not-base64\r\n"),
+              "501 5.5.2 Cannot decode the response (base64 expected)\r\n");
+    EXPECT_EQ(talk(t, "AUTH CRAM-MD5\r\n"),
+              "504 5.5.4 Unrecognized authentication type; use PLAIN or LOGIN\r\n");
+    EXPECT_EQ(talk(t, "AUTH PLAIN\r\n"), "334 \r\n");
+    EXPECT_EQ(talk(t, "AHNtYXJ0eABwYTU1\r\n"), "235 2.7.0 Authentication successful\r\n");
+    EXPECT_EQ(t.authenticatedUser(), "smartx");
+    EXPECT_EQ(talk(t, "AUTH PLAIN AHNtYXJ0eABwYTU1\r\n"), "503 5.5.1 Already authenticated\r\n");
+    EXPECT_EQ(talk(t, "MAIL FROM:<a@b>\r\n"), "250 2.1.0 OK\r\n");
+}
+
+TEST(SmtpSession, AuthLoginDialogueAndCancel) {
+    SmtpSession t(tlsOptions(true));
+    talk(t, "STARTTLS\r\n");
+    t.tlsStarted();
+    talk(t, "EHLO a.example\r\n");
+    EXPECT_EQ(talk(t, "AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
+    EXPECT_EQ(talk(t, "*\r\n"), "501 5.7.0 Authentication cancelled\r\n");
+    EXPECT_EQ(talk(t, "AUTH LOGIN c21hcnR4\r\n"), "334 UGFzc3dvcmQ6\r\n");          // smartx
+    EXPECT_EQ(talk(t, "cGE1NQ==\r\n"), "235 2.7.0 Authentication successful\r\n");  // pa55
+}
+
+TEST(SmtpSession, WithoutTlsOrAuthConfiguredTheyAreRefused) {
+    SmtpSession s(options());
+    talk(s, "EHLO a.example\r\n");
+    EXPECT_EQ(talk(s, "STARTTLS\r\n"), "454 4.7.0 TLS is not available\r\n");
+    EXPECT_EQ(talk(s, "AUTH PLAIN AHNtYXJ0eABwYTU1\r\n"), "502 5.5.1 AUTH is not implemented\r\n");
+}
+
 }  // namespace
 }  // namespace alertbridge::email

@@ -220,6 +220,36 @@ email:
                   "(ops@example.com) or a domain (@example.com)"}));
 }
 
+TEST(ConfigLoader, EmailIntakeSecurityAndImap) {
+    auto errors = errorsOf(R"(email:
+  allowed_clients: ["10.1.2.3/8", "intranet"]
+  auth:
+    users: [{username: appliance}]
+  imap:
+    - {name: a, endpoint: "pop3://mail", username: u, password: p, after: archive}
+    - {name: a, endpoint: "imaps://mail:993", username: u, password: p, poll_interval: 1ms}
+  tls: {cert_file: missing.pem}
+)");
+    EXPECT_EQ(errors,
+              (std::vector<std::string>{
+                  "test.yml:8: email.tls.cert_file: cannot read \"missing.pem\"",
+                  "test.yml:8: email.tls.key_file: is required",
+                  "test.yml:4: email.auth.users[0].password: is required (or password_file)",
+                  "test.yml:6: email.imap[0].endpoint: expected imap://host[:port] or "
+                  "imaps://host[:port]",
+                  "test.yml:6: email.imap[0].after: expected mark_seen or move:<folder>",
+                  "test.yml:7: email.imap[1].name: duplicate mailbox name \"a\"",
+                  "test.yml:7: email.imap[1].poll_interval: must be at least 1s",
+                  "test.yml:2: email.allowed_clients[0]: host bits are set; did you mean "
+                  "10.0.0.0/8?",
+                  "test.yml:2: email.allowed_clients[1]: not an IP address or CIDR prefix "
+                  "(10.0.0.0/8, 2001:db8::/32)",
+              }));
+    EXPECT_EQ(errorsOf("email:\n  auth: {users: [{username: a, password: b}]}\n"),
+              (std::vector<std::string>{"test.yml:2: email.auth: AUTH is offered only over TLS: "
+                                        "set email.tls (cert_file, key_file)"}));
+}
+
 TEST(ConfigLoader, DidYouMean) {
     EXPECT_EQ(didYouMean("resend_intervall", {"resend_interval", "timeout"}), "resend_interval");
     EXPECT_EQ(didYouMean("qqqq", {"resend_interval", "timeout"}), "");
