@@ -35,6 +35,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     options.max_recipients = 3;
     options.max_command_line = 512;
     options.accept_recipient = [](std::string_view a) { return a.find("bad") == a.npos; };
+    options.tls_available = true;
+    options.authenticate = [](std::string_view u, std::string_view p) {
+        return u == "u" && p == "p";
+    };
+    options.require_auth = size > 0 && (data[0] & 1) != 0;
     alertbridge::email::SmtpSession session(options);
     checkReplies(session.takeOutput());
     std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -52,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             ok_next = !ok_next;
         }
         checkReplies(session.takeOutput());
+        if (session.wantsTls()) session.tlsStarted();  // as the shell does after the handshake
     }
     if (session.closed()) {
         session.feed("NOOP\r\n");
