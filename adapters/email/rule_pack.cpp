@@ -86,6 +86,7 @@ class RulePack {
     std::string summary, description;
     std::vector<std::string> starts_at, ends_at;
     std::string duration;
+    std::string time_format;  // empty: the layouts parseVendorTime knows
     bool ignore_zone = false;
     std::optional<core::Duration> resolve_timeout;
 
@@ -387,7 +388,15 @@ class PackCompiler {
 
     void compileTime(const YAML::Node& n, RulePack& p) {
         if (!n) return;
-        if (!r_.expectMap(n, "time", {"starts_at", "ends_at", "duration", "ignore_zone"})) return;
+        if (!r_.expectMap(n, "time",
+                          {"starts_at", "ends_at", "duration", "format", "ignore_zone"})) {
+            return;
+        }
+        r_.readString(n, "time", "format", p.time_format);
+        if (n["format"] && p.time_format.find('%') == std::string::npos) {
+            r_.error(n["format"], "time.format",
+                     "expected a strftime-style layout such as \"%d/%m/%Y %H:%M:%S\"");
+        }
         if (n["starts_at"]) p.starts_at = templateList(n["starts_at"], "time.starts_at");
         if (n["ends_at"]) p.ends_at = templateList(n["ends_at"], "time.ends_at");
         if (n["duration"]) {
@@ -535,7 +544,8 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
         for (const auto& t : templates) {
             auto s = render(t, data);
             if (s.empty()) continue;
-            auto parsed = parseVendorTime(s, hint);
+            auto parsed = time_format.empty() ? parseVendorTime(s, hint)
+                                              : parseVendorTime(s, time_format, hint);
             if (parsed) return *parsed;
             out.warnings.push_back(
                 fmt::format("{} \"{}\" is not a time: {}", what, s, parsed.error()));

@@ -4,6 +4,9 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <sstream>
+
+#include <fmt/format.h>
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -134,6 +137,23 @@ std::optional<std::string> parseDate(Cursor& c, Parsed& p) {
     return std::nullopt;
 }
 
+// A local time and what the text said of its zone, to an instant (see the header).
+core::TimePoint inZone(date::local_time<std::chrono::nanoseconds> local, std::optional<int> offset,
+                       const ZoneHint& hint) {
+    using namespace std::chrono;
+    if (hint.ignore_zone) offset.reset();
+    if (!offset) offset = hint.date_header_offset_minutes;
+    if (offset) {
+        auto utc = date::sys_time<nanoseconds>((local - minutes(*offset)).time_since_epoch());
+        return core::TimePoint(duration_cast<core::Duration>(utc.time_since_epoch()));
+    }
+    if (hint.fallback != nullptr) {
+        auto zoned = hint.fallback->to_sys(local, date::choose::earliest);
+        return core::TimePoint(duration_cast<core::Duration>(zoned.time_since_epoch()));
+    }
+    return core::TimePoint(duration_cast<core::Duration>(local.time_since_epoch()));
+}
+
 }  // namespace
 
 core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneHint& hint) {
@@ -211,18 +231,32 @@ core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneH
     using namespace std::chrono;
     auto local =
         date::local_days(ymd) + hours(p.h) + minutes(p.mi) + seconds(p.sec) + nanoseconds(p.nanos);
-    if (hint.ignore_zone) offset.reset();
-    if (!offset) offset = hint.date_header_offset_minutes;
+    return inZone(local, offset, hint);
+}
 
-    if (offset) {
-        auto utc = date::sys_time<nanoseconds>((local - minutes(*offset)).time_since_epoch());
-        return core::TimePoint(duration_cast<core::Duration>(utc.time_since_epoch()));
+core::Result<core::TimePoint> parseVendorTime(std::string_view text, std::string_view format,
+                                              const ZoneHint& hint) {
+    using namespace std::chrono;
+    std::istringstream in{std::string(text)};
+    date::local_time<nanoseconds> local{};
+    std::string abbreviation;
+    minutes parsed_offset{0};
+    in >> date::parse(std::string(format), local, abbreviation, parsed_offset);
+    if (in.fail()) {
+        return core::Error{fmt::format("does not match the format \"{}\"", format)};
     }
-    if (hint.fallback != nullptr) {
-        auto zoned = hint.fallback->to_sys(local, date::choose::earliest);
-        return core::TimePoint(duration_cast<core::Duration>(zoned.time_since_epoch()));
+    auto days = date::floor<date::days>(local);
+    int year = static_cast<int>(date::year_month_day(days).year());
+    if (year < 1970 || year >= 2200) return core::Error{"the year is outside 1970-2199"};
+    std::optional<int> offset;
+    if (format.find("%z") != std::string_view::npos ||
+        format.find("%Ez") != std::string_view::npos ||
+        format.find("%Oz") != std::string_view::npos) {
+        offset = static_cast<int>(parsed_offset.count());
+    } else if (!abbreviation.empty()) {
+        offset = abbreviationOffset(abbreviation);
     }
-    return core::TimePoint(duration_cast<core::Duration>(local.time_since_epoch()));
+    return inZone(local, offset, hint);
 }
 
 core::Result<core::Duration> parseVendorDuration(std::string_view text) {

@@ -32,6 +32,12 @@ struct ZoneHint {
 
 core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneHint& hint);
 
+// The same, with an explicit strftime-style layout (date::parse: %d/%m/%Y %H:%M:%S, %b, %p,
+// %z, %Z ...) for layouts no parser can guess, such as day-first dates. A %z offset wins;
+// otherwise the zone comes as above.
+core::Result<core::TimePoint> parseVendorTime(std::string_view text, std::string_view format,
+                                              const ZoneHint& hint);
+
 // Elapsed times as appliances write them: "5m 12s", "1d 2h 3m", "4 分 34 秒", "0:41:23".
 core::Result<core::Duration> parseVendorDuration(std::string_view text);
 

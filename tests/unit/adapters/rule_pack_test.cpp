@@ -143,6 +143,23 @@ TEST(RulePackApply, UnreadableFieldsAreWarningsNotFailures) {
     EXPECT_EQ(r.alert.starts_at, now);
 }
 
+TEST(RulePackApply, ATimeFormatReadsDayFirstDates) {
+    auto pack = replaced(kMinimal, "summary: 'UPS {{unit}} {{state}}'",
+                         "summary: 'UPS {{unit}} {{state}}'\n"
+                         "time: {starts_at: '{{unit}}', format: '%d/%m/%Y-%H:%M'}");
+    auto set = only(pack);
+    MailText m = mail("UPS on battery", "Unit: 03/07/2024-20:15\n");
+    m.date = testing::at("2024-07-03T12:16:00Z");
+    m.date_offset_minutes = 8 * 60;
+    auto r = set->apply(m, "", testing::at("2024-07-24T00:00:00Z"));
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings.front();
+    EXPECT_EQ(r.alert.starts_at, testing::at("2024-07-03T20:15:00+08:00"));
+    EXPECT_EQ(errorsOf(replaced(kMinimal, "summary: 'UPS {{unit}} {{state}}'",
+                                "summary: x\ntime: {format: 'dd/mm/yyyy'}")),
+              (std::vector<std::string>{"ups.yml:11: time.format: expected a strftime-style "
+                                        "layout such as \"%d/%m/%Y %H:%M:%S\""}));
+}
+
 TEST(RulePackApply, UsersPacksComeFirstAndReplaceBuiltinsOfTheSameName) {
     std::vector<config::ConfigError> errors;
     auto mine = replaced(kMinimal, "name: ups", "name: zabbix");

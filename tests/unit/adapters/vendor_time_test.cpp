@@ -71,6 +71,20 @@ TEST(VendorTime, Rejects) {
     }
 }
 
+TEST(VendorTime, ExplicitFormats) {
+    ZoneHint plus8{8 * 60, nullptr, false};
+    // Day first: no parser could tell 03/07 from 07/03 without being told.
+    EXPECT_EQ(parseVendorTime("03/07/2024 20:15:02", "%d/%m/%Y %H:%M:%S", plus8).value(),
+              at("2024-07-03T20:15:02+08:00"));
+    EXPECT_EQ(parseVendorTime("23-Jul-2024 08:15 PM +0000", "%d-%b-%Y %I:%M %p %z", plus8).value(),
+              at("2024-07-23T20:15:00Z"));
+    EXPECT_EQ(parseVendorTime("2024年07月23日 20时15分", "%Y年%m月%d日 %H时%M分", plus8).value(),
+              at("2024-07-23T20:15:00+08:00"));
+    EXPECT_EQ(parseVendorTime("23/07/2024", "%d/%m/%Y %H:%M", plus8).error(),
+              "does not match the format \"%d/%m/%Y %H:%M\"");
+    EXPECT_FALSE(parseVendorTime("23/07/4221 10:00", "%d/%m/%Y %H:%M", plus8).ok());
+}
+
 TEST(VendorTime, Durations) {
     using std::chrono::seconds;
     struct Case {
