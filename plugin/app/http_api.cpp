@@ -40,6 +40,14 @@ HttpApi::HttpApi(const DecodeContext& decode, telemetry::Metrics& metrics, Intak
     for (const auto& in : inputs()) metrics_.input(in.id);
 }
 
+net::HttpResponse HttpApi::unauthorized() const {
+    auto res = text(401, "unauthorized\n");
+    res.headers.emplace_back("WWW-Authenticate", config_.http_auth.basic_auth
+                                                     ? "Basic realm=\"alertbridge\""
+                                                     : "Bearer realm=\"alertbridge\"");
+    return res;
+}
+
 bool HttpApi::authorized(const net::HttpRequest& req) const {
     return expected_auth_.empty() || core::constantTimeEquals(req.authorization, expected_auth_);
 }
@@ -63,11 +71,7 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
     }
     if (path == "/api/v1/emails" || path.starts_with("/api/v1/emails/")) {
         if (!authorized(req)) {
-            auto res = text(401, "unauthorized\n");
-            res.headers.emplace_back("WWW-Authenticate", config_.http_auth.basic_auth
-                                                             ? "Basic realm=\"alertbridge\""
-                                                             : "Bearer realm=\"alertbridge\"");
-            respond(std::move(res));
+            respond(unauthorized());
             return;
         }
         intake_.emails(req, path, respond);
@@ -94,11 +98,7 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
     m.requests->Increment();
     if (!authorized(req)) {
         m.reject("unauthorized");
-        auto res = text(401, "unauthorized\n");
-        res.headers.emplace_back("WWW-Authenticate", config_.http_auth.basic_auth
-                                                         ? "Basic realm=\"alertbridge\""
-                                                         : "Bearer realm=\"alertbridge\"");
-        respond(std::move(res));
+        respond(unauthorized());
         return;
     }
     if (req.body_too_large) {

@@ -34,6 +34,7 @@ class HttpApi {
   private:
     void intake(const InputDef& input, net::HttpRequest&& req, const net::Responder& respond);
     bool authorized(const net::HttpRequest& req) const;
+    net::HttpResponse unauthorized() const;  // 401 with the challenge http_auth asks for
 
     const DecodeContext& decode_;
     const config::Config& config_;

@@ -111,17 +111,7 @@ class Loader {
         if (r_.expectMap(b, bp, {"username", "password", "password_file"})) {
             BasicAuth ba;
             r_.readString(b, bp, "username", ba.username, true);
-            r_.readString(b, bp, "password", ba.password);
-            std::string file;
-            r_.readString(b, bp, "password_file", file);
-            if (!file.empty() && !ba.password.empty()) {
-                r_.error(b["password_file"], bp + ".password_file",
-                         "set password or password_file, not both");
-            } else if (!file.empty()) {
-                readSecret(b["password_file"], bp + ".password_file", file, ba.password);
-            } else if (ba.password.empty()) {
-                r_.error(b, bp + ".password", "is required (or password_file)");
-            }
+            readPassword(b, bp, ba.password);
             a.basic_auth = ba;
         }
         r_.readString(n, p, "bearer_token", a.bearer_token);
@@ -138,6 +128,21 @@ class Loader {
         }
         if (a.basic_auth && !a.bearer_token.empty()) {
             r_.error(n, p, "set basic_auth or a bearer token, not both");
+        }
+    }
+
+    // `password` or `password_file` (read now), exactly one of them.
+    void readPassword(const YAML::Node& m, const std::string& p, std::string& out) {
+        std::string file;
+        r_.readString(m, p, "password", out);
+        r_.readString(m, p, "password_file", file);
+        if (!file.empty() && !out.empty()) {
+            r_.error(m["password_file"], p + ".password_file",
+                     "set password or password_file, not both");
+        } else if (!file.empty()) {
+            readSecret(m["password_file"], p + ".password_file", file, out);
+        } else if (out.empty()) {
+            r_.error(m, p + ".password", "is required (or password_file)");
         }
     }
 
@@ -315,18 +320,7 @@ class Loader {
                     }
                     BasicAuth u;
                     r_.readString(users[i], up, "username", u.username, true);
-                    std::string file;
-                    r_.readString(users[i], up, "password", u.password);
-                    r_.readString(users[i], up, "password_file", file);
-                    if (!file.empty() && !u.password.empty()) {
-                        r_.error(users[i]["password_file"], up + ".password_file",
-                                 "set password or password_file, not both");
-                    } else if (!file.empty()) {
-                        readSecret(users[i]["password_file"], up + ".password_file", file,
-                                   u.password);
-                    } else if (u.password.empty()) {
-                        r_.error(users[i], up + ".password", "is required (or password_file)");
-                    }
+                    readPassword(users[i], up, u.password);
                     e.auth_users.push_back(std::move(u));
                 }
             }
@@ -404,17 +398,7 @@ class Loader {
                      "expected imap://host[:port] or imaps://host[:port]");
         }
         r_.readString(m, p, "username", b.username, true);
-        std::string file;
-        r_.readString(m, p, "password", b.password);
-        r_.readString(m, p, "password_file", file);
-        if (!file.empty() && !b.password.empty()) {
-            r_.error(m["password_file"], p + ".password_file",
-                     "set password or password_file, not both");
-        } else if (!file.empty()) {
-            readSecret(m["password_file"], p + ".password_file", file, b.password);
-        } else if (b.password.empty()) {
-            r_.error(m, p + ".password", "is required (or password_file)");
-        }
+        readPassword(m, p, b.password);
         r_.readString(m, p, "mailbox", b.mailbox);
         r_.readDuration(m, p, "poll_interval", b.poll_interval, std::chrono::seconds(1));
         std::string after = "mark_seen";

@@ -170,6 +170,11 @@ class Alertmanager:
         assert status == 200, body
         return json.loads(body)
 
+    def from_alertbridge(self, labels):
+        """Active alerts that carry alertbridge's marker label and all of `labels`."""
+        return [a for a in self.alerts() if a["labels"].get("alertbridge_origin")
+                and all(a["labels"].get(k) == v for k, v in labels.items())]
+
 
 class Alertbridge:
     """The alertbridge binary with a config written for the test."""

@@ -47,9 +47,7 @@ email:
         cls.work.cleanup()
 
     def in_am(self, labels):
-        return [a for a in self.am.alerts()
-                if a["labels"].get(MARKER)
-                and all(a["labels"].get(k) == v for k, v in labels.items())]
+        return self.am.from_alertbridge(labels)
 
     def test_every_fixture_reaches_alertmanager_within_a_second(self):
         """Problem mails appear with their pack's labels; recovery mails (SmartX, OCP,

@@ -14,7 +14,6 @@ import unittest
 from harness import SOURCE, Alertbridge, Alertmanager, Sink, Workdir, free_port, wait_for
 
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "email")
-MARKER = "alertbridge_origin"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 
@@ -177,8 +176,7 @@ email:
         cls.work.cleanup()
 
     def in_am(self, **labels):
-        return [a for a in self.am.alerts() if a["labels"].get(MARKER)
-                and all(a["labels"].get(k) == v for k, v in labels.items())]
+        return self.am.from_alertbridge(labels)
 
     def test_mark_seen_mailbox(self):
         self.dovecot.deliver("noc", os.path.join(FIXTURES, "01-smartx-host-unknown-firing.eml"),
