@@ -14,7 +14,6 @@ from harness import SOURCE, Alertbridge, Alertmanager, Sink, Workdir, free_port,
 
 FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "email")
 EXTRA = os.path.join(SOURCE, "tests", "fixtures", "email_extra")
-MARKER = "alertbridge_origin"
 
 
 def swaks(port, *args):
