@@ -61,6 +61,7 @@ class Session {
         curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o_.timeout.count()));
         curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+        if (!o_.ca_file.empty()) curl_easy_setopt(curl_, CURLOPT_CAINFO, o_.ca_file.c_str());
         CURLcode rc = curl_easy_perform(curl_);
         if (rc != CURLE_OK) {
             return core::Error{

@@ -32,6 +32,7 @@ struct ImapOptions {
     std::chrono::milliseconds poll_interval{15000};
     std::string move_to;  // empty: mark seen; else the folder messages are moved to
     std::chrono::milliseconds timeout{30000};
+    std::string ca_file;  // PEM CAs to verify an imaps:// server with; empty: the system's
 };
 
 struct ImapPollStats {

@@ -138,6 +138,7 @@ core::Result<std::uint16_t> Daemon::start() {
         io.mailbox = box.mailbox;
         io.poll_interval = std::chrono::duration_cast<std::chrono::milliseconds>(box.poll_interval);
         io.move_to = box.move_to;
+        io.ca_file = box.ca_file;
         metrics_.imapPolls(box.name, "ok");
         metrics_.imapPolls(box.name, "error");
         metrics_.imapMessages(box.name);

@@ -56,6 +56,7 @@ struct ImapMailbox {
     std::string mailbox = "INBOX";
     Duration poll_interval = std::chrono::seconds(15);
     std::string move_to;  // empty: mark_seen
+    std::string ca_file;  // for imaps://; empty: the system's CAs
 };
 
 struct EmailConfig {

@@ -383,7 +383,7 @@ class Loader {
               std::vector<ImapMailbox>& out) {
         if (!r_.expectMap(m, p,
                           {"name", "endpoint", "username", "password", "password_file", "mailbox",
-                           "poll_interval", "after"})) {
+                           "poll_interval", "after", "ca_file"})) {
             return;
         }
         ImapMailbox b;
@@ -400,6 +400,16 @@ class Loader {
         r_.readString(m, p, "username", b.username, true);
         readPassword(m, p, b.password);
         r_.readString(m, p, "mailbox", b.mailbox);
+        r_.readString(m, p, "ca_file", b.ca_file);
+        if (!b.ca_file.empty()) {
+            fs::path path =
+                fs::path(b.ca_file).is_absolute() ? fs::path(b.ca_file) : base_dir_ / b.ca_file;
+            if (!fs::exists(path)) {
+                r_.error(m["ca_file"], p + ".ca_file",
+                         fmt::format("cannot read \"{}\"", path.string()));
+            }
+            b.ca_file = path.string();
+        }
         r_.readDuration(m, p, "poll_interval", b.poll_interval, std::chrono::seconds(1));
         std::string after = "mark_seen";
         r_.readString(m, p, "after", after);

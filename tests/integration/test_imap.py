@@ -1,6 +1,7 @@
 """IMAP intake against a real Dovecot (Debian's dovecot-imapd), configured by the test on a
 high loopback port with a temporary maildir: mail dropped into a mailbox becomes alerts in
-the real Alertmanager; mark_seen leaves the messages seen and tagged, move:<folder> moves
+the real Alertmanager, over imap:// and over imaps:// with a private CA; mark_seen leaves
+the messages seen and tagged, move:<folder> moves
 them; a mailbox that cannot be reached is counted and retried without stopping anything."""
 
 import imaplib
@@ -20,10 +21,12 @@ DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 class Dovecot:
     """A private Dovecot: its own config, run and state dirs, users and maildirs."""
 
-    def __init__(self, work, users):
+    def __init__(self, work, users, cert=None, key=None):
         self.users = users  # name -> password
         self.dir = os.path.join(work, "dovecot")
         self.port = free_port()
+        self.imaps_port = free_port() if cert else 0
+        ssl = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n" if cert else "ssl = no\n"
         os.makedirs(os.path.join(self.dir, "run"))
         os.makedirs(os.path.join(self.dir, "state"))
         # Dovecot refuses uid 0 for mail, and its auth process (user dovecot) must read the
@@ -53,8 +56,7 @@ listen = 127.0.0.1
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.dir}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 {extra}passdb {{
   driver = passwd-file
@@ -78,7 +80,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.imaps_port}
   }}
 }}
 service anvil {{
@@ -133,14 +136,19 @@ service anvil {{
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
 
 
-USERS = {"noc": "s3cret", "mover": "m0ver"}
+USERS = {"noc": "s3cret", "mover": "m0ver", "secure": "s3cure"}
 
 
 class Imap(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = Workdir("imap")
-        cls.dovecot = Dovecot(cls.work.path, USERS).start()
+        cert, key = (os.path.join(cls.work.path, n) for n in ("cert.pem", "key.pem"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True,
+                       timeout=60)
+        cls.dovecot = Dovecot(cls.work.path, USERS, cert, key).start()
         cls.sink = Sink()
         am_port = free_port()
         with open(os.path.join(cls.work.path, "noc.pass"), "w") as f:
@@ -159,6 +167,12 @@ email:
       password: m0ver
       poll_interval: 1s
       after: move:Processed
+    - name: secure
+      endpoint: imaps://127.0.0.1:{cls.dovecot.imaps_port}
+      username: secure
+      password: s3cure
+      ca_file: cert.pem
+      poll_interval: 1s
     - name: unreachable
       endpoint: imap://127.0.0.1:{free_port()}
       username: nobody
@@ -212,6 +226,14 @@ email:
                  what="the Zabbix recovery from IMAP to resolve the alert")
         wait_for(lambda: len(self.dovecot.mailbox("mover", "m0ver", "Processed")) == 2 or None,
                  timeout=10, what="both messages in Processed")
+
+    def test_imaps_with_a_private_ca(self):
+        self.dovecot.deliver("secure", os.path.join(FIXTURES, "11-vcenter-host-connection-alarm.eml"),
+                             "1.eml")
+        wait_for(lambda: self.in_am(source="vcenter"), timeout=15,
+                 what="the vCenter mail over imaps in Alertmanager")
+        self.assertGreaterEqual(self.ab.metric("alertbridge_email_imap_messages_total",
+                                               mailbox="secure"), 1)
 
     def test_unreachable_mailbox_is_counted_and_retried(self):
         wait_for(lambda: self.ab.metric("alertbridge_email_imap_polls_total",
