@@ -238,16 +238,18 @@ core::Result<core::TimePoint> parseVendorTime(std::string_view text, std::string
                                               const ZoneHint& hint) {
     using namespace std::chrono;
     std::istringstream in{std::string(text)};
-    date::local_time<nanoseconds> local{};
+    // Microseconds, not nanoseconds: a year far outside ours must not overflow while parsing.
+    date::local_time<microseconds> parsed{};
     std::string abbreviation;
     minutes parsed_offset{0};
-    in >> date::parse(std::string(format), local, abbreviation, parsed_offset);
+    in >> date::parse(std::string(format), parsed, abbreviation, parsed_offset);
     if (in.fail()) {
         return core::Error{fmt::format("does not match the format \"{}\"", format)};
     }
-    auto days = date::floor<date::days>(local);
+    auto days = date::floor<date::days>(parsed);
     int year = static_cast<int>(date::year_month_day(days).year());
     if (year < 1970 || year >= 2200) return core::Error{"the year is outside 1970-2199"};
+    auto local = date::local_time<nanoseconds>(parsed.time_since_epoch());
     std::optional<int> offset;
     if (format.find("%z") != std::string_view::npos ||
         format.find("%Ez") != std::string_view::npos ||
