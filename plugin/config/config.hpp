@@ -73,8 +73,8 @@ struct EmailConfig {
     std::vector<ImapMailbox> imap;
     std::string tls_cert_file;  // both set: STARTTLS is offered (paths resolved)
     std::string tls_key_file;
-    std::vector<BasicAuth> auth_users;  // AUTH PLAIN/LOGIN, over TLS only
-    bool auth_required = false;         // MAIL needs AUTH first
+    std::vector<BasicAuth> auth_users;            // AUTH PLAIN/LOGIN, over TLS only
+    bool auth_required = false;                   // MAIL needs AUTH first
     std::vector<Located> rule_files;              // users' rule packs, paths resolved
     std::vector<Located> disabled_builtin_rules;  // built-in pack names not to use
 };

@@ -44,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)email::htmlToText(input);
     auto head = input.substr(0, 96);
     (void)email::parseVendorTime(head, email::ZoneHint{480, nullptr, false});
+    (void)email::parseVendorTime(head, "%d/%m/%Y %H:%M:%S %z", email::ZoneHint{});
     (void)email::parseVendorDuration(head);
     return 0;
 }
