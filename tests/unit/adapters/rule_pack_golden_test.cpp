@@ -115,6 +115,27 @@ TEST(RulePackGolden, PairsShareAFingerprint) {
               fp("email_extra/nagios-service-recovery.eml"));
 }
 
+TEST(RulePackGolden, QFusionReadsItsHtmlAlternativeAlike) {
+    // The fixture without its text/plain part: the HTML table must give the same alert.
+    std::string raw = testing::fixture("email/06-qfusion-rds-failover-multipart-alternative.eml");
+    const std::string boundary = "------=_Part_40231_1298311021.1721737869117\r\n";
+    auto first = raw.find(boundary);
+    auto second = raw.find(boundary, first + boundary.size());
+    ASSERT_NE(second, std::string::npos);
+    std::string html_only = raw.substr(0, first) + raw.substr(second);
+    auto rules = builtins();
+    auto now = testing::at("2024-07-24T12:00:00Z");
+    auto plain = rules->apply(parseMail(raw).value(), "", now);
+    auto html_mail = parseMail(html_only).value();
+    ASSERT_TRUE(html_mail.body_from_html);
+    auto html = rules->apply(html_mail, "", now);
+    EXPECT_EQ(html.rule, "qfusion");
+    EXPECT_EQ(html.alert.labels, plain.alert.labels);
+    EXPECT_EQ(html.alert.starts_at, plain.alert.starts_at);
+    EXPECT_EQ(*html.alert.annotations.get("summary"), *plain.alert.annotations.get("summary"));
+    EXPECT_EQ(*html.alert.annotations.get("nodes"), "10.34.5.22 -> 10.34.5.23");
+}
+
 TEST(RulePackGolden, EveryBuiltinPackIsTried) {
     auto rules = builtins();
     EXPECT_EQ(rules->names(),
