@@ -436,12 +436,14 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     Fields fields;
     std::vector<re2::StringPiece> groups;
     for (const auto& x : extract) {
-        auto found = fields.find(x.in);
-        const std::string& text =
-            found != fields.end() ? found->second
-            : std::find(kMailFields.begin(), kMailFields.end(), x.in) != kMailFields.end()
-                ? mail_field(x.in)
-                : std::string();
+        static const std::string kNone;
+        const std::string* source = &kNone;  // a field captured earlier, else the mail's own
+        if (auto found = fields.find(x.in); found != fields.end()) {
+            source = &found->second;
+        } else if (std::find(kMailFields.begin(), kMailFields.end(), x.in) != kMailFields.end()) {
+            source = &mail_field(x.in);
+        }
+        const std::string& text = *source;
         groups.assign(static_cast<std::size_t>(x.re->NumberOfCapturingGroups()) + 1, {});
         if (!x.re->Match(text, 0, text.size(), RE2::UNANCHORED, groups.data(),
                          static_cast<int>(groups.size()))) {
@@ -449,12 +451,15 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
             return core::Error{
                 fmt::format("matched, but {} has no match for /{}/", x.in, shown(x.re->pattern()))};
         }
+        // Copied out before any is stored: a capture may overwrite the field it reads.
+        std::vector<std::pair<const std::string*, std::string>> captured;
         for (const auto& [index, name] : x.groups) {
             const auto& g = groups[static_cast<std::size_t>(index)];
             if (g.data() == nullptr) continue;
             auto value = trim(std::string_view(g.data(), g.size()));
-            if (!value.empty()) fields[name] = std::move(value);
+            if (!value.empty()) captured.emplace_back(&name, std::move(value));
         }
+        for (auto& [name, value] : captured) fields[*name] = std::move(value);
     }
 
     kainjow::mustache::data data;

@@ -143,6 +143,18 @@ TEST(RulePackApply, UnreadableFieldsAreWarningsNotFailures) {
     EXPECT_EQ(r.alert.starts_at, now);
 }
 
+TEST(RulePackApply, ACaptureMayRefineTheFieldItReads) {
+    // `in: unit` capturing `unit` again: the new value replaces the one being read.
+    auto pack = replaced(kMinimal, "  - {regex: '(?m)^Unit: (?P<unit>\\S+)', optional: true}",
+                         "  - {regex: '(?m)^Unit: (?P<unit>\\S+)', optional: true}\n"
+                         "  - {in: unit, regex: '^ups-(?P<unit>\\w+)-(?P<rack>\\w+)$', "
+                         "optional: true}");
+    auto set = only(pack);
+    auto r = set->apply(mail("UPS on battery", "Unit: ups-a1-r7\n"), "",
+                        testing::at("2024-07-24T00:00:00Z"));
+    EXPECT_EQ(*r.alert.labels.get("resource"), "a1");
+}
+
 TEST(RulePackApply, ATimeFormatReadsDayFirstDates) {
     auto pack = replaced(kMinimal, "summary: 'UPS {{unit}} {{state}}'",
                          "summary: 'UPS {{unit}} {{state}}'\n"
