@@ -198,18 +198,21 @@ core::Status Daemon::restore() {
         for (auto& e : *entries) {
             after = e.id;
             const InputDef* input = findInput(e.input);
-            auto batch = input ? input->decode(e.body, e.received_at, decode_)
-                               : core::Result<core::AlertBatch>(core::Error{"unknown input"});
+            core::Result<core::AlertBatch> batch = core::Error{"unknown input"};
+            if (e.input == email::kInput) {
+                // Parsed once for both the alert and its archive record (if the crash beat it).
+                auto decoded = decodeEmail(e.body, "", e.received_at, /*count=*/false);
+                batch = core::AlertBatch{decoded.result.alert};
+                store_->recordEmail(emailRecord(decoded, e.id, e.received_at, e.body));
+            } else if (input != nullptr) {
+                batch = input->decode(e.body, e.received_at, decode_);
+            }
             if (!batch) {
                 spdlog::error(
                     "A journal entry could not be decoded on replay and is skipped. "
                     "id={} input={} error=\"{}\"",
                     e.id, e.input, batch.error());
                 continue;
-            }
-            if (e.input == email::kInput) {  // its archive record, if the crash beat it
-                auto decoded = decodeEmail(e.body, "", e.received_at);
-                store_->recordEmail(emailRecord(decoded, e.id, e.received_at, e.body));
             }
             dropOwnMarker(*batch, config_.global);
             runBatch(std::move(batch).value(), e.id, 0);
@@ -340,12 +343,13 @@ bool Daemon::acceptImapMessage(const std::string& mailbox, std::string raw) {
 }
 
 Daemon::DecodedEmail Daemon::decodeEmail(std::string_view raw, std::string_view envelope_from,
-                                         core::TimePoint received_at) {
+                                         core::TimePoint received_at, bool count) {
     // The same steps as the registry's decoder (which replay uses), keeping the rule's name
     // and warnings for the metrics, the log and the archive.
     auto parsed = email::parseMail(raw);
     DecodedEmail d{parsed ? std::move(parsed).value() : email::MailText{}, {}};
     d.result = email_rules_->apply(d.mail, envelope_from, received_at);
+    if (!count) return d;  // replay: counted and logged when it first arrived
     const auto& rm = metrics_.emailRule(d.result.rule);
     rm.messages->Increment();
     for (const auto& w : d.result.warnings) {

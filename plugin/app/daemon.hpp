@@ -62,7 +62,7 @@ class Daemon final : public Intake {
         email::RuleResult result;
     };
     DecodedEmail decodeEmail(std::string_view raw, std::string_view envelope_from,
-                             core::TimePoint received_at);
+                             core::TimePoint received_at, bool count = true);
     state::EmailRecord emailRecord(const DecodedEmail& d, long long id, core::TimePoint received_at,
                                    std::string raw) const;
     void reparseEmail(long long id, const net::Responder& respond);
