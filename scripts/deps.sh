@@ -7,7 +7,7 @@ packages=(
     build-essential cmake pkg-config
     libboost-dev rapidjson-dev libyaml-cpp-dev prometheus-cpp-dev libre2-dev
     libhowardhinnant-date-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
-    libgtest-dev tzdata libgmime-3.0-dev libkainjow-mustache-dev libcurl4-openssl-dev
+    libgtest-dev tzdata libgmime-3.0-dev libkainjow-mustache-dev libcurl4-openssl-dev libcsv-dev
     python3 curl sqlite3 openssl
     prometheus-alertmanager swaks dovecot-imapd wrk clang-format clang-tidy clang libclang-rt-14-dev
 )

@@ -47,7 +47,16 @@ core::Result<std::uint16_t> Daemon::start() {
     outputs_ = outputs(config_);
     std::vector<std::shared_ptr<const pipeline::OutputEncoder>> encoders;
     for (const auto& o : outputs_) encoders.push_back(o.encoder);
-    pipeline_ = std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders));
+    // Tables load before the journal replays, so replayed alerts are enriched as before.
+    tables_ = std::make_shared<pipeline::TableSnapshots>(config_.enrich.tables.size());
+    table_sources_ = std::make_unique<lookup::TableSources>(config_, tables_, metrics_, clock_);
+    if (auto errors = table_sources_->loadInitial(); !errors.empty()) {
+        std::string msg = "enrich tables failed to load:";
+        for (const auto& e : errors) msg += "\n  " + e;
+        return core::Error{msg};
+    }
+    table_sources_->start();
+    pipeline_ = std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders), tables_);
 
     if (auto s = restore(); !s) return core::Error{s.error()};
 
@@ -231,6 +240,7 @@ void Daemon::stop() {
     if (smtp_) smtp_->stop();
     for (auto& p : imap_) p->stop();
     imap_.clear();
+    if (table_sources_) table_sources_->stop();
     ready_.store(false);
     {
         std::lock_guard lock(mu_);

@@ -18,6 +18,7 @@
 #include "adapters/email/generic_rule.hpp"
 #include "adapters/email/imap_poller.hpp"
 #include "adapters/email/rule_pack.hpp"
+#include "adapters/lookup/table_source.hpp"
 #include "adapters/net/smtp_server.hpp"
 #include "plugin/app/delivery_worker.hpp"
 #include "plugin/app/http_api.hpp"
@@ -83,6 +84,8 @@ class Daemon final : public Intake {
     const core::Clock& clock_;
     telemetry::Metrics metrics_;
     std::unique_ptr<state::Store> store_;
+    std::shared_ptr<pipeline::TableSnapshots> tables_;
+    std::unique_ptr<lookup::TableSources> table_sources_;
     std::unique_ptr<pipeline::Pipeline> pipeline_;
     std::vector<OutputDef> outputs_;
     std::vector<std::unique_ptr<DeliveryWorker>> workers_;

@@ -7,6 +7,7 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include "plugin/app/registry.hpp"
 #include "plugin/config/loader.hpp"
 
 namespace alertbridge::app {
@@ -71,6 +72,35 @@ std::shared_ptr<const email::RuleSet> compileEmailRules(const config::Config& cf
     return set;
 }
 
+void checkRelabelScopes(const config::Config& cfg, const email::RuleSet& rules,
+                        std::vector<config::ConfigError>& errors) {
+    std::vector<std::string_view> input_ids;
+    for (const auto& in : inputs()) input_ids.push_back(in.id);
+    std::vector<std::string> pack_names = rules.names();
+    pack_names.emplace_back("generic");
+    std::vector<std::string_view> packs(pack_names.begin(), pack_names.end());
+    auto check = [&](const config::Located& l, const std::string& path,
+                     const std::vector<std::string_view>& known, std::string_view what) {
+        if (std::find(known.begin(), known.end(), l.value) != known.end()) return;
+        auto hint = config::didYouMean(l.value, known);
+        std::string all;
+        for (auto k : known) all += (all.empty() ? "" : ", ") + std::string(k);
+        errors.push_back(config::ConfigError{
+            cfg.file, l.line, path,
+            hint.empty() ? fmt::format("no {} is named \"{}\" (known: {})", what, l.value, all)
+                         : fmt::format("no {} is named \"{}\" (did you mean \"{}\"?)", what,
+                                       l.value, hint)});
+    };
+    for (std::size_t i = 0; i < cfg.enrich.relabel_configs.size(); ++i) {
+        const auto& r = cfg.enrich.relabel_configs[i];
+        std::string p = fmt::format("enrich.relabel_configs[{}]", i);
+        for (const auto& in : r.inputs) check(in, p + ".inputs", input_ids, "input");
+        for (const auto& pack : r.email_rules) {
+            check(pack, p + ".email_rules", packs, "email rule pack");
+        }
+    }
+}
+
 namespace {
 
 Setup finish(config::LoadResult r) {
@@ -78,6 +108,7 @@ Setup finish(config::LoadResult r) {
     s.errors = std::move(r.errors);
     if (!r.config) return s;
     auto rules = compileEmailRules(*r.config, s.errors);
+    if (rules) checkRelabelScopes(*r.config, *rules, s.errors);
     if (!s.errors.empty()) return s;
     s.config = std::move(r.config);
     s.email_rules = std::move(rules);

@@ -29,4 +29,8 @@ Setup setupFromString(const std::string& yaml, const std::string& file_name);
 std::shared_ptr<const email::RuleSet> compileEmailRules(const config::Config& cfg,
                                                         std::vector<config::ConfigError>& errors);
 
+// The inputs and email rule packs that relabel rules are scoped to must exist.
+void checkRelabelScopes(const config::Config& cfg, const email::RuleSet& rules,
+                        std::vector<config::ConfigError>& errors);
+
 }  // namespace alertbridge::app

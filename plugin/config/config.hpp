@@ -9,6 +9,8 @@
 
 #include "plugin/core/cidr.hpp"
 #include "plugin/core/clock.hpp"
+#include "plugin/core/label_set.hpp"
+#include "plugin/core/matcher.hpp"
 #include "plugin/core/severity.hpp"
 #include "plugin/core/url.hpp"
 
@@ -138,6 +140,79 @@ struct NormalizeConfig {
     std::string source_label = "source_kind";  // empty: do not add
 };
 
+// Prometheus relabel_configs, with its defaults and its actions.
+enum class RelabelAction : std::uint8_t {
+    kReplace,
+    kKeep,
+    kDrop,
+    kHashMod,
+    kLabelMap,
+    kLabelDrop,
+    kLabelKeep,
+    kLowercase,
+    kUppercase,
+    kKeepEqual,
+    kDropEqual,
+};
+std::string_view relabelActionName(RelabelAction a);
+
+struct RelabelRule {
+    std::string name;  // the metric label; "<index>_<action>" unless the config names it
+    std::vector<std::string> source_labels;
+    std::string separator = ";";
+    std::string regex = "(.*)";  // anchored at both ends when compiled
+    std::string target_label;
+    std::string replacement = "$1";
+    std::uint64_t modulus = 0;
+    RelabelAction action = RelabelAction::kReplace;
+    std::vector<Located> inputs;           // input ids the rule applies to; empty: all
+    std::vector<Located> email_rules;      // email rule packs it applies to; empty: all
+    int line = 0;
+};
+
+enum class TableMatch : std::uint8_t { kExact, kCidr };
+enum class TableFormat : std::uint8_t { kAuto, kCsv, kYaml, kJson };
+std::string_view tableFormatName(TableFormat f);
+
+struct TableSource {
+    std::string file;  // resolved against the config file's folder; or
+    std::string url;   // http:// or https://, synced in full every `interval`
+    Duration interval = std::chrono::minutes(5);
+    Duration timeout = std::chrono::seconds(30);
+    Auth auth;
+    std::string ca_file;                    // for https; empty: the system's CAs
+    TableFormat format = TableFormat::kAuto;  // auto: from the file extension or Content-Type
+};
+
+struct TableConfig {
+    std::string name;
+    TableSource source;
+    std::string key_label;   // the alert label whose value is looked up
+    std::string key_column;  // empty: the first column
+    TableMatch match = TableMatch::kExact;
+    std::vector<std::pair<std::string, std::string>> columns;  // column -> label, on a hit
+    core::LabelSet set;                                        // literal labels, on a hit
+    core::LabelSet default_labels;                             // literal labels, on a miss
+    bool overwrite = false;  // false: labels the alert already has are kept
+    int line = 0;
+};
+
+struct ClassifyRule {
+    std::string name;  // the metric label; "rule_<index>" unless the config names it
+    std::vector<core::Matcher> matchers;
+    core::LabelSet set;
+    int line = 0;
+};
+
+struct EnrichConfig {
+    std::vector<RelabelRule> relabel_configs;
+    std::vector<TableConfig> tables;
+    std::vector<ClassifyRule> classify;
+    // Set when no classify rule matched, on alerts that do not carry these labels already.
+    core::LabelSet classify_default{{"alert_class", "system"}};
+    Duration file_check_interval = std::chrono::seconds(1);  // how often table files are stat'ed
+};
+
 struct LogConfig {
     std::string level = "info";
 };
@@ -152,6 +227,7 @@ struct Config {
     OutputsConfig outputs;
     EmailConfig email;
     NormalizeConfig normalize;
+    EnrichConfig enrich;
     LogConfig log;
 };
 

@@ -10,6 +10,7 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include "plugin/config/enrich_loader.hpp"
 #include "plugin/core/label_set.hpp"
 
 namespace alertbridge::config {
@@ -29,7 +30,7 @@ class Loader {
         }
         if (!r_.expectMap(root, "",
                           {"global", "listen", "http_auth", "intake", "storage", "outputs", "email",
-                           "normalize", "log"})) {
+                           "normalize", "enrich", "log"})) {
             return;
         }
         global(root["global"], c.global);
@@ -40,6 +41,9 @@ class Loader {
         outputs(root["outputs"], c);
         email(root["email"], c.email);
         normalize(root["normalize"], c.normalize);
+        loadEnrich(r_, root["enrich"], base_dir_,
+                   [this](const YAML::Node& n, const std::string& p, Auth& a) { authFields(n, p, a); },
+                   c.enrich);
         log(root["log"], c.log);
     }
 

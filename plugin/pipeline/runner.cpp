@@ -1,19 +1,28 @@
 #include "plugin/pipeline/runner.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "plugin/pipeline/dedupe.hpp"
 #include "plugin/pipeline/deliver.hpp"
+#include "plugin/pipeline/enrich/enrich.hpp"
 #include "plugin/pipeline/normalize.hpp"
 
 namespace alertbridge::pipeline {
 
 Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
-                   std::vector<std::shared_ptr<const OutputEncoder>> outputs)
+                   std::vector<std::shared_ptr<const OutputEncoder>> outputs,
+                   std::shared_ptr<const TableSnapshots> tables)
     : metrics_(metrics), outputs_(std::move(outputs)) {
-    // The flow of ARCHITECTURE.md. Later stages (enrich, suppress, aggregate, route,
-    // escalate) slot in between dedupe and deliver.
+    if (!tables) tables = std::make_shared<TableSnapshots>(config.enrich.tables.size());
+    // The loader has compiled every regex once already; a failure here is a defect.
+    auto relabeler = Relabeler::compile(config.enrich.relabel_configs);
+    if (!relabeler) throw std::logic_error("relabel rules failed to compile: " + relabeler.error());
+    // The flow of ARCHITECTURE.md. Later stages (suppress, aggregate, route, escalate)
+    // slot in between dedupe and deliver.
     stages_.push_back(std::make_unique<Normalize>(config.normalize));
+    stages_.push_back(
+        std::make_unique<Enrich>(config.enrich, std::move(*relabeler), std::move(tables), metrics));
     stages_.push_back(std::make_unique<Dedupe>(index_, metrics));
     stages_.push_back(std::make_unique<Deliver>(outputs_));
     deliver_ = stages_.back().get();

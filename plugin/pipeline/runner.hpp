@@ -9,6 +9,7 @@
 
 #include "plugin/config/config.hpp"
 #include "plugin/pipeline/alert_index.hpp"
+#include "plugin/pipeline/enrich/lookup_table.hpp"
 #include "plugin/pipeline/output.hpp"
 #include "plugin/pipeline/stage.hpp"
 #include "plugin/telemetry/metrics.hpp"
@@ -17,8 +18,11 @@ namespace alertbridge::pipeline {
 
 class Pipeline {
   public:
+    // `tables` holds the enrich tables' snapshots, which sources refresh in the background;
+    // null: none loaded (every lookup misses).
     Pipeline(const config::Config& config, telemetry::Metrics& metrics,
-             std::vector<std::shared_ptr<const OutputEncoder>> outputs);
+             std::vector<std::shared_ptr<const OutputEncoder>> outputs,
+             std::shared_ptr<const TableSnapshots> tables = nullptr);
 
     // Runs one decoded, journaled batch through every stage. The returned delta holds the
     // outbox rows; state changes wait in the index for the next checkpoint().

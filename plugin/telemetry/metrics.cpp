@@ -84,6 +84,54 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Name("alertbridge_email_imap_messages_total")
                           .Help("Messages taken from an IMAP mailbox and stored, by mailbox.")
                           .Register(r);
+    relabel_dropped_ = &BuildCounter()
+                            .Name("alertbridge_relabel_dropped_alerts_total")
+                            .Help("Alerts dropped by an enrich.relabel_configs rule, by rule.")
+                            .Register(r);
+    relabel_invalid_ = &BuildCounter()
+                            .Name("alertbridge_relabel_invalid_label_total")
+                            .Help(
+                                "Times a relabel rule's result was not a valid label name; the "
+                                "rule did nothing for that alert.")
+                            .Register(r);
+    table_rows_ = &BuildGauge()
+                       .Name("alertbridge_enrich_table_rows")
+                       .Help("Rows in the snapshot of a lookup table in use.")
+                       .Register(r);
+    table_memory_ = &BuildGauge()
+                         .Name("alertbridge_enrich_table_memory_bytes")
+                         .Help("Heap memory of the snapshot of a lookup table in use.")
+                         .Register(r);
+    table_loaded_ = &BuildGauge()
+                         .Name("alertbridge_enrich_table_loaded")
+                         .Help("1 once a lookup table has a snapshot in use, 0 before.")
+                         .Register(r);
+    table_last_reload_ = &BuildGauge()
+                              .Name("alertbridge_enrich_table_last_reload_timestamp_seconds")
+                              .Help("Unix time of the last successful load of a lookup table.")
+                              .Register(r);
+    table_reloads_ = &BuildCounter()
+                          .Name("alertbridge_enrich_table_reloads_total")
+                          .Help(
+                              "Loads of a lookup table by result: ok, or error (the last good "
+                              "snapshot stays in use).")
+                          .Register(r);
+    table_lookups_ = &BuildCounter()
+                          .Name("alertbridge_enrich_table_lookups_total")
+                          .Help(
+                              "Lookups by result: hit, miss, no_key (the alert lacks the key "
+                              "label), bad_key (not an IP for a cidr table), not_loaded.")
+                          .Register(r);
+    classified_ = &BuildCounter()
+                       .Name("alertbridge_classify_alerts_total")
+                       .Help("Alerts classified, by the enrich.classify rule that matched, or "
+                             "default.")
+                       .Register(r);
+    enrich_dropped_ = &BuildCounter()
+                           .Name("alertbridge_enrich_dropped_alerts_total")
+                           .Help("Alerts the enrich stage dropped (relabel keep/drop rules).")
+                           .Register(r)
+                           .Add({});
     output_duration_ = &BuildHistogram()
                             .Name("alertbridge_output_request_duration_seconds")
                             .Help("Time for one delivery request, per output.")
@@ -189,6 +237,36 @@ const EmailRuleMetrics& Metrics::emailRule(std::string_view rule) {
     EmailRuleMetrics m{&email_messages_->Add({{"rule", n}}),
                        &email_rule_warnings_->Add({{"rule", n}})};
     return email_rules_.emplace(n, m).first->second;
+}
+
+const RelabelRuleMetrics& Metrics::relabelRule(std::string_view rule) {
+    std::lock_guard lock(mu_);
+    if (auto it = relabel_rules_.find(rule); it != relabel_rules_.end()) return it->second;
+    std::string n(rule);
+    RelabelRuleMetrics m{&relabel_dropped_->Add({{"rule", n}}),
+                         &relabel_invalid_->Add({{"rule", n}})};
+    return relabel_rules_.emplace(n, m).first->second;
+}
+
+const EnrichTableMetrics& Metrics::enrichTable(std::string_view table) {
+    std::lock_guard lock(mu_);
+    if (auto it = enrich_tables_.find(table); it != enrich_tables_.end()) return it->second;
+    std::string n(table);
+    EnrichTableMetrics m{&table_rows_->Add({{"table", n}}),
+                         &table_memory_->Add({{"table", n}}),
+                         &table_loaded_->Add({{"table", n}}),
+                         &table_last_reload_->Add({{"table", n}}),
+                         &table_reloads_->Add({{"table", n}, {"result", "ok"}}),
+                         &table_reloads_->Add({{"table", n}, {"result", "error"}}),
+                         {}};
+    for (auto r : kLookupResults) {
+        m.lookups.emplace(std::string(r), &table_lookups_->Add({{"table", n}, {"result", std::string(r)}}));
+    }
+    return enrich_tables_.emplace(n, std::move(m)).first->second;
+}
+
+Counter& Metrics::classified(std::string_view rule) {
+    return classified_->Add({{"rule", std::string(rule)}});
 }
 
 std::string Metrics::serialize() const {

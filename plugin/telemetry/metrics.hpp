@@ -54,6 +54,24 @@ struct EmailRuleMetrics {
     Counter* warnings;  // fields it found but could not read (a time, a severity word)
 };
 
+struct RelabelRuleMetrics {
+    Counter* dropped;        // alerts the rule dropped
+    Counter* invalid_label;  // times its result was not a valid label name (rule skipped)
+};
+
+inline constexpr std::string_view kLookupResults[] = {"hit", "miss", "no_key", "bad_key",
+                                                      "not_loaded"};
+
+struct EnrichTableMetrics {
+    Gauge* rows;
+    Gauge* memory_bytes;
+    Gauge* loaded;       // 1 once a snapshot is in use
+    Gauge* last_reload;  // Unix time of the last successful load
+    Counter* reloads_ok;
+    Counter* reloads_failed;
+    std::map<std::string, Counter*, std::less<>> lookups;  // by kLookupResults
+};
+
 class Metrics {
   public:
     Metrics();
@@ -65,6 +83,11 @@ class Metrics {
     // IMAP polls by mailbox and result (ok, error), and messages taken from each.
     Counter& imapPolls(std::string_view mailbox, std::string_view result);
     Counter& imapMessages(std::string_view mailbox);
+
+    const RelabelRuleMetrics& relabelRule(std::string_view rule);
+    const EnrichTableMetrics& enrichTable(std::string_view table);
+    Counter& classified(std::string_view rule);
+    Counter& enrichDropped() { return *enrich_dropped_; }
 
     Histogram& journalCommitDuration() { return *journal_commit_duration_; }
     Counter& journalCommits() { return *journal_commits_; }
@@ -86,6 +109,8 @@ class Metrics {
     std::map<std::string, OutputMetrics, std::less<>> outputs_;
     std::map<std::string, Counter*, std::less<>> dedupe_;
     std::map<std::string, EmailRuleMetrics, std::less<>> email_rules_;
+    std::map<std::string, RelabelRuleMetrics, std::less<>> relabel_rules_;
+    std::map<std::string, EnrichTableMetrics, std::less<>> enrich_tables_;
 
     prometheus::Family<Counter>* input_requests_;
     prometheus::Family<Counter>* input_alerts_received_;
@@ -101,6 +126,16 @@ class Metrics {
     prometheus::Family<Counter>* email_rule_warnings_;
     prometheus::Family<Counter>* imap_polls_;
     prometheus::Family<Counter>* imap_messages_;
+    prometheus::Family<Counter>* relabel_dropped_;
+    prometheus::Family<Counter>* relabel_invalid_;
+    prometheus::Family<Gauge>* table_rows_;
+    prometheus::Family<Gauge>* table_memory_;
+    prometheus::Family<Gauge>* table_loaded_;
+    prometheus::Family<Gauge>* table_last_reload_;
+    prometheus::Family<Counter>* table_reloads_;
+    prometheus::Family<Counter>* table_lookups_;
+    prometheus::Family<Counter>* classified_;
+    Counter* enrich_dropped_;
     Histogram* journal_commit_duration_;
     Counter* journal_commits_;
     Counter* journal_batches_;
