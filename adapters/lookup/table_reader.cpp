@@ -35,8 +35,8 @@ std::string_view trim(std::string_view s) {
 struct CsvState {
     TableData* data;
     std::vector<std::string> row;
-    int line = 0;        // the line being fed
-    int row_line = 0;    // the line the current row started on
+    int line = 0;      // the line being fed
+    int row_line = 0;  // the line the current row started on
     bool header = true;
 };
 
@@ -141,15 +141,15 @@ core::Result<TableData> readYaml(std::string_view bytes, std::string_view origin
         return core::Error{fmt::format("{}:{}: {}", origin, e.mark.line + 1, e.msg)};
     }
     if (!root.IsSequence()) {
-        return core::Error{fmt::format("{}:{}: expected a list of rows (maps)", origin,
-                                       root.Mark().line + 1)};
+        return core::Error{
+            fmt::format("{}:{}: expected a list of rows (maps)", origin, root.Mark().line + 1)};
     }
     MapRows rows;
     for (const auto& row : root) {
         int line = row.Mark().line + 1;
         if (!row.IsMap()) {
-            return core::Error{fmt::format("{}:{}: expected a row (a map of column: value)",
-                                           origin, line)};
+            return core::Error{
+                fmt::format("{}:{}: expected a row (a map of column: value)", origin, line)};
         }
         std::vector<std::pair<std::size_t, std::string>> cells;
         for (auto it = row.begin(); it != row.end(); ++it) {
@@ -168,7 +168,8 @@ core::Result<TableData> readYaml(std::string_view bytes, std::string_view origin
 
 int lineAt(std::string_view bytes, std::size_t offset) {
     offset = std::min(offset, bytes.size());
-    return 1 + static_cast<int>(std::count(bytes.begin(), bytes.begin() + static_cast<long>(offset), '\n'));
+    return 1 + static_cast<int>(
+                   std::count(bytes.begin(), bytes.begin() + static_cast<long>(offset), '\n'));
 }
 
 core::Result<TableData> readJson(std::string_view bytes, std::string_view origin) {
@@ -257,8 +258,7 @@ core::Result<TableData> readTable(std::string_view bytes, config::TableFormat fo
             break;
     }
     return core::Error{fmt::format(
-        "{}: cannot tell the format (csv, yaml or json) from the name; set source.format",
-        origin)};
+        "{}: cannot tell the format (csv, yaml or json) from the name; set source.format", origin)};
 }
 
 }  // namespace alertbridge::lookup

@@ -156,8 +156,8 @@ std::vector<std::string> TableSources::loadInitial() {
             continue;
         }
         // A url table starts from its cached copy, if any, until the first fetch.
-        for (auto format : {config::TableFormat::kCsv, config::TableFormat::kJson,
-                            config::TableFormat::kYaml}) {
+        for (auto format :
+             {config::TableFormat::kCsv, config::TableFormat::kJson, config::TableFormat::kYaml}) {
             std::string path = (fs::path(config_.global.data_dir) / "tables" /
                                 (t.name + "." + std::string(config::tableFormatName(format))))
                                    .string();
@@ -220,8 +220,9 @@ core::Status TableSources::refreshFile(std::size_t i) {
     auto stamp_of = [&](FileStamp& out) {
         struct stat st {};
         if (::stat(path.c_str(), &st) != 0) return false;
-        out = FileStamp{static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec,
-                        static_cast<long long>(st.st_size), static_cast<unsigned long long>(st.st_ino)};
+        out = FileStamp{
+            static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec,
+            static_cast<long long>(st.st_size), static_cast<unsigned long long>(st.st_ino)};
         return true;
     };
     FileStamp stamp;

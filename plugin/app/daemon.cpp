@@ -56,7 +56,8 @@ core::Result<std::uint16_t> Daemon::start() {
         return core::Error{msg};
     }
     table_sources_->start();
-    pipeline_ = std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders), tables_);
+    pipeline_ =
+        std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders), tables_);
 
     if (auto s = restore(); !s) return core::Error{s.error()};
 

@@ -165,8 +165,8 @@ struct RelabelRule {
     std::string replacement = "$1";
     std::uint64_t modulus = 0;
     RelabelAction action = RelabelAction::kReplace;
-    std::vector<Located> inputs;           // input ids the rule applies to; empty: all
-    std::vector<Located> email_rules;      // email rule packs it applies to; empty: all
+    std::vector<Located> inputs;       // input ids the rule applies to; empty: all
+    std::vector<Located> email_rules;  // email rule packs it applies to; empty: all
     int line = 0;
 };
 
@@ -180,7 +180,7 @@ struct TableSource {
     Duration interval = std::chrono::minutes(5);
     Duration timeout = std::chrono::seconds(30);
     Auth auth;
-    std::string ca_file;                    // for https; empty: the system's CAs
+    std::string ca_file;                      // for https; empty: the system's CAs
     TableFormat format = TableFormat::kAuto;  // auto: from the file extension or Content-Type
 };
 

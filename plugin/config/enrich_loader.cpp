@@ -52,15 +52,18 @@ class EnrichLoader {
                            "file_check_interval"})) {
             return;
         }
-        forEach(n, "enrich", "relabel_configs", [&](const YAML::Node& m, const std::string& p,
-                                                     std::size_t i) {
-            relabel(m, p, i, e.relabel_configs);
-        });
+        forEach(n, "enrich", "relabel_configs",
+                [&](const YAML::Node& m, const std::string& p, std::size_t i) {
+                    relabel(m, p, i, e.relabel_configs);
+                });
         std::set<std::string> names;
-        forEach(n, "enrich", "tables", [&](const YAML::Node& m, const std::string& p,
-                                           std::size_t) { table(m, p, names, e.tables); });
-        forEach(n, "enrich", "classify", [&](const YAML::Node& m, const std::string& p,
-                                             std::size_t i) { classify(m, p, i, e.classify); });
+        forEach(n, "enrich", "tables", [&](const YAML::Node& m, const std::string& p, std::size_t) {
+            table(m, p, names, e.tables);
+        });
+        forEach(n, "enrich", "classify",
+                [&](const YAML::Node& m, const std::string& p, std::size_t i) {
+                    classify(m, p, i, e.classify);
+                });
         if (n["classify_default"]) {
             e.classify_default = core::LabelSet{};
             labelMap(n["classify_default"], "enrich.classify_default", e.classify_default);
@@ -70,8 +73,9 @@ class EnrichLoader {
     }
 
   private:
-    void forEach(const YAML::Node& n, const std::string& p, const char* key,
-                 const std::function<void(const YAML::Node&, const std::string&, std::size_t)>& fn) {
+    void forEach(
+        const YAML::Node& n, const std::string& p, const char* key,
+        const std::function<void(const YAML::Node&, const std::string&, std::size_t)>& fn) {
         auto list = n[key];
         std::string lp = YamlReader::join(p, key);
         if (!r_.expectSequence(list, lp)) return;
@@ -167,7 +171,7 @@ class EnrichLoader {
         }
         re2::RE2::Options opts;
         opts.set_log_errors(false);
-        re2::RE2 re("^(?:" + rule.regex + ")$", opts);
+        re2::RE2 re(rule.regex, opts);  // unanchored, so the error quotes the user's text
         if (!re.ok()) {
             r_.error(m["regex"], p + ".regex",
                      fmt::format("invalid regex \"{}\": {}", rule.regex, re.error()));
@@ -180,12 +184,10 @@ class EnrichLoader {
     void validateRelabel(const YAML::Node& m, const std::string& p, const RelabelRule& r) {
         auto name = relabelActionName(r.action);
         auto at = [&](const char* key) { return m[key] ? m[key] : m; };
-        bool needs_target = r.action == RelabelAction::kReplace ||
-                            r.action == RelabelAction::kHashMod ||
-                            r.action == RelabelAction::kLowercase ||
-                            r.action == RelabelAction::kUppercase ||
-                            r.action == RelabelAction::kKeepEqual ||
-                            r.action == RelabelAction::kDropEqual;
+        bool needs_target =
+            r.action == RelabelAction::kReplace || r.action == RelabelAction::kHashMod ||
+            r.action == RelabelAction::kLowercase || r.action == RelabelAction::kUppercase ||
+            r.action == RelabelAction::kKeepEqual || r.action == RelabelAction::kDropEqual;
         if (needs_target && r.target_label.empty()) {
             r_.error(m, p + ".target_label", fmt::format("the {} action needs target_label", name));
             return;
@@ -290,7 +292,7 @@ class EnrichLoader {
         labelMap(m["set"], p + ".set", t.set);
         labelMap(m["default"], p + ".default", t.default_labels);
         r_.readBool(m, p, "overwrite", t.overwrite);
-        if (t.columns.empty() && t.set.empty() && t.default_labels.empty()) {
+        if (!m["columns"] && !m["set"] && !m["default"]) {
             r_.error(m, p, "the table sets nothing: give columns, set or default");
         }
         out.push_back(std::move(t));
@@ -318,8 +320,8 @@ class EnrichLoader {
         }
         if (remote_only) return;
         if (!src.file.empty()) {
-            fs::path path = fs::path(src.file).is_absolute() ? fs::path(src.file)
-                                                             : base_dir_ / src.file;
+            fs::path path =
+                fs::path(src.file).is_absolute() ? fs::path(src.file) : base_dir_ / src.file;
             src.file = path.string();
         } else {
             if (auto u = core::parseUrl(src.url); !u) r_.error(s["url"], p + ".url", u.error());

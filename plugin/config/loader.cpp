@@ -41,9 +41,10 @@ class Loader {
         outputs(root["outputs"], c);
         email(root["email"], c.email);
         normalize(root["normalize"], c.normalize);
-        loadEnrich(r_, root["enrich"], base_dir_,
-                   [this](const YAML::Node& n, const std::string& p, Auth& a) { authFields(n, p, a); },
-                   c.enrich);
+        loadEnrich(
+            r_, root["enrich"], base_dir_,
+            [this](const YAML::Node& n, const std::string& p, Auth& a) { authFields(n, p, a); },
+            c.enrich);
         log(root["log"], c.log);
     }
 

@@ -29,9 +29,13 @@ std::optional<IpAddress> parsePlain(std::string_view text) {
     return ip;
 }
 
+// A port: 0 to 65535 in decimal.
 bool allDigits(std::string_view s) {
-    return !s.empty() && s.size() <= 5 &&
-           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (s.empty() || s.size() > 5 ||
+        !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return false;
+    }
+    return std::stoul(std::string(s)) <= 65535;
 }
 
 }  // namespace

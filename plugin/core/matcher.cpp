@@ -66,7 +66,8 @@ Result<std::string> readQuoted(std::string_view s, std::size_t& i) {
 
 Result<Matcher> Matcher::make(std::string name, MatchOp op, std::string value) {
     if (!isValidLabelName(name)) {
-        return Error{fmt::format("\"{}\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", name)};
+        return Error{
+            fmt::format("\"{}\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)", name)};
     }
     Matcher m;
     m.name_ = std::move(name);
@@ -75,10 +76,10 @@ Result<Matcher> Matcher::make(std::string name, MatchOp op, std::string value) {
     if (op == MatchOp::kRegex || op == MatchOp::kNotRegex) {
         RE2::Options opts;
         opts.set_log_errors(false);
-        auto re = std::make_shared<const RE2>("^(?:" + m.value_ + ")$", opts);
-        if (!re->ok()) {
-            return Error{fmt::format("invalid regex \"{}\": {}", m.value_, re->error())};
+        if (RE2 plain(m.value_, opts); !plain.ok()) {
+            return Error{fmt::format("invalid regex \"{}\": {}", m.value_, plain.error())};
         }
+        auto re = std::make_shared<const RE2>("^(?:" + m.value_ + ")$", opts);
         m.re_ = std::move(re);
     }
     return m;
@@ -142,8 +143,8 @@ Result<std::vector<Matcher>> parseMatchers(std::string_view text) {
             name = std::move(*q);
         } else {
             std::size_t start = i;
-            while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) != 0 ||
-                                       text[i] == '_')) {
+            while (i < text.size() &&
+                   (std::isalnum(static_cast<unsigned char>(text[i])) != 0 || text[i] == '_')) {
                 ++i;
             }
             name = std::string(text.substr(start, i - start));
@@ -163,8 +164,8 @@ Result<std::vector<Matcher>> parseMatchers(std::string_view text) {
             if (name.empty()) {
                 return Error{fmt::format("expected a label name at \"{}\"", rest)};
             }
-            return Error{fmt::format(
-                "expected one of = != =~ !~ after \"{}\", got \"{}\"", name, rest)};
+            return Error{
+                fmt::format("expected one of = != =~ !~ after \"{}\", got \"{}\"", name, rest)};
         }
         i += opText(op).size();
         skipSpace(text, i);
@@ -194,15 +195,16 @@ Result<std::vector<Matcher>> parseMatchers(std::string_view text) {
         if (braces && i < text.size() && text[i] == '}') break;
         if (braces && i >= text.size()) return Error{"missing closing brace"};
         if (i < text.size()) {
-            return Error{fmt::format("unexpected \"{}\" after {}", text.substr(i),
-                                     out.back().toString())};
+            return Error{
+                fmt::format("unexpected \"{}\" after {}", text.substr(i), out.back().toString())};
         }
         break;
     }
     if (braces) {
         ++i;  // the closing brace
         skipSpace(text, i);
-        if (i < text.size()) return Error{fmt::format("unexpected \"{}\" after }}", text.substr(i))};
+        if (i < text.size())
+            return Error{fmt::format("unexpected \"{}\" after }}", text.substr(i))};
     }
     return out;
 }

@@ -124,8 +124,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Register(r);
     classified_ = &BuildCounter()
                        .Name("alertbridge_classify_alerts_total")
-                       .Help("Alerts classified, by the enrich.classify rule that matched, or "
-                             "default.")
+                       .Help(
+                           "Alerts classified, by the enrich.classify rule that matched, or "
+                           "default.")
                        .Register(r);
     enrich_dropped_ = &BuildCounter()
                            .Name("alertbridge_enrich_dropped_alerts_total")
@@ -260,7 +261,8 @@ const EnrichTableMetrics& Metrics::enrichTable(std::string_view table) {
                          &table_reloads_->Add({{"table", n}, {"result", "error"}}),
                          {}};
     for (auto r : kLookupResults) {
-        m.lookups.emplace(std::string(r), &table_lookups_->Add({{"table", n}, {"result", std::string(r)}}));
+        m.lookups.emplace(std::string(r),
+                          &table_lookups_->Add({{"table", n}, {"result", std::string(r)}}));
     }
     return enrich_tables_.emplace(n, std::move(m)).first->second;
 }

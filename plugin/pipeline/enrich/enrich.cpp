@@ -136,8 +136,8 @@ void Enrich::lookup(std::size_t t, const LookupTable* table, core::LabelSet& lab
             verdict = fmt::format("miss on {}", quoted(cfg.key_label, *key));
         } else {
             counters.hit->Increment();
-            verdict = fmt::format("hit on {}: row \"{}\"", quoted(cfg.key_label, *key),
-                                  table->key(row));
+            verdict =
+                fmt::format("hit on {}: row \"{}\"", quoted(cfg.key_label, *key), table->key(row));
         }
     }
     if (row != LookupTable::kNoRow) {
@@ -146,7 +146,8 @@ void Enrich::lookup(std::size_t t, const LookupTable* table, core::LabelSet& lab
         }
         for (const auto& [name, value] : cfg.set) put(labels, name, value, cfg.overwrite);
     } else {
-        for (const auto& [name, value] : cfg.default_labels) put(labels, name, value, cfg.overwrite);
+        for (const auto& [name, value] : cfg.default_labels)
+            put(labels, name, value, cfg.overwrite);
     }
     if (trace != nullptr) {
         trace->push_back(fmt::format("table {} ({}): {} -> {}", cfg.name,

@@ -101,11 +101,13 @@ std::string columnList(const std::vector<std::string>& columns) {
 
 }  // namespace
 
-core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(
-    const config::TableConfig& cfg, const TableData& data, std::string_view origin) {
+core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(const config::TableConfig& cfg,
+                                                                    const TableData& data,
+                                                                    std::string_view origin) {
     auto where = [&](std::size_t row) {
         int line = row < data.lines.size() ? data.lines[row] : 0;
-        return line > 0 ? fmt::format("{}:{}", origin, line) : fmt::format("{}: row {}", origin, row + 1);
+        return line > 0 ? fmt::format("{}:{}", origin, line)
+                        : fmt::format("{}: row {}", origin, row + 1);
     };
     if (data.columns.empty()) {
         return core::Error{fmt::format("{}: the table has no columns", origin)};
@@ -128,9 +130,9 @@ core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(
     for (const auto& [column, label] : cfg.columns) {
         auto k = column_of(column);
         if (!k) {
-            return core::Error{fmt::format(
-                "{}: column \"{}\" (for label {}) is not a column (columns: {})", origin, column,
-                label, columnList(data.columns))};
+            return core::Error{
+                fmt::format("{}: column \"{}\" (for label {}) is not a column (columns: {})",
+                            origin, column, label, columnList(data.columns))};
         }
         out_cols.push_back(*k);
     }
@@ -156,8 +158,8 @@ core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(
         }
         const std::string& key = row[key_col];
         if (key.empty()) {
-            errors.push_back(fmt::format("{}: the key column \"{}\" is empty", where(r),
-                                         data.columns[key_col]));
+            errors.push_back(
+                fmt::format("{}: the key column \"{}\" is empty", where(r), data.columns[key_col]));
             continue;
         }
         auto row_id = static_cast<std::uint32_t>(t->key_spans_.size());
@@ -197,9 +199,9 @@ core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(
     }
     auto duplicate = [&](std::uint32_t kept, std::uint32_t dropped) {
         if (t->warnings_.size() >= 20) return;
-        t->warnings_.push_back(fmt::format("{}: duplicate key \"{}\" (first at {}); the first row is used",
-                                           where(source_row[dropped]), t->key(dropped),
-                                           where(source_row[kept])));
+        t->warnings_.push_back(
+            fmt::format("{}: duplicate key \"{}\" (first at {}); the first row is used",
+                        where(source_row[dropped]), t->key(dropped), where(source_row[kept])));
     };
     if (cfg.match == config::TableMatch::kCidr) {
         auto dedupe = [&](auto& prefixes) {

@@ -145,7 +145,9 @@ bool Relabeler::inScope(const Compiled& r, const core::LabelSet& labels,
                         std::string_view input) const {
     const auto& cfg = r.cfg;
     if (!cfg.inputs.empty() &&
-        std::find_if(cfg.inputs.begin(), cfg.inputs.end(), [&](const config::Located& l) { return l.value == input; }) == cfg.inputs.end()) {
+        std::find_if(cfg.inputs.begin(), cfg.inputs.end(), [&](const config::Located& l) {
+            return l.value == input;
+        }) == cfg.inputs.end()) {
         return false;
     }
     if (cfg.email_rules.empty()) return true;
