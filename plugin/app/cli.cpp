@@ -11,6 +11,7 @@
 #include "plugin/config/loader.hpp"
 #include "plugin/app/registry.hpp"
 #include "plugin/app/email_view.hpp"
+#include "plugin/app/enrich_cli.hpp"
 #include "plugin/app/setup.hpp"
 #include "adapters/email/mime_text.hpp"
 #include "plugin/core/log.hpp"
@@ -30,6 +31,7 @@ int checkConfig(const std::vector<std::string>& files) {
     bool failed = false;
     for (const auto& f : files) {
         auto r = loadSetup(f);
+        if (r.config) r.errors = checkTables(*r.config);
         for (const auto& e : r.errors) std::cerr << e.format() << "\n";
         failed = failed || !r.errors.empty();
     }
@@ -154,6 +156,16 @@ int runCli(int argc, char** argv) {
     email_cmd->add_option("--config,-c", email_config, "Configuration file")->required();
     email_cmd->add_option("message", email_file, "An RFC 5322 message (.eml)")->required();
 
+    std::string enrich_config, enrich_input = "alertmanager_api";
+    std::vector<std::string> enrich_labels;
+    auto* enrich_cmd = app.add_subcommand(
+        "enrich-test", "Show what each relabel rule, table and classify rule does to a label set");
+    enrich_cmd->add_option("--config,-c", enrich_config, "Configuration file")->required();
+    enrich_cmd->add_option("--input", enrich_input,
+                           "The input the alert comes from (default alertmanager_api)");
+    enrich_cmd->add_option("labels", enrich_labels, "The alert's labels, as label=value")
+        ->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -162,6 +174,7 @@ int runCli(int argc, char** argv) {
     if (*serve_cmd) return serve(config_file);
     if (*check_cmd) return checkConfig(check_files);
     if (*email_cmd) return emailTest(email_config, email_file);
+    if (*enrich_cmd) return enrichTest(enrich_config, enrich_input, enrich_labels);
     return 2;
 }
 

@@ -8,7 +8,7 @@ namespace {
 struct ParseCase {
     const char* text;
     std::vector<std::string> want;  // toString() of each matcher; empty: an error
-    const char* error = "";          // a substring of the error
+    const char* error = "";         // a substring of the error
 };
 
 class MatcherParse : public ::testing::TestWithParam<ParseCase> {};
@@ -41,15 +41,12 @@ INSTANTIATE_TEST_SUITE_P(
         ParseCase{R"(a="x, y")", {R"(a="x, y")"}},
         ParseCase{R"(a="say \"hi\"")", {R"(a="say \"hi\"")"}},
         ParseCase{R"(host=~"db\d+")", {R"(host=~"db\\d+")"}},
-        ParseCase{R"(team="")", {R"(team="")"}},
-        ParseCase{"", {}, "expected a matcher"},
+        ParseCase{R"(team="")", {R"(team="")"}}, ParseCase{"", {}, "expected a matcher"},
         ParseCase{R"(1abc="x")", {}, "not a valid label name"},
-        ParseCase{R"(a=~"(")", {}, "invalid regex"},
-        ParseCase{R"(a=="x")", {}, "stray quote"},
+        ParseCase{R"(a=~"(")", {}, "invalid regex"}, ParseCase{R"(a=="x")", {}, "stray quote"},
         ParseCase{R"(a "x")", {}, "expected one of = != =~ !~"},
         ParseCase{R"({a="x")", {}, "missing closing brace"},
-        ParseCase{R"(a="x)", {}, "unterminated"},
-        ParseCase{R"(a="x" b="y")", {}, "unexpected"}));
+        ParseCase{R"(a="x)", {}, "unterminated"}, ParseCase{R"(a="x" b="y")", {}, "unexpected"}));
 
 TEST(Matcher, MatchesAsAlertmanagerDoes) {
     LabelSet labels{{"service", "ctp-front"}, {"whitelist", "Y"}, {"alertname", "Down"}};
@@ -57,7 +54,7 @@ TEST(Matcher, MatchesAsAlertmanagerDoes) {
     EXPECT_TRUE(matchesAll(m(R"(service=~"ctp-.*")"), labels));
     EXPECT_FALSE(matchesAll(m(R"(service=~"ctp")"), labels));  // anchored
     EXPECT_TRUE(matchesAll(m(R"(alertname!="Watchdog")"), labels));
-    EXPECT_TRUE(matchesAll(m(R"(team="")"), labels));   // absent is empty
+    EXPECT_TRUE(matchesAll(m(R"(team="")"), labels));  // absent is empty
     EXPECT_FALSE(matchesAll(m(R"(team!="")"), labels));
     EXPECT_TRUE(matchesAll(m(R"(team!~".+")"), labels));
     EXPECT_TRUE(matchesAll(m(R"({whitelist="Y", service!~"md-.*"})"), labels));

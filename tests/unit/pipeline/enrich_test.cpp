@@ -44,9 +44,9 @@ class EnrichTest : public ::testing::Test {
         wl.columns = {"cidr"};
         wl.rows = {{"10.8.0.0/16"}};
         tables_->publish(1, LookupTable::build(config_.enrich.tables[1], wl, "wl.csv").value());
-        stage_ = std::make_unique<Enrich>(config_.enrich,
-                                          Relabeler::compile(config_.enrich.relabel_configs).value(),
-                                          tables_, metrics_);
+        stage_ = std::make_unique<Enrich>(
+            config_.enrich, Relabeler::compile(config_.enrich.relabel_configs).value(), tables_,
+            metrics_);
     }
     config::Config config_;
     telemetry::Metrics metrics_;
@@ -110,7 +110,9 @@ TEST_F(EnrichTest, ATableNotLoadedYetAppliesItsDefaults) {
     ASSERT_TRUE(stage_->apply(labels, "alertmanager_api", &trace));
     EXPECT_EQ(*labels.get("whitelist"), "N");
     EXPECT_EQ(*labels.get("alert_class"), "system");
-    EXPECT_EQ(trace[3], R"(table customer_whitelist (cidr): not loaded yet (defaults apply) -> +whitelist="N")");
+    EXPECT_EQ(
+        trace[3],
+        R"(table customer_whitelist (cidr): not loaded yet (defaults apply) -> +whitelist="N")");
 }
 
 }  // namespace

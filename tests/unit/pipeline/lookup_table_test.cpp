@@ -64,7 +64,8 @@ TEST(CidrTable, OrderInTheFileDoesNotMatter) {
 
 TEST(CidrTable, SlashZeroAndSlash32) {
     auto t = LookupTable::build(cidrTable(),
-                                rows({{"0.0.0.0/0", "anything"}, {"192.0.2.7/32", "exactly"},
+                                rows({{"0.0.0.0/0", "anything"},
+                                      {"192.0.2.7/32", "exactly"},
                                       {"192.0.2.8", "bare-address"}}),
                                 "w.csv")
                  .value();
@@ -89,7 +90,7 @@ TEST(CidrTable, Ipv6PrefixesAndTheForms) {
     EXPECT_EQ(customer(*t, "2001:db9::1"), "v6-any");
     EXPECT_EQ(customer(*t, "[2001:db8:1::5]:443"), "v6-trading");  // bracketed with a port
     EXPECT_EQ(customer(*t, "[2001:db8:1::5]"), "v6-trading");
-    EXPECT_EQ(customer(*t, "10.8.1.21:9100"), "v4");  // an IP with a port
+    EXPECT_EQ(customer(*t, "10.8.1.21:9100"), "v4");    // an IP with a port
     EXPECT_EQ(customer(*t, "::ffff:10.8.1.21"), "v4");  // IPv4-mapped is IPv4
     EXPECT_EQ(customer(*t, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "v6-any");
 }
@@ -114,8 +115,8 @@ TEST(CidrTable, ABadRowFailsTheLoadWithItsLine) {
 }
 
 TEST(CidrTable, ADuplicatePrefixKeepsTheFirstRowAndWarns) {
-    auto t = LookupTable::build(cidrTable(), rows({{"10.8.0.0/16", "first"}, {"10.8.0.0/16", "second"}}),
-                                "w.csv")
+    auto t = LookupTable::build(
+                 cidrTable(), rows({{"10.8.0.0/16", "first"}, {"10.8.0.0/16", "second"}}), "w.csv")
                  .value();
     EXPECT_EQ(customer(*t, "10.8.3.3"), "first");
     ASSERT_EQ(t->warnings().size(), 1u);
@@ -130,10 +131,11 @@ TEST(CidrTable, AgreesWithALinearScanOnRandomPrefixes) {
     std::vector<std::pair<std::uint32_t, int>> prefixes;
     for (int i = 0; i < 400; ++i) {
         int len = 8 + static_cast<int>(rng() % 25);
-        std::uint32_t net = (0x0A000000U | (rng() & 0x00FFFFFFU)) & (len == 0 ? 0 : ~0U << (32 - len));
+        std::uint32_t net =
+            (0x0A000000U | (rng() & 0x00FFFFFFU)) & (len == 0 ? 0 : ~0U << (32 - len));
         prefixes.emplace_back(net, len);
-        cells.push_back({fmt::format("{}.{}.{}.{}/{}", net >> 24, (net >> 16) & 255, (net >> 8) & 255,
-                                     net & 255, len),
+        cells.push_back({fmt::format("{}.{}.{}.{}/{}", net >> 24, (net >> 16) & 255,
+                                     (net >> 8) & 255, net & 255, len),
                          std::to_string(i)});
     }
     auto t = LookupTable::build(cidrTable(), rows(cells), "w.csv").value();
@@ -150,7 +152,8 @@ TEST(CidrTable, AgreesWithALinearScanOnRandomPrefixes) {
         }
         // Duplicate prefixes keep the first row, which the scan also finds first.
         std::string want = best < 0 ? "-" : std::to_string(best);
-        std::string text = fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+        std::string text =
+            fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
         ASSERT_EQ(customer(*t, text), want) << text;
     }
 }
@@ -181,8 +184,9 @@ TEST(ExactTable, LooksUpTheKeyColumn) {
     EXPECT_EQ(t->rows(), 3u);
     EXPECT_GT(t->memoryBytes(), 0u);
     ASSERT_EQ(t->warnings().size(), 1u);
-    EXPECT_NE(t->warnings()[0].find("cmdb.csv:4: duplicate key \"10.8.1.22\" (first at cmdb.csv:3)"),
-              std::string::npos)
+    EXPECT_NE(
+        t->warnings()[0].find("cmdb.csv:4: duplicate key \"10.8.1.22\" (first at cmdb.csv:3)"),
+        std::string::npos)
         << t->warnings()[0];
 }
 
@@ -200,7 +204,8 @@ TEST(ExactTable, UnknownColumnsAreNamed) {
     cfg.columns = {{"team", "team"}};
     r = LookupTable::build(cfg, d, "cmdb.csv");
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().find("column \"team\" (for label team) is not a column"), std::string::npos);
+    EXPECT_NE(r.error().find("column \"team\" (for label team) is not a column"),
+              std::string::npos);
 }
 
 TEST(ExactTable, ShortRowsAndEmptyKeysAreErrors) {

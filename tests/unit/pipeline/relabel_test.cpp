@@ -50,10 +50,8 @@ TEST_P(RelabelCases, BehavesAsPrometheus) {
     EXPECT_EQ(labels.toString(), c.out->toString()) << c.name;
 }
 
-const core::LabelSet kNode{{"alertname", "NodeDown"},
-                           {"instance", "10.8.1.21:9100"},
-                           {"job", "node"},
-                           {"env", "prod"}};
+const core::LabelSet kNode{
+    {"alertname", "NodeDown"}, {"instance", "10.8.1.21:9100"}, {"job", "node"}, {"env", "prod"}};
 
 INSTANTIATE_TEST_SUITE_P(
     Actions, RelabelCases,
@@ -86,14 +84,15 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"replace: no match, no change",
              "{source_labels: [job], regex: 'mysql', target_label: job, replacement: db}", kNode,
              kNode},
-        Case{"replace: ${name} from a named group and literal text",
-             R"({source_labels: [instance], regex: '(?P<host>[^:]+):(?P<port>\d+)', target_label: endpoint, replacement: 'host=${host} port=${port}'})",
-             kNode,
-             core::LabelSet{{"alertname", "NodeDown"},
-                            {"endpoint", "host=10.8.1.21 port=9100"},
-                            {"env", "prod"},
-                            {"instance", "10.8.1.21:9100"},
-                            {"job", "node"}}},
+        Case{
+            "replace: ${name} from a named group and literal text",
+            R"({source_labels: [instance], regex: '(?P<host>[^:]+):(?P<port>\d+)', target_label: endpoint, replacement: 'host=${host} port=${port}'})",
+            kNode,
+            core::LabelSet{{"alertname", "NodeDown"},
+                           {"endpoint", "host=10.8.1.21 port=9100"},
+                           {"env", "prod"},
+                           {"instance", "10.8.1.21:9100"},
+                           {"job", "node"}}},
         Case{"replace: $1x names group '1x' (Go's rule), which expands to nothing",
              R"({source_labels: [job], regex: '(.*)', target_label: x, replacement: '$1x-${1}y'})",
              kNode,
@@ -117,14 +116,15 @@ INSTANTIATE_TEST_SUITE_P(
              "{source_labels: [missing], target_label: env}", kNode,
              core::LabelSet{
                  {"alertname", "NodeDown"}, {"instance", "10.8.1.21:9100"}, {"job", "node"}}},
-        Case{"replace: a target expanded from the value",
-             R"({source_labels: [job], regex: '(.*)', target_label: 'team_${1}', replacement: 'yes'})",
-             kNode,
-             core::LabelSet{{"alertname", "NodeDown"},
-                            {"env", "prod"},
-                            {"instance", "10.8.1.21:9100"},
-                            {"job", "node"},
-                            {"team_node", "yes"}}},
+        Case{
+            "replace: a target expanded from the value",
+            R"({source_labels: [job], regex: '(.*)', target_label: 'team_${1}', replacement: 'yes'})",
+            kNode,
+            core::LabelSet{{"alertname", "NodeDown"},
+                           {"env", "prod"},
+                           {"instance", "10.8.1.21:9100"},
+                           {"job", "node"},
+                           {"team_node", "yes"}}},
         Case{"replace: a target that expands to an invalid name is skipped and counted",
              R"({source_labels: [instance], regex: '(.*)', target_label: '${1}', replacement: x})",
              kNode, kNode, RuleResult::kInvalidLabel},
@@ -177,8 +177,7 @@ INSTANTIATE_TEST_SUITE_P(
              core::LabelSet{{"job", "node"}}, core::LabelSet{{"job", "node"}},
              RuleResult::kInvalidLabel},
         // labeldrop / labelkeep
-        Case{"labeldrop removes matching names",
-             "{regex: 'env|job', action: labeldrop}", kNode,
+        Case{"labeldrop removes matching names", "{regex: 'env|job', action: labeldrop}", kNode,
              core::LabelSet{{"alertname", "NodeDown"}, {"instance", "10.8.1.21:9100"}}},
         Case{"labelkeep keeps only matching names",
              "{regex: 'alertname|instance', action: labelkeep}", kNode,
@@ -223,13 +222,13 @@ TEST(ExpandTemplate, FollowsGoRegexpExpand) {
     std::vector<std::string_view> groups{"x", "x", std::string_view()};
     EXPECT_EQ(expandTemplate("$1", re, groups), "x");
     EXPECT_EQ(expandTemplate("${a}-$a", re, groups), "x-x");
-    EXPECT_EQ(expandTemplate("[$2]", re, groups), "[]");      // did not take part
-    EXPECT_EQ(expandTemplate("[$9]", re, groups), "[]");      // no such group
-    EXPECT_EQ(expandTemplate("[$nope]", re, groups), "[]");   // no such name
-    EXPECT_EQ(expandTemplate("$", re, groups), "$");          // malformed: literal
-    EXPECT_EQ(expandTemplate("${a", re, groups), "${a");      // unclosed brace: literal
-    EXPECT_EQ(expandTemplate("a$-b", re, groups), "a$-b");    // no name: literal
-    EXPECT_EQ(expandTemplate("$01", re, groups), "");         // leading zero: a name, not 1
+    EXPECT_EQ(expandTemplate("[$2]", re, groups), "[]");     // did not take part
+    EXPECT_EQ(expandTemplate("[$9]", re, groups), "[]");     // no such group
+    EXPECT_EQ(expandTemplate("[$nope]", re, groups), "[]");  // no such name
+    EXPECT_EQ(expandTemplate("$", re, groups), "$");         // malformed: literal
+    EXPECT_EQ(expandTemplate("${a", re, groups), "${a");     // unclosed brace: literal
+    EXPECT_EQ(expandTemplate("a$-b", re, groups), "a$-b");   // no name: literal
+    EXPECT_EQ(expandTemplate("$01", re, groups), "");        // leading zero: a name, not 1
 }
 
 }  // namespace
