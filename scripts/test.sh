@@ -26,8 +26,8 @@ echo "== clang-format"
 mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find plugin adapters tests bench -name '*.[ch]pp')
 clang-format --dry-run -Werror "${sources[@]}"
 
-echo "== clang-tidy (plugin/ and the protocol adapters)"
-git ls-files 'plugin/*.cpp' 'adapters/alertmanager/*.cpp' 'adapters/nightingale/*.cpp' 'adapters/email/*.cpp' | grep -v 'plugin/app/main.cpp' |
+echo "== clang-tidy (plugin/ and the adapters)"
+git ls-files 'plugin/*.cpp' 'adapters/alertmanager/*.cpp' 'adapters/nightingale/*.cpp' 'adapters/email/*.cpp' 'adapters/lookup/*.cpp' | grep -v 'plugin/app/main.cpp' |
     xargs -P"$(nproc)" -n4 clang-tidy -p build --quiet --warnings-as-errors='*' 2>/dev/null
 
 echo "== unit, golden and integration tests"

@@ -153,6 +153,7 @@ class EnrichLoader {
                                   [&](const auto& a) { return a.first == action; });
         if (found == kActions.end()) {
             std::vector<std::string_view> names;
+            names.reserve(kActions.size());
             for (const auto& a : kActions) names.push_back(a.first);
             auto hint = didYouMean(action, names);
             r_.error(m["action"], p + ".action",
