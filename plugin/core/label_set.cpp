@@ -20,6 +20,60 @@ void LabelSet::set(std::string_view name, std::string_view value) {
     }
 }
 
+void LabelSet::setMany(std::vector<View>& adds, bool overwrite) {
+    // Existing names are handled in place; what is left is new and merged in from the back,
+    // so every pair moves at most once and nothing is allocated beyond the new strings.
+    std::size_t fresh = 0;
+    for (auto& add : adds) {
+        if (add.second.empty()) {
+            add.first = {};
+            continue;
+        }
+        auto it = std::lower_bound(pairs_.begin(), pairs_.end(), add.first,
+                                   [](const Pair& p, std::string_view n) { return p.first < n; });
+        if (it != pairs_.end() && it->first == add.first) {
+            if (overwrite) it->second.assign(add.second);
+            add.first = {};  // done
+            continue;
+        }
+        adds[fresh++] = add;
+    }
+    if (fresh == 0) return;
+    adds.resize(fresh);
+    // A few names: insertion sort, stable and without the buffer std::stable_sort takes.
+    for (std::size_t k = 1; k < adds.size(); ++k) {
+        View v = adds[k];
+        std::size_t m = k;
+        for (; m > 0 && v.first < adds[m - 1].first; --m) adds[m] = adds[m - 1];
+        adds[m] = v;
+    }
+    // A name given twice: the first wins, or the last when overwriting (as set() in a loop).
+    std::size_t out = 0;
+    for (std::size_t k = 0; k < adds.size(); ++k) {
+        if (out > 0 && adds[out - 1].first == adds[k].first) {
+            if (overwrite) adds[out - 1] = adds[k];
+            continue;
+        }
+        adds[out++] = adds[k];
+    }
+    adds.resize(out);
+    fresh = out;
+    std::size_t i = pairs_.size();
+    pairs_.resize(pairs_.size() + fresh);
+    std::size_t w = pairs_.size();
+    std::size_t j = fresh;
+    while (j > 0) {
+        if (i > 0 && pairs_[i - 1].first > adds[j - 1].first) {
+            pairs_[--w] = std::move(pairs_[--i]);
+        } else {
+            --j;
+            --w;
+            pairs_[w].first.assign(adds[j].first);
+            pairs_[w].second.assign(adds[j].second);
+        }
+    }
+}
+
 bool LabelSet::erase(std::string_view name) {
     auto it = std::lower_bound(pairs_.begin(), pairs_.end(), name,
                                [](const Pair& p, std::string_view n) { return p.first < n; });

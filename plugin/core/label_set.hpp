@@ -34,6 +34,15 @@ class LabelSet {
     // Sorts by name. Returns the first duplicated name, or an empty view if none.
     std::string_view sortAndFindDuplicate();
 
+    // Sets several labels in one pass: each of `adds` (unique names, any order; an empty
+    // value sets nothing) is added, or replaces the existing value when `overwrite`.
+    // Cheaper than set() in a loop once more than one label is new.
+    using View = std::pair<std::string_view, std::string_view>;
+    void setMany(std::vector<View>& adds, bool overwrite);
+
+    // Room for `n` labels, so that adding several in a row does not reallocate each time.
+    void reserve(std::size_t n) { pairs_.reserve(n); }
+
     Fingerprint fingerprint() const;
 
     const std::vector<Pair>& pairs() const { return pairs_; }

@@ -63,7 +63,10 @@ def enrich_config(tables_dir, remote_port):
   file_check_interval: 200ms
   relabel_configs:
     - source_labels: [instance]
-      regex: '\\[?([0-9a-fA-F.:]+?)\\]?(?::\\d+)?'
+      regex: '([0-9.]+)(?::\\d+)?'
+      target_label: ip
+    - source_labels: [instance]
+      regex: '\\[([0-9a-fA-F:.]+)\\](?::\\d+)?'
       target_label: ip
     - name: drop-watchdog
       source_labels: [alertname]

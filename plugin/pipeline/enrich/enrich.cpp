@@ -1,5 +1,7 @@
 #include "plugin/pipeline/enrich/enrich.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace alertbridge::pipeline {
@@ -58,12 +60,22 @@ Enrich::Enrich(const config::EnrichConfig& cfg, Relabeler relabeler,
         classify_counters_.push_back(&metrics.classified(cfg_.classify[i].name));
     }
     classify_counters_.push_back(&metrics.classified("default"));
+    max_added_ = relabeler_.size() + cfg_.classify_default.size();
+    for (const auto& t : cfg_.tables) {
+        max_added_ += std::max(t.columns.size() + t.set.size(), t.default_labels.size());
+    }
+    std::size_t classify_max = 0;
+    for (const auto& c : cfg_.classify) classify_max = std::max(classify_max, c.set.size());
+    max_added_ += classify_max;
 }
 
 void Enrich::run(core::AlertBatch& batch, Context& ctx) {
+    Snapshots tables;
+    tables.reserve(tables_->size());
+    for (std::size_t t = 0; t < tables_->size(); ++t) tables.push_back(tables_->get(t));
     std::size_t out = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (!apply(batch[i].labels, batch[i].origin.input)) {
+        if (!applyWith(batch[i].labels, batch[i].origin.input, tables, nullptr)) {
             dropped_.Increment();
             continue;
         }
@@ -75,6 +87,14 @@ void Enrich::run(core::AlertBatch& batch, Context& ctx) {
 
 bool Enrich::apply(core::LabelSet& labels, std::string_view input,
                    std::vector<std::string>* trace) const {
+    Snapshots tables;
+    for (std::size_t t = 0; t < tables_->size(); ++t) tables.push_back(tables_->get(t));
+    return applyWith(labels, input, tables, trace);
+}
+
+bool Enrich::applyWith(core::LabelSet& labels, std::string_view input, const Snapshots& tables,
+                       std::vector<std::string>* trace) const {
+    labels.reserve(labels.size() + max_added_);
     for (std::size_t i = 0; i < relabeler_.size(); ++i) {
         const auto& rule = relabeler_.rule(i);
         core::LabelSet before;
@@ -103,10 +123,7 @@ bool Enrich::apply(core::LabelSet& labels, std::string_view input,
         }
         if (r == RuleResult::kDropped) return false;
     }
-    for (std::size_t t = 0; t < cfg_.tables.size(); ++t) {
-        auto snapshot = tables_->get(t);
-        lookup(t, snapshot.get(), labels, trace);
-    }
+    for (std::size_t t = 0; t < cfg_.tables.size(); ++t) lookup(t, tables[t].get(), labels, trace);
     classify(labels, trace);
     return true;
 }
@@ -118,37 +135,41 @@ void Enrich::lookup(std::size_t t, const LookupTable* table, core::LabelSet& lab
     core::LabelSet before;
     if (trace != nullptr) before = labels;
     const std::string* key = labels.get(cfg.key_label);
+    // The verdict is text only for a trace; the data path just counts.
     std::string verdict;
+    const bool tracing = trace != nullptr;
     std::uint32_t row = LookupTable::kNoRow;
     if (table == nullptr) {
         counters.not_loaded->Increment();
-        verdict = "not loaded yet (defaults apply)";
+        if (tracing) verdict = "not loaded yet (defaults apply)";
     } else if (key == nullptr) {
         counters.no_key->Increment();
-        verdict = fmt::format("miss: the alert has no {} label", cfg.key_label);
-    } else if (table->unusableKey(*key)) {
-        counters.bad_key->Increment();
-        verdict = fmt::format("miss: {} is not an IP address", quoted(cfg.key_label, *key));
-    } else {
-        row = table->find(*key);
-        if (row == LookupTable::kNoRow) {
-            counters.miss->Increment();
-            verdict = fmt::format("miss on {}", quoted(cfg.key_label, *key));
-        } else {
-            counters.hit->Increment();
+        if (tracing) verdict = fmt::format("miss: the alert has no {} label", cfg.key_label);
+    } else if ((row = table->find(*key)) != LookupTable::kNoRow) {
+        counters.hit->Increment();
+        if (tracing) {
             verdict =
                 fmt::format("hit on {}: row \"{}\"", quoted(cfg.key_label, *key), table->key(row));
         }
+    } else if (table->unusableKey(*key)) {
+        counters.bad_key->Increment();
+        if (tracing)
+            verdict = fmt::format("miss: {} is not an IP address", quoted(cfg.key_label, *key));
+    } else {
+        counters.miss->Increment();
+        if (tracing) verdict = fmt::format("miss on {}", quoted(cfg.key_label, *key));
     }
+    thread_local std::vector<core::LabelSet::View> adds;
+    adds.clear();
     if (row != LookupTable::kNoRow) {
         for (std::size_t c = 0; c < cfg.columns.size(); ++c) {
-            put(labels, cfg.columns[c].second, table->cell(row, c), cfg.overwrite);
+            adds.emplace_back(cfg.columns[c].second, table->cell(row, c));
         }
-        for (const auto& [name, value] : cfg.set) put(labels, name, value, cfg.overwrite);
+        for (const auto& [name, value] : cfg.set) adds.emplace_back(name, value);
     } else {
-        for (const auto& [name, value] : cfg.default_labels)
-            put(labels, name, value, cfg.overwrite);
+        for (const auto& [name, value] : cfg.default_labels) adds.emplace_back(name, value);
     }
+    labels.setMany(adds, cfg.overwrite);
     if (trace != nullptr) {
         trace->push_back(fmt::format("table {} ({}): {} -> {}", cfg.name,
                                      cfg.match == config::TableMatch::kCidr ? "cidr" : "exact",

@@ -33,6 +33,10 @@ class Enrich final : public Stage {
                std::vector<std::string>* trace = nullptr) const;
 
   private:
+    using Snapshots = std::vector<std::shared_ptr<const LookupTable>>;
+    // apply() with the tables' snapshots taken once (per batch in run()).
+    bool applyWith(core::LabelSet& labels, std::string_view input, const Snapshots& tables,
+                   std::vector<std::string>* trace) const;
     struct TableCounters {
         telemetry::Counter* hit;
         telemetry::Counter* miss;
@@ -54,6 +58,7 @@ class Enrich final : public Stage {
     std::vector<RuleCounters> rule_counters_;
     std::vector<TableCounters> table_counters_;
     std::vector<telemetry::Counter*> classify_counters_;  // per rule, then the default
+    std::size_t max_added_ = 0;  // labels enrichment can add to one alert, at most
     telemetry::Counter& dropped_;
 };
 

@@ -38,18 +38,27 @@ bool fullMatch(const re2::RE2& re, std::string_view s) {
     return re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), re);
 }
 
-// Matches `s` and fills `groups` (group 0 first). False when it does not match.
+// Matches `s` and fills `groups` (group 0 first). False when it does not match. Up to
+// kInlineGroups spans live on the stack: relabel regexes rarely have more groups.
+constexpr int kInlineGroups = 10;
+
 bool submatch(const re2::RE2& re, std::string_view s, std::vector<std::string_view>& groups) {
     int n = re.NumberOfCapturingGroups() + 1;
-    std::vector<re2::StringPiece> sp(static_cast<std::size_t>(n));
-    if (!re.Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), re2::RE2::ANCHOR_BOTH,
-                  sp.data(), n)) {
+    std::array<re2::StringPiece, kInlineGroups> inline_sp;
+    std::vector<re2::StringPiece> heap_sp;
+    re2::StringPiece* sp = inline_sp.data();
+    if (n > kInlineGroups) {
+        heap_sp.resize(static_cast<std::size_t>(n));
+        sp = heap_sp.data();
+    }
+    if (!re.Match(re2::StringPiece(s.data(), s.size()), 0, s.size(), re2::RE2::ANCHOR_BOTH, sp,
+                  n)) {
         return false;
     }
     groups.clear();
-    for (const auto& p : sp) {
-        groups.emplace_back(p.data() == nullptr ? std::string_view()
-                                                : std::string_view(p.data(), p.size()));
+    for (int i = 0; i < n; ++i) {
+        groups.emplace_back(sp[i].data() == nullptr ? std::string_view()
+                                                    : std::string_view(sp[i].data(), sp[i].size()));
     }
     return true;
 }
@@ -184,7 +193,7 @@ RuleResult Relabeler::applyOne(std::size_t i, core::LabelSet& labels,
             if (target_value() != val) return RuleResult::kDropped;
             break;
         case RelabelAction::kReplace: {
-            std::vector<std::string_view> groups;
+            thread_local std::vector<std::string_view> groups;
             if (!submatch(*c.re, val, groups)) break;  // no match: no change
             std::string target = c.target_is_template
                                      ? expandTemplate(cfg.target_label, *c.re, groups)

@@ -89,3 +89,29 @@ TEST(LabelName, AlertmanagerRule) {
 
 }  // namespace
 }  // namespace alertbridge::core
+
+namespace alertbridge::core {
+namespace {
+
+TEST(LabelSetMany, MergesLikeSetInALoop) {
+    for (bool overwrite : {false, true}) {
+        LabelSet a{{"alertname", "Down"}, {"instance", "10.0.0.1:9100"}, {"team", "ops"}};
+        LabelSet b = a;
+        std::vector<LabelSet::View> adds = {{"zone", "z1"},  {"team", "dba"}, {"app", "ctp"},
+                                            {"owner", "li"}, {"empty", ""},   {"app", "later"},
+                                            {"aaa", "first"}};
+        for (const auto& [n, v] : adds) {
+            if (v.empty() || (!overwrite && b.contains(n))) continue;
+            b.set(n, v);
+        }
+        a.setMany(adds, overwrite);
+        EXPECT_EQ(a.toString(), b.toString()) << "overwrite=" << overwrite;
+    }
+    LabelSet empty;
+    std::vector<LabelSet::View> adds = {{"b", "2"}, {"a", "1"}};
+    empty.setMany(adds, false);
+    EXPECT_EQ(empty.toString(), R"({a="1", b="2"})");
+}
+
+}  // namespace
+}  // namespace alertbridge::core
