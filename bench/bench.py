@@ -7,7 +7,11 @@ and wrk's latency p50/p99, as the median of --runs runs on fresh processes; then
 active alert after loading 100,000 unique alerts into a fresh process. alertbridge runs
 with its default durable journal (SQLite WAL, synchronous=FULL: fsync per group commit).
 
-Usage: python3 bench/bench.py [--duration 20] [--runs 3] [--out bench/results]
+With --enrich, a third process runs alertbridge with enrichment on: a 100,000-row CMDB
+and a 50,000-prefix customer whitelist (as bench/enrich_bench.cpp builds them), relabeling
+the IP out of instance and classifying; every system then gets IP instances.
+
+Usage: python3 bench/bench.py [--duration 20] [--runs 3] [--enrich] [--out bench/results]
 """
 
 import argparse
@@ -52,6 +56,46 @@ def rss_kib(pid):
     return 0
 
 
+ENRICH_CONFIG = """enrich:
+  relabel_configs:
+    - {source_labels: [instance], regex: '([0-9.]+)(?::\\d+)?', target_label: ip}
+    - {name: drop-watchdog, source_labels: [alertname], regex: Watchdog, action: drop}
+  tables:
+    - name: cmdb
+      source: {file: cmdb.csv}
+      key_label: ip
+      columns: {owner: owner, team: team, app: app, business_line: business_line}
+    - name: customer_whitelist
+      source: {file: customer_whitelist.csv}
+      key_label: ip
+      match: cidr
+      columns: {customer: customer}
+      set: {whitelist: "Y"}
+      default: {whitelist: "N"}
+  classify:
+    - {name: customer, matchers: ['whitelist="Y"'], set: {alert_class: business}}
+"""
+
+
+def write_tables(folder, rows=100000, prefixes=50000):
+    import random
+    rng = random.Random(42)
+    with open(os.path.join(folder, "cmdb.csv"), "w") as f:
+        f.write("ip,hostname,owner,team,app,business_line\n")
+        for i in range(rows):
+            a = 0x0A000000 + i * 37 + 11
+            f.write(f"{a >> 24}.{(a >> 16) & 255}.{(a >> 8) & 255}.{a & 255},host-{i:06},"
+                    f"user.{rng.randrange(500):03},team-{rng.randrange(40):02},"
+                    f"app-{rng.randrange(300):03},line-{rng.randrange(8)}\n")
+    with open(os.path.join(folder, "customer_whitelist.csv"), "w") as f:
+        f.write("cidr,customer\n")
+        for i in range(prefixes):
+            length = 22 + rng.randrange(11)
+            net = (0x0A000000 | rng.randrange(1 << 24)) & (0xFFFFFFFF << (32 - length))
+            f.write(f"{net >> 24}.{(net >> 16) & 255}.{(net >> 8) & 255}.{net & 255}/{length},"
+                    f"customer-{i}\n")
+
+
 class Proc:
     def __init__(self, kind, workdir):
         self.kind = kind
@@ -68,12 +112,16 @@ class Proc:
                     "--log.level=warn"]
         else:
             cfg = os.path.join(self.dir, "ab.yml")
+            enrich = ""
+            if kind == "alertbridge_enrich":
+                write_tables(self.dir)
+                enrich = ENRICH_CONFIG
             with open(cfg, "w") as f:
                 f.write(f"""global: {{instance: bench, data_dir: {self.dir}/data}}
 listen: {{http: "127.0.0.1:{self.port}"}}
 intake: {{queue_capacity: 1000000}}
 log: {{level: warn}}
-""")
+{enrich}""")
             argv = [BINARY, "serve", "--config", cfg]
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
@@ -105,8 +153,8 @@ def parse_ms(text):
     return {"us": v / 1000, "ms": v, "s": v * 1000, "m": v * 60000, "h": v * 3600000}[m.group(2)]
 
 
-def run_wrk(url, batch, duration, run_id):
-    env = dict(os.environ, BATCH=str(batch), RUN_ID=run_id)
+def run_wrk(url, batch, duration, run_id, ip_instances=False):
+    env = dict(os.environ, BATCH=str(batch), RUN_ID=run_id, IP_INSTANCES="1" if ip_instances else "0")
     out = subprocess.run(
         ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s",
          os.path.join(HERE, "post_alerts.lua"), url],
@@ -170,23 +218,28 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--alerts", type=int, default=100000)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--enrich", action="store_true",
+                    help="also run alertbridge with production-sized enrichment tables")
     args = ap.parse_args()
+    kinds = ("alertmanager", "alertbridge") + (("alertbridge_enrich",) if args.enrich else ())
     os.makedirs(args.out, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="alertbridge-bench-")
     results = {"conditions": {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "duration_s": args.duration, "runs": args.runs,
-        "load": "wrk -t2 -c32, unique label sets (8 labels, 2 annotations)",
+        "load": "wrk -t2 -c32, unique label sets (8 labels, 2 annotations)"
+                + (", IP instances" if args.enrich else ""),
         "alertmanager": am_version(), "alertbridge_journal": "SQLite WAL, synchronous=FULL"},
         "throughput": {}, "memory": {}}
     try:
         for batch in (100, 1):
-            for kind in ("alertmanager", "alertbridge"):
+            for kind in kinds:
                 runs = []
                 for r in range(args.runs):
                     p = Proc(kind, workdir)
                     try:
-                        runs.append(run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-{r}"))
+                        runs.append(run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-{r}",
+                                            ip_instances=args.enrich))
                     finally:
                         p.stop()
                     print(f"batch={batch} {kind} run {r}: {runs[-1]}", flush=True)
@@ -210,6 +263,11 @@ def main():
                      f"{b['alerts_per_s']:,.0f} | {b['alerts_per_s'] / a['alerts_per_s']:.2f}x |")
         lines.append(f"| latency p50 / p99, batch {batch} (ms) | {a['p50_ms']:.2f} / "
                      f"{a['p99_ms']:.2f} | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} | |")
+        if args.enrich:
+            e = t[f"alertbridge_enrich/{batch}"]
+            lines.append(f"| alerts/s, batch {batch}, alertbridge with enrichment | "
+                         f"{a['alerts_per_s']:,.0f} | {e['alerts_per_s']:,.0f} | "
+                         f"{e['alerts_per_s'] / a['alerts_per_s']:.2f}x |")
     ma, mb = results["memory"]["alertmanager"], results["memory"]["alertbridge"]
     lines.append(f"| RSS per active alert at {args.alerts:,} alerts | "
                  f"{ma['bytes_per_alert']:,.0f} B | {mb['bytes_per_alert']:,.0f} B | "

@@ -16,7 +16,11 @@ local ends = os.date("!%Y-%m-%dT%H:%M:%S.000Z", os.time() + 6 * 3600)
 local services = {"ctp-frontend", "ctp-md", "risk-engine", "clearing", "oms", "quote-gw"}
 local exchanges = {"SHFE", "DCE", "CZCE", "CFFEX", "INE", "GFEX"}
 
-local template = '{"labels":{"alertname":"BenchAlert","instance":"node-%d-%d:9100",' ..
+-- IP_INSTANCES=1: instance is an IPv4 address and port, as the enrichment tables key on
+-- (10.0.0.0/8, the CMDB's hosts first); otherwise node-<thread>-<seq>:9100.
+local ip_instances = os.getenv("IP_INSTANCES") == "1"
+
+local template = '{"labels":{"alertname":"BenchAlert","instance":"%s:9100",' ..
   '"job":"node","service":"%s","exchange":"%s","env":"prod","severity":"warning",' ..
   '"run":"%s"},"annotations":{"summary":"Bench alert %d-%d","description":' ..
   '"Synthetic load for the side-by-side benchmark, thread %d sequence %d"},' ..
@@ -30,7 +34,15 @@ request = function()
   for i = 1, batch do
     counter = counter + 1
     local s = (counter % 6) + 1
-    parts[i] = string.format(template, tid, counter, services[s], exchanges[s], run_id,
+    local instance
+    if ip_instances then
+      local a = (counter * 7919 + tid * 104729) % 100000 * 37 + 11
+      instance = string.format("10.%d.%d.%d", math.floor(a / 65536) % 256,
+        math.floor(a / 256) % 256, a % 256)
+    else
+      instance = string.format("node-%d-%d", tid, counter)
+    end
+    parts[i] = string.format(template, instance, services[s], exchanges[s], run_id,
       tid, counter, tid, counter)
   end
   return wrk.format("POST", "/api/v2/alerts", headers, "[" .. table.concat(parts, ",") .. "]")

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets under libFuzzer with ASan and UBSan (clang from Debian's clang-14 and
-# libclang-rt-14-dev). Seeds: the SMTP corpus and every fixture email. New inputs go to a
-# scratch corpus; a crash leaves its input in build-fuzz/ and fails the script.
+# libclang-rt-14-dev). Seeds: the SMTP corpus, every fixture email, and sample tables. New
+# inputs go to a scratch corpus; a crash leaves its input in build-fuzz/ and fails the script.
 # Usage: bash scripts/fuzz.sh [seconds per target, default 60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DALERTBRIDGE_FUZZ=ON -DALERTBRIDGE_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_smtp_session fuzz_email >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_smtp_session fuzz_email fuzz_enrich >/dev/null
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 run() {
@@ -28,3 +28,4 @@ run() {
 }
 run fuzz_smtp_session "$PWD/tests/fuzz/corpus/smtp"
 run fuzz_email "$PWD/tests/fixtures/email" "$PWD/tests/fixtures/email_extra"
+run fuzz_enrich "$PWD/tests/fuzz/corpus/tables"

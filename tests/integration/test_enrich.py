@@ -2,6 +2,7 @@
 whitelist from config-examples, classification; tables reloaded under load, a broken file
 that keeps the last good table, and an HTTP table source that is down at start-up."""
 
+import base64
 import json
 import os
 import shutil
@@ -15,11 +16,12 @@ from harness import (BINARY, SOURCE, Alertbridge, Alertmanager, Sink, Workdir, a
                      wait_for)
 
 TOKEN = "cmdb-reader-token"
+BASIC = "Basic " + base64.b64encode(b"cmdb-reader:s3cret").decode()
 
 
 class RemoteCmdb:
     """A CMDB API on loopback that answers JSON in the usual {"data": [...]} envelope, and
-    only to the bearer token alertbridge is configured with."""
+    only to the bearer token or the basic-auth user alertbridge is configured with."""
 
     def __init__(self, port, rows):
         self.port = port
@@ -33,7 +35,7 @@ class RemoteCmdb:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 remote.requests += 1
-                if self.headers.get("Authorization") != "Bearer " + TOKEN:
+                if self.headers.get("Authorization") not in ("Bearer " + TOKEN, BASIC):
                     self.send_response(401)
                     self.end_headers()
                     return
@@ -58,7 +60,7 @@ class RemoteCmdb:
             self.server = None
 
 
-def enrich_config(tables_dir, remote_port):
+def enrich_config(tables_dir, remote_port, auth=f"bearer_token: {TOKEN}"):
     return f"""enrich:
   file_check_interval: 200ms
   relabel_configs:
@@ -87,7 +89,7 @@ def enrich_config(tables_dir, remote_port):
       source:
         url: "http://127.0.0.1:{remote_port}/api/v1/hosts"
         interval: 2s
-        bearer_token: {TOKEN}
+        {auth}
         timeout: 1s
       key_label: hostname
       columns: {{rack: rack}}
@@ -265,10 +267,13 @@ class CachedCopy(unittest.TestCase):
         tables = os.path.join(work.path, "tables")
         shutil.copytree(os.path.join(SOURCE, "config-examples", "tables"), tables)
         remote = RemoteCmdb(free_port(), [{"hostname": "md-01", "rack": "B1-02"}]).start()
-        ab = Alertbridge(work.path, extra=enrich_config(tables, remote.port)).start()
+        with open(os.path.join(work.path, "cmdb.pass"), "w") as f:
+            f.write("s3cret\n")
+        basic = "basic_auth: {username: cmdb-reader, password_file: cmdb.pass}"
+        ab = Alertbridge(work.path, extra=enrich_config(tables, remote.port, basic)).start()
         try:
             wait_for(lambda: ab.metric("alertbridge_enrich_table_loaded", table="hosts") == 1,
-                     timeout=10, what="the first sync")
+                     timeout=10, what="the first sync, with basic auth")
             ab.stop()
             remote.stop()
             ab.start()

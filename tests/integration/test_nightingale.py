@@ -37,8 +37,15 @@ class Nightingale(unittest.TestCase):
         cls.sink = Sink()
         cls.n9e = FakeN9e()
         am_port = free_port()
+        # A host table keyed on n9e's ident tag, so enriched labels show on both hosts.
+        with open(os.path.join(cls.work.path, "hosts.yaml"), "w") as f:
+            f.write("- {ident: trade-gw-01, owner: li.na, team: trading-infra}\n")
+        enrich = ("enrich:\n  tables:\n    - name: hosts\n      source: {file: hosts.yaml}\n"
+                  "      key_label: ident\n      columns: {owner: owner, team: team}\n"
+                  "  classify:\n    - {matchers: ['team=\"trading-infra\"'], "
+                  "set: {alert_class: business}}\n")
         cls.ab = Alertbridge(cls.work.path, am_url=f"http://127.0.0.1:{am_port}",
-                             n9e=cls.n9e).start()
+                             n9e=cls.n9e, extra=enrich).start()
         cls.am = Alertmanager(cls.work.path, cls.ab.port, cls.sink.port, port=am_port).start()
 
     @classmethod
@@ -67,8 +74,13 @@ class Nightingale(unittest.TestCase):
                          what="the n9e event in Alertmanager")
         self.assertEqual(shown[0]["labels"]["severity"], "critical")
         self.assertEqual(shown[0]["labels"]["source_kind"], "nightingale")
+        self.assertEqual(shown[0]["labels"]["owner"], "li.na")  # enriched, seen in AM
+        self.assertEqual(shown[0]["labels"]["alert_class"], "business")
         pushed = wait_for(lambda: self.n9e.active_where(rule_id="213", ident="trade-gw-01"),
                           timeout=10, what="the event active in n9e")
+        self.assertEqual(pushed[0]["tags_map"]["owner"], "li.na")  # and in n9e
+        self.assertEqual(pushed[0]["tags_map"]["team"], "trading-infra")
+        self.assertEqual(pushed[0]["tags_map"]["alert_class"], "business")
         self.assertEqual(pushed[0]["rule_id"], 9001, "our placeholder rule")
         self.assertEqual(pushed[0]["tags_map"][MARKER], "alertbridge-01")
         self.assertEqual(pushed[0]["notify_rule_ids"], [3])
@@ -101,6 +113,7 @@ class Nightingale(unittest.TestCase):
         ev = wait_for(lambda: self.n9e.active_where(alertname="FromPrometheus"), timeout=30,
                       what="the Alertmanager alert as an n9e event")
         self.assertEqual(ev[0]["tags_map"]["source_kind"], "alertmanager_webhook")
+        self.assertEqual(ev[0]["tags_map"]["alert_class"], "system")  # the default class
         self.assertEqual(ev[0]["severity"], 1)
 
     def test_own_marker_tag_is_not_pushed_back(self):
