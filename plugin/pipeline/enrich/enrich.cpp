@@ -70,9 +70,13 @@ Enrich::Enrich(const config::EnrichConfig& cfg, Relabeler relabeler,
 }
 
 void Enrich::run(core::AlertBatch& batch, Context& ctx) {
-    Snapshots tables;
-    tables.reserve(tables_->size());
-    for (std::size_t t = 0; t < tables_->size(); ++t) tables.push_back(tables_->get(t));
+    if (auto g = tables_->generation(); g != cached_generation_) {
+        // Read the generation first: a publish racing with this re-read is seen next batch.
+        cached_generation_ = g;
+        cached_.clear();
+        for (std::size_t t = 0; t < tables_->size(); ++t) cached_.push_back(tables_->get(t));
+    }
+    const Snapshots& tables = cached_;
     std::size_t out = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (!applyWith(batch[i].labels, batch[i].origin.input, tables, nullptr)) {

@@ -55,6 +55,8 @@ class Enrich final : public Stage {
     const config::EnrichConfig& cfg_;
     Relabeler relabeler_;
     std::shared_ptr<const TableSnapshots> tables_;
+    Snapshots cached_;  // the snapshots run() uses, as of cached_generation_
+    std::uint64_t cached_generation_ = ~std::uint64_t{0};
     std::vector<RuleCounters> rule_counters_;
     std::vector<TableCounters> table_counters_;
     std::vector<telemetry::Counter*> classify_counters_;  // per rule, then the default

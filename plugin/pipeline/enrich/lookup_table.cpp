@@ -235,14 +235,17 @@ core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(const config
         t->slots_.assign(n, 0);
         for (std::uint32_t row = 0; row < t->key_spans_.size(); ++row) {
             std::string_view k = t->key(row);
-            std::size_t i = hashKey(k) & (n - 1);
-            for (;; i = (i + 1) & (n - 1)) {
-                if (t->slots_[i] == 0) {
-                    t->slots_[i] = row + 1;
+            std::size_t h = hashKey(k);
+            std::uint64_t tag = static_cast<std::uint64_t>(h >> 32) << 32;
+            for (std::size_t i = h & (n - 1);; i = (i + 1) & (n - 1)) {
+                std::uint64_t s = t->slots_[i];
+                if (s == 0) {
+                    t->slots_[i] = tag | (row + 1);
                     break;
                 }
-                if (t->key(t->slots_[i] - 1) == k) {
-                    duplicate(t->slots_[i] - 1, row);
+                auto other = static_cast<std::uint32_t>(s) - 1;
+                if ((s & ~0xffffffffULL) == tag && t->key(other) == k) {
+                    duplicate(other, row);
                     break;
                 }
             }
@@ -259,10 +262,13 @@ std::string_view LookupTable::key(std::uint32_t row) const {
 std::uint32_t LookupTable::findExact(std::string_view key) const {
     if (slots_.empty()) return kNoRow;
     std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hashKey(key) & mask;; i = (i + 1) & mask) {
-        std::uint32_t s = slots_[i];
+    std::size_t h = hashKey(key);
+    std::uint64_t tag = static_cast<std::uint64_t>(h >> 32) << 32;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        std::uint64_t s = slots_[i];
         if (s == 0) return kNoRow;
-        if (this->key(s - 1) == key) return s - 1;
+        auto row = static_cast<std::uint32_t>(s) - 1;
+        if ((s & ~0xffffffffULL) == tag && this->key(row) == key) return row;
     }
 }
 
@@ -281,7 +287,7 @@ bool LookupTable::unusableKey(std::string_view key) const {
 std::size_t LookupTable::memoryBytes() const {
     std::size_t n = key_pool_.capacity() + key_spans_.capacity() * sizeof(key_spans_[0]) +
                     values_.capacity() * sizeof(std::string) + cells_.capacity() * 4 +
-                    slots_.capacity() * 4 + v4_starts_.capacity() * 4 + v4_rows_.capacity() * 4 +
+                    slots_.capacity() * 8 + v4_starts_.capacity() * 4 + v4_rows_.capacity() * 4 +
                     v6_starts_.capacity() * sizeof(U128) + v6_rows_.capacity() * 4;
     for (const auto& v : values_) {
         if (v.capacity() > 15) n += v.capacity() + 1;  // beyond the small-string buffer
@@ -295,8 +301,13 @@ std::shared_ptr<const LookupTable> TableSnapshots::get(std::size_t i) const {
 }
 
 void TableSnapshots::publish(std::size_t i, std::shared_ptr<const LookupTable> table) {
-    std::lock_guard lock(mu_);
-    tables_[i] = std::move(table);
+    std::shared_ptr<const LookupTable> old;  // freed outside the lock
+    {
+        std::lock_guard lock(mu_);
+        old = std::move(tables_[i]);
+        tables_[i] = std::move(table);
+        generation_.fetch_add(1, std::memory_order_release);
+    }
 }
 
 }  // namespace alertbridge::pipeline

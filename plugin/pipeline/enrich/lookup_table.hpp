@@ -5,6 +5,7 @@
 // interned, since owners, teams and apps repeat across rows. Built off the pipeline thread
 // by a table source and swapped in whole; a built table is read-only and safe to share.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -62,7 +63,9 @@ class LookupTable {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> key_spans_;  // per row: offset, size
     std::vector<std::string> values_;                                 // interned cell values
     std::vector<std::uint32_t> cells_;                                // rows x out_columns_
-    std::vector<std::uint32_t> slots_;  // exact: row + 1 per slot, 0 = empty
+    // exact: per slot, the key's hash in the high 32 bits and row + 1 in the low (0 = empty),
+    // so a probe that meets another key rarely has to read that key
+    std::vector<std::uint64_t> slots_;
     // cidr: disjoint ranges, each the start of a range and the row that owns it
     std::vector<std::uint32_t> v4_starts_;
     std::vector<std::uint32_t> v4_rows_;
@@ -79,9 +82,13 @@ class TableSnapshots {
     std::size_t size() const { return tables_.size(); }
     std::shared_ptr<const LookupTable> get(std::size_t i) const;
     void publish(std::size_t i, std::shared_ptr<const LookupTable> table);
+    // Changes with every publish: a reader that cached the snapshots re-reads them only when
+    // this moved, instead of taking the lock for every batch.
+    std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
   private:
     mutable std::mutex mu_;
+    std::atomic<std::uint64_t> generation_{0};
     std::vector<std::shared_ptr<const LookupTable>> tables_;
 };
 
