@@ -117,3 +117,35 @@ TEST_F(EnrichTest, ATableNotLoadedYetAppliesItsDefaults) {
 
 }  // namespace
 }  // namespace alertbridge::pipeline
+
+namespace alertbridge::pipeline {
+namespace {
+
+TEST(EnrichCounters, ARuleWithAnInvalidResultIsSkippedAndCounted) {
+    auto r = config::loadConfigFromString(R"(
+enrich:
+  relabel_configs:
+    - {name: from-host, source_labels: [host], regex: '(.*)', target_label: '${1}', replacement: x}
+)",
+                                          "test.yml");
+    ASSERT_TRUE(r.config) << r.errors.at(0).format();
+    telemetry::Metrics metrics;
+    Enrich stage(r.config->enrich, Relabeler::compile(r.config->enrich.relabel_configs).value(),
+                 std::make_shared<TableSnapshots>(0), metrics);
+    core::AlertBatch batch(2);
+    batch[0].labels = {{"alertname", "A"}, {"host", "db-01"}};  // "db-01" is not a label name
+    batch[1].labels = {{"alertname", "B"}, {"host", "db01"}};
+    state::StateDelta delta;
+    Context ctx{core::TimePoint{}, delta};
+    stage.run(batch, ctx);
+    ASSERT_EQ(batch.size(), 2u);  // skipped, not dropped
+    EXPECT_EQ(batch[0].labels.toString(), R"({alert_class="system", alertname="A", host="db-01"})");
+    EXPECT_EQ(batch[1].labels.toString(),
+              R"({alert_class="system", alertname="B", db01="x", host="db01"})");
+    EXPECT_NE(metrics.serialize().find(
+                  R"(alertbridge_relabel_invalid_label_total{rule="from-host"} 1)"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace alertbridge::pipeline
