@@ -199,13 +199,13 @@ std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) c
     auto str = [&w](std::string_view s) {
         w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
     };
-    w.StartArray();
-    for (const auto* a : alerts) {
+    // One alert object. `ends` empty: the placeholder the transport stamps at send time.
+    auto write = [&](const core::Alert& a, const core::LabelSet& labels, std::string_view ends) {
         w.StartObject();
         w.Key("labels");
         w.StartObject();
         bool marker_written = false;
-        for (const auto& [k, v] : a->labels) {
+        for (const auto& [k, v] : labels) {
             if (!marker_written && k >= marker_label_) {
                 str(marker_label_);
                 str(marker_value_);
@@ -222,24 +222,31 @@ std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) c
         w.EndObject();
         w.Key("annotations");
         w.StartObject();
-        for (const auto& [k, v] : a->annotations) {
+        for (const auto& [k, v] : a.annotations) {
             str(k);
             str(v);
         }
         w.EndObject();
         w.Key("startsAt");
-        str(core::formatRfc3339(a->starts_at));
+        str(core::formatRfc3339(a.starts_at));
         w.Key("endsAt");
-        if (a->ends_at && *a->ends_at <= a->updated_at) {
-            str(core::formatRfc3339(*a->ends_at));
-        } else {
-            str(kEndsAtPlaceholder);
-        }
-        if (!a->generator_url.empty()) {
+        str(ends.empty() ? kEndsAtPlaceholder : ends);
+        if (!a.generator_url.empty()) {
             w.Key("generatorURL");
-            str(a->generator_url);
+            str(a.generator_url);
         }
         w.EndObject();
+    };
+    w.StartArray();
+    for (const auto* a : alerts) {
+        // Alertmanager names an alert by its labels: the copy it holds under the labels
+        // shown until now is resolved, or it would linger beside the new one until its
+        // endsAt ran out.
+        if (a->superseded_labels) {
+            write(*a, *a->superseded_labels, core::formatRfc3339(a->updated_at));
+        }
+        bool resolved = a->ends_at && *a->ends_at <= a->updated_at;
+        write(*a, a->labels, resolved ? core::formatRfc3339(*a->ends_at) : std::string());
     }
     w.EndArray();
     return {buf.GetString(), buf.GetSize()};

@@ -44,6 +44,12 @@ struct Alert {
     // labels). When set, the fingerprint is Alertmanager's fingerprint of these labels.
     LabelSet identity_labels;
 
+    // Set by dedupe when an active alert comes again with other labels (a CMDB owner that
+    // changed, a vendor mail with a new severity): the label set the hosts were shown
+    // until now. An output whose host names alerts by their labels (Alertmanager) resolves
+    // that copy in the same request. Never persisted.
+    std::optional<LabelSet> superseded_labels;
+
     // Set by normalize.
     Fingerprint fingerprint = 0;
     Severity severity = Severity::kWarning;

@@ -42,6 +42,7 @@ void Dedupe::run(core::AlertBatch& batch, Context& ctx) {
         } else if (prev.labels != a.labels || prev.annotations != a.annotations ||
                    prev.generator_url != a.generator_url) {
             changed_.Increment();
+            if (prev.labels != a.labels) a.superseded_labels = std::move(prev.labels);
             out.push_back(std::move(a));
         } else {
             repeat_.Increment();

@@ -177,6 +177,9 @@ class Enrichment(unittest.TestCase):
                 status, _, _ = self.ab.post_alerts(batch)
                 if status == 200:
                     sent[0] += len(batch)
+        # An alert that is active before the change: its copy in Alertmanager moves owner.
+        self.post(alert("OwnerMoves", "10.8.2.11:9100"))
+        self.assertEqual(self.in_am("OwnerMoves")["owner"], "li.na")
         loader = threading.Thread(target=load)
         loader.start()
         try:
@@ -191,6 +194,13 @@ class Enrichment(unittest.TestCase):
             took = time.monotonic() - t0
             self.post(alert("FrontLatency", "10.8.2.11:9100"))
             self.assertEqual(self.in_am("FrontLatency")["owner"], "zhou.xin")
+            # Sent again, the active alert is re-enriched: Alertmanager ends up with the
+            # new owner's copy only (the old label set is resolved in the same push).
+            self.post(alert("OwnerMoves", "10.8.2.11:9100"))
+            wait_for(lambda: [a["labels"]["owner"] for a in
+                              self.am.from_alertbridge({"alertname": "OwnerMoves"})] == ["zhou.xin"],
+                     timeout=4, interval=0.05,  # the old copy's own endsAt is 6-8 s away
+                     what="one OwnerMoves copy in Alertmanager, with the new owner")
 
             # A broken file: the last good table stays, the error names file:line.
             failed = self.ab.metric("alertbridge_enrich_table_reloads_total", table="cmdb",

@@ -142,9 +142,9 @@ enrich:
     EXPECT_EQ(batch[0].labels.toString(), R"({alert_class="system", alertname="A", host="db-01"})");
     EXPECT_EQ(batch[1].labels.toString(),
               R"({alert_class="system", alertname="B", db01="x", host="db01"})");
-    EXPECT_NE(metrics.serialize().find(
-                  R"(alertbridge_relabel_invalid_label_total{rule="from-host"} 1)"),
-              std::string::npos);
+    EXPECT_NE(
+        metrics.serialize().find(R"(alertbridge_relabel_invalid_label_total{rule="from-host"} 1)"),
+        std::string::npos);
 }
 
 }  // namespace

@@ -101,6 +101,27 @@ TEST_F(PipelineTest, ChangedAnnotationIsNotifiedAndEarliestStartKept) {
     EXPECT_STREQ(doc[0]["annotations"]["summary"].GetString(), "still down");
 }
 
+TEST_F(PipelineTest, ChangedLabelsResolveTheCopyAlertmanagerHeld) {
+    // One alert (same identity) whose labels change, as when the CMDB moves its owner.
+    auto first = alert("10.0.0.1");
+    first.identity = "host-1";
+    run({first});
+    clock_.advance(minutes(1));
+    auto moved = alert("10.0.0.2");
+    moved.identity = "host-1";
+    auto d = run({moved});
+    EXPECT_EQ(count("changed"), 1);
+    auto got = pushed(d);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0], std::make_pair(std::string("10.0.0.1"), core::formatRfc3339(clock_.now())));
+    EXPECT_EQ(got[1].first, "10.0.0.2");
+    EXPECT_EQ(got[1].second, std::string(alertmanager::kEndsAtPlaceholder));
+    EXPECT_EQ(pipeline_->activeAlerts(), 1u);
+    // A repeat with the new labels sends nothing, and nothing more is resolved.
+    clock_.advance(minutes(1));
+    EXPECT_TRUE(run({moved}).outbox.empty());
+}
+
 TEST_F(PipelineTest, ResolutionRemovesAndNotifiesWithRealEnd) {
     run({alert("10.0.0.1")});
     clock_.advance(minutes(1));
