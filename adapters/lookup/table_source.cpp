@@ -112,6 +112,12 @@ core::Result<std::shared_ptr<const pipeline::LookupTable>> build(const config::T
                                                                  std::string_view origin) {
     auto data = readTable(bytes, format, origin);
     if (!data) return core::Error{data.error()};
+    if (data->rows.size() < t.source.min_rows) {
+        return core::Error{fmt::format(
+            "{}: {} rows, fewer than source.min_rows ({}); a truncated export or an empty "
+            "answer is not taken",
+            origin, data->rows.size(), t.source.min_rows)};
+    }
     return pipeline::LookupTable::build(t, *data, origin);
 }
 

@@ -6,9 +6,10 @@
 //         file for https). A failed fetch is retried sooner (10 s, doubling up to the
 //         interval). Each good copy is also written to <data_dir>/tables/, so a restart
 //         while the source is down starts from the last good table instead of none.
-// A failed load never replaces a snapshot: the last good one stays, the error (origin:line
-// or the HTTP error) is logged once per change and counted. One thread per table, so a slow
-// server cannot delay a file's reload. Pipeline readers never wait on any of this.
+// A load with fewer rows than source.min_rows counts as failed (a truncated export, an API
+// that answered an empty list). A failed load never replaces a snapshot: the last good one stays,
+// the error (origin:line or the HTTP error) is logged once per change and counted. One thread per
+// table, so a slow server cannot delay a file's reload. Pipeline readers never wait on any of this.
 
 #include <atomic>
 #include <condition_variable>

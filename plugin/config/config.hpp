@@ -182,6 +182,7 @@ struct TableSource {
     Auth auth;
     std::string ca_file;                      // for https; empty: the system's CAs
     TableFormat format = TableFormat::kAuto;  // auto: from the file extension or Content-Type
+    std::size_t min_rows = 0;  // a load with fewer rows is refused (a truncated export)
 };
 
 struct TableConfig {

@@ -302,11 +302,12 @@ class EnrichLoader {
     void source(const YAML::Node& s, const std::string& p, TableSource& src) {
         if (!r_.expectMap(s, p,
                           {"file", "url", "interval", "timeout", "basic_auth", "bearer_token",
-                           "bearer_token_file", "ca_file", "format"})) {
+                           "bearer_token_file", "ca_file", "format", "min_rows"})) {
             return;
         }
         r_.readString(s, p, "file", src.file);
         r_.readString(s, p, "url", src.url);
+        r_.readSize(s, p, "min_rows", src.min_rows, 0, 100000000);
         if (src.file.empty() == src.url.empty()) {
             r_.error(s, p, "give exactly one of file and url");
             return;

@@ -200,3 +200,30 @@ enrich:
 
 }  // namespace
 }  // namespace alertbridge::lookup
+
+namespace alertbridge::lookup {
+namespace {
+
+TEST_F(TableSourceTest, ATableBelowMinRowsIsRefused) {
+    write("cmdb.csv", "ip,owner\n10.8.1.21,li.na\n10.8.1.22,li.na\n");
+    load(R"(
+enrich:
+  tables:
+    - name: cmdb
+      source: {file: cmdb.csv, min_rows: 2}
+      key_label: ip
+      columns: {owner: owner}
+)");
+    ASSERT_TRUE(sources_->loadInitial().empty());
+    write("cmdb.csv", "ip,owner\n");  // the export job wrote only its header
+    auto s = sources_->refresh(0);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().find("0 rows, fewer than source.min_rows (2)"), std::string::npos)
+        << s.error();
+    EXPECT_EQ(owner("10.8.1.21"), "li.na");  // still the last good table
+    EXPECT_EQ(metric("alertbridge_enrich_table_reloads_total", "result=\"error\",table=\"cmdb\""),
+              1);
+}
+
+}  // namespace
+}  // namespace alertbridge::lookup
