@@ -12,11 +12,7 @@
 namespace alertbridge::email {
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
+using core::trim;
 
 // "FROM:<a@b> SIZE=10" with `prefix` "FROM:": the address (without brackets) and the
 // parameters. False on a syntax error.

@@ -10,27 +10,14 @@
 #include <rapidjson/error/en.h>
 #include <yaml-cpp/yaml.h>
 
+#include "plugin/core/text.hpp"
+
 namespace alertbridge::lookup {
 namespace {
 
 using pipeline::TableData;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
+std::string_view trim(std::string_view s) { return core::trim(s, " \t\r"); }
 
 struct CsvState {
     TableData* data;
@@ -233,11 +220,11 @@ core::Result<TableData> readJson(std::string_view bytes, std::string_view origin
 }  // namespace
 
 config::TableFormat detectFormat(std::string_view name, std::string_view content_type) {
-    std::string ct = lower(content_type);
+    std::string ct = core::asciiLower(content_type);
     if (ct.find("csv") != std::string::npos) return config::TableFormat::kCsv;
     if (ct.find("json") != std::string::npos) return config::TableFormat::kJson;
     if (ct.find("yaml") != std::string::npos) return config::TableFormat::kYaml;
-    std::string n = lower(name);
+    std::string n = core::asciiLower(name);
     if (auto q = n.find_first_of("?#"); q != std::string::npos) n.resize(q);
     if (n.ends_with(".csv")) return config::TableFormat::kCsv;
     if (n.ends_with(".json")) return config::TableFormat::kJson;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "plugin/core/text.hpp"
 #include "plugin/core/url.hpp"
 
 namespace alertbridge::config {
@@ -147,8 +148,7 @@ class EnrichLoader {
         rule.modulus = modulus;
         std::string action = "replace";
         r_.readString(m, p, "action", action);
-        std::transform(action.begin(), action.end(), action.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        action = core::asciiLower(action);
         auto found = std::find_if(kActions.begin(), kActions.end(),
                                   [&](const auto& a) { return a.first == action; });
         if (found == kActions.end()) {

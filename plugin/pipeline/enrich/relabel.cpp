@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "plugin/core/text.hpp"
+
 namespace alertbridge::pipeline {
 namespace {
 
@@ -204,16 +206,11 @@ RuleResult Relabeler::applyOne(std::size_t i, core::LabelSet& labels,
             break;
         }
         case RelabelAction::kLowercase:
-        case RelabelAction::kUppercase: {
-            std::string v(val);
-            bool lower = cfg.action == RelabelAction::kLowercase;
-            for (char& ch : v) {
-                auto u = static_cast<unsigned char>(ch);
-                ch = static_cast<char>(lower ? std::tolower(u) : std::toupper(u));
-            }
-            setOrErase(labels, cfg.target_label, v);
+            setOrErase(labels, cfg.target_label, core::asciiLower(val));
             break;
-        }
+        case RelabelAction::kUppercase:
+            setOrErase(labels, cfg.target_label, core::asciiUpper(val));
+            break;
         case RelabelAction::kHashMod:
             labels.set(cfg.target_label, std::to_string(hashMod(val, cfg.modulus)));
             break;
