@@ -188,20 +188,22 @@ std::vector<std::string> TableSources::loadInitial() {
     return errors;
 }
 
+core::Status TableSources::failed(std::size_t i, std::string_view what, const std::string& error) {
+    slots_[i].metrics->reloads_failed->Increment();
+    auto current = snapshots_->get(i);
+    spdlog::error(
+        "Lookup table {}; the last good snapshot stays in use. table={} rows_in_use={} "
+        "error=\"{}\"",
+        what, slots_[i].cfg->name, current ? current->rows() : 0, error);
+    return core::Error{error};
+}
+
 core::Status TableSources::install(std::size_t i, std::string_view bytes,
                                    config::TableFormat format, std::string_view origin) {
     const auto& t = *slots_[i].cfg;
     const auto& m = *slots_[i].metrics;
     auto table = build(t, bytes, format, origin);
-    if (!table) {
-        m.reloads_failed->Increment();
-        auto current = snapshots_->get(i);
-        spdlog::error(
-            "Lookup table failed to load; the last good snapshot stays in use. table={} "
-            "rows_in_use={} error=\"{}\"",
-            t.name, current ? current->rows() : 0, table.error());
-        return core::Error{table.error()};
-    }
+    if (!table) return failed(i, "failed to load", table.error());
     for (const auto& w : (*table)->warnings()) {
         spdlog::warn("Lookup table has a duplicate key. table={} detail=\"{}\"", t.name, w);
     }
@@ -235,15 +237,9 @@ core::Status TableSources::refreshFile(std::size_t i) {
     if (!stamp_of(stamp)) {
         FileStamp missing{-2, -2, 0};
         std::string err = fmt::format("{}: cannot read the file: {}", path, std::strerror(errno));
-        if (!(slot.seen == missing)) {
-            slot.seen = missing;
-            slot.metrics->reloads_failed->Increment();
-            spdlog::error(
-                "Lookup table file is gone or unreadable; the last good snapshot stays in use. "
-                "table={} error=\"{}\"",
-                slot.cfg->name, err);
-        }
-        return core::Error{err};
+        if (slot.seen == missing) return core::Error{err};  // said already
+        slot.seen = missing;
+        return failed(i, "file is gone or unreadable", err);
     }
     if (stamp == slot.seen) return core::okStatus();
     auto bytes = readFile(path);
@@ -259,15 +255,7 @@ core::Status TableSources::refreshFile(std::size_t i) {
 core::Status TableSources::refreshUrl(std::size_t i) {
     const auto& t = *slots_[i].cfg;
     auto f = httpGet(t.source);
-    if (!f) {
-        slots_[i].metrics->reloads_failed->Increment();
-        auto current = snapshots_->get(i);
-        spdlog::error(
-            "Lookup table source did not answer; the last good snapshot stays in use. table={} "
-            "rows_in_use={} error=\"{}\"",
-            t.name, current ? current->rows() : 0, f.error());
-        return core::Error{f.error()};
-    }
+    if (!f) return failed(i, "source did not answer", f.error());
     auto format = formatOf(t.source, f->content_type);
     auto s = install(i, f->body, format, t.source.url);
     if (!s) return s;

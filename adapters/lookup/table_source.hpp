@@ -65,6 +65,8 @@ class TableSources {
     };
     core::Status refreshFile(std::size_t i);
     core::Status refreshUrl(std::size_t i);
+    // Counts and logs a failed load of table `i` (`what` went wrong); returns the error.
+    core::Status failed(std::size_t i, std::string_view what, const std::string& error);
     core::Status install(std::size_t i, std::string_view bytes, config::TableFormat format,
                          std::string_view origin);
     std::string cachePath(const config::TableConfig& t) const;
