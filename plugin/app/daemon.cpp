@@ -40,6 +40,12 @@ core::Result<std::uint16_t> Daemon::start() {
     if (!store) return core::Error{store.error()};
     store_ = std::move(store).value();
     store_->onCommit([this](const state::CommitStats& s) {
+        if (!s.ok) {
+            metrics_.storeErrors(state::storeErrorClassName(s.error_class)).Increment();
+            metrics_.storeWritable().Set(0);
+            return;
+        }
+        metrics_.storeWritable().Set(1);
         metrics_.journalCommitDuration().Observe(s.seconds);
         metrics_.journalCommits().Increment();
     });
@@ -199,6 +205,9 @@ core::Status Daemon::restore() {
     auto checkpoint_id = reader->checkpointJournalId();
     if (!checkpoint_id) return core::Error{"cannot read the checkpoint: " + checkpoint_id.error()};
     pipeline_->restoredCheckpoint(*checkpoint_id);
+    auto outbox_id = reader->outboxJournalId();
+    if (!outbox_id) return core::Error{"cannot read the outbox mark: " + outbox_id.error()};
+    replayed_outbox_id_ = *outbox_id;
     std::size_t replayed = 0;
     long long after = *checkpoint_id;
     for (;;) {
@@ -408,6 +417,13 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
         done(Outcome::kNothingToStore, 0, "");
         return;
     }
+    if (!store_->writable()) {
+        // Refused before it is queued: the sender retries, and nothing waits on a store
+        // that cannot write. The writer probes and clears this once a write succeeds.
+        m.reject("store_error");
+        done(Outcome::kStoreError, 0, store_->failure());
+        return;
+    }
     const std::size_t n = batch.size();
     if (inflight_.fetch_add(n) + n > config_.intake.queue_capacity) {
         inflight_.fetch_sub(n);
@@ -422,7 +438,6 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
                                                 const core::Result<long long>& id) {
         if (!id) {
             inflight_.fetch_sub(n);
-            metrics_.storeErrors().Increment();
             m.reject("store_error");
             done(Outcome::kStoreError, 0, id.error());
             return;
@@ -464,7 +479,15 @@ void Daemon::pipelineLoop() {
 
 void Daemon::runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted) {
     for (auto& a : batch) a.origin.journal_id = journal_id;
-    commitDelta(pipeline_->process(std::move(batch), journal_id, clock_.now()), counted);
+    auto delta = pipeline_->process(std::move(batch), journal_id, clock_.now());
+    if (journal_id <= replayed_outbox_id_) {
+        // Replay after a crash: this entry's outbox rows were committed before it, and are
+        // delivered or still pending. Queuing them again would only send them twice.
+        delta.outbox.clear();
+    } else {
+        delta.outbox_journal_id = journal_id;
+    }
+    commitDelta(std::move(delta), counted);
 }
 
 void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
@@ -512,17 +535,18 @@ void Daemon::tick() {
         checkpointStep();
     }
     ++ticks_;
-    // Each tick re-sends one slice of the firing alerts (by fingerprint), so every alert is
-    // re-sent once per resend_interval and no tick holds more than a slice in memory. After
-    // a restart the first full round ends within one interval, well inside the 4x TTL the
-    // hosts were given.
+    // Each tick queues one slice of the firing alerts (by fingerprint) for re-sending, so
+    // every alert is re-sent once per resend_interval. The worker keeps one copy per slice
+    // (the newest), so a busy or unreachable output delays a slice but never skips it, and
+    // memory holds at most one encoded copy of the firing alerts. After a restart the first
+    // full round ends within one interval, well inside the 4x TTL the hosts were given.
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
-        auto& w = *workers_[i];
-        if (!w.idle() || outputs_[i].resend_interval == core::Duration::zero()) continue;
+        if (outputs_[i].resend_interval == core::Duration::zero()) continue;
         auto secs =
             std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval).count();
         auto slices = static_cast<std::size_t>(std::max<long long>(1, secs));
-        w.offerResend(pipeline_->resend(i, ticks_ % slices, slices));
+        auto slice = ticks_ % slices;
+        workers_[i]->queueResend(slice, pipeline_->resend(i, slice, slices));
     }
 }
 

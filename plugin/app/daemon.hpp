@@ -45,7 +45,8 @@ class Daemon final : public Intake {
     // Intake: called on an HTTP thread with a decoded, validated batch.
     void submit(const InputDef& input, std::string body, core::TimePoint received_at,
                 core::AlertBatch batch, const net::Responder& respond) override;
-    bool ready() const override { return ready_.load(); }
+    // Serving, and the store can write.
+    bool ready() const override { return ready_.load() && store_ && store_->writable(); }
     void emails(const net::HttpRequest& req, std::string_view path,
                 const net::Responder& respond) override;
 
@@ -104,6 +105,8 @@ class Daemon final : public Intake {
     bool stopping_ = false;
     std::thread pipeline_thread_;
     std::uint64_t ticks_ = 0;
+    // Journal entries up to this id already have their outbox rows stored (set by restore).
+    long long replayed_outbox_id_ = 0;
     std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
 };
 

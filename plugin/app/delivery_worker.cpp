@@ -2,7 +2,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cmath>
+#include <future>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -43,21 +45,32 @@ void DeliveryWorker::notify() {
         std::lock_guard lock(mu_);
         notified_ = true;
     }
-    idle_.store(false);
     cv_.notify_all();
 }
 
-bool DeliveryWorker::offerResend(std::vector<state::OutboxInsert> rows) {
-    if (!idle_.load() || rows.empty()) return false;
+void DeliveryWorker::queueResend(std::size_t slice, std::vector<state::OutboxInsert> rows) {
     {
         std::lock_guard lock(mu_);
-        auto now = clock_.now();
-        for (auto& r : rows) resends_.push_back(Ephemeral{std::move(r), now});
+        auto it = std::find_if(resends_.begin(), resends_.end(),
+                               [slice](const Resend& r) { return r.slice == slice; });
+        if (rows.empty()) {
+            // Nothing of this slice fires any more: an older copy must not go out either.
+            if (it != resends_.end()) resends_.erase(it);
+            return;
+        }
+        if (it != resends_.end()) {
+            it->rows = std::move(rows);
+        } else {
+            resends_.push_back(Resend{slice, std::move(rows)});
+        }
         notified_ = true;
     }
-    idle_.store(false);
     cv_.notify_all();
-    return true;
+}
+
+std::size_t DeliveryWorker::queuedResends() const {
+    std::lock_guard lock(mu_);
+    return resends_.size();
 }
 
 void DeliveryWorker::waitFor(core::Duration d) {
@@ -77,6 +90,20 @@ core::Duration DeliveryWorker::nextBackoff() {
         std::chrono::duration<double>(base * jitter(rng)));
 }
 
+void DeliveryWorker::complete(state::OutboxAttempt attempt) {
+    if (attempt.state == state::OutboxState::kPending) {
+        store_.recordAttempt(std::move(attempt));
+        return;
+    }
+    // The next read must not see these rows as pending, and a kill must repeat at most the
+    // one request in flight: wait until the completion is durable. (While the store cannot
+    // write, the store keeps retrying it, and nothing else could be made durable either.)
+    std::promise<void> committed;
+    store_.recordAttempt(std::move(attempt),
+                         [&committed](const core::Status&) { committed.set_value(); });
+    committed.get_future().wait();
+}
+
 void DeliveryWorker::loop() {
     if (!reader_) {
         spdlog::error("The delivery worker has no store connection and cannot run. output={}",
@@ -92,37 +119,35 @@ void DeliveryWorker::loop() {
         }
         auto steady = std::chrono::steady_clock::now();
         if (steady - last_gauge > std::chrono::seconds(1)) {
-            if (auto n = reader_->countPendingOutbox(options_.name)) {
-                metrics_.pending_rows->Set(static_cast<double>(*n));
+            if (auto b = reader_->pendingBacklog(options_.name)) {
+                metrics_.pending_rows->Set(static_cast<double>(b->rows));
+                metrics_.pending_bytes->Set(static_cast<double>(b->bytes));
+                backlog_bytes_.store(b->bytes);
             }
             last_gauge = steady;
         }
-        auto rows = reader_->pendingOutbox(options_.name, cursor_, transport_->maxRowsPerSend());
+        auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend());
         if (!rows) {
             spdlog::error("Reading the outbox failed; retrying. output={} error=\"{}\"",
                           options_.name, rows.error());
             waitFor(std::chrono::seconds(1));
             continue;
         }
-        bool progressed;
-        if (!rows->empty()) {
-            progressed = deliver(*rows);
-        } else {
-            bool has_resend;
-            {
-                std::lock_guard lock(mu_);
-                has_resend = !resends_.empty();
-            }
-            if (!has_resend) {
-                idle_.store(true);
-                metrics_.pending_rows->Set(0);
-                std::unique_lock lock(mu_);
-                cv_.wait_for(lock, std::chrono::seconds(1),
-                             [this] { return stopping_ || notified_; });
-                continue;
-            }
-            progressed = deliverResend();
+        bool has_resend;
+        {
+            std::lock_guard lock(mu_);
+            has_resend = !resends_.empty();
         }
+        if (rows->empty() && !has_resend) {
+            std::unique_lock lock(mu_);
+            cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || notified_; });
+            continue;
+        }
+        // Outbox rows and re-sends take turns, so a steady stream of new alerts cannot
+        // hold back the re-sends that keep the host's copies from expiring, nor the reverse.
+        bool resend = has_resend && (rows->empty() || resend_turn_);
+        resend_turn_ = !resend;
+        bool progressed = resend ? deliverResend() : deliver(*rows);
         if (!progressed) waitFor(nextBackoff());
     }
 }
@@ -153,13 +178,12 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
             metrics_.ok->Increment();
             metrics_.alerts_sent->Increment(static_cast<double>(alerts));
             attempt.state = state::OutboxState::kDelivered;
-            cursor_ = attempt.ids.back();
             if (failures_ > 0) {
                 spdlog::info("Delivery recovered. output={} after_failures={}", options_.name,
                              failures_);
             }
             failures_ = 0;
-            store_.recordAttempt(std::move(attempt));
+            complete(std::move(attempt));
             return true;
         case core::Delivery::Kind::kDrop:
             metrics_.drop->Increment();
@@ -169,9 +193,8 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
                 "rows={} alerts={} reason=\"{}\"",
                 options_.name, attempt.ids.size(), alerts, result.reason);
             attempt.state = state::OutboxState::kDropped;
-            cursor_ = attempt.ids.back();
             failures_ = 0;
-            store_.recordAttempt(std::move(attempt));
+            complete(std::move(attempt));
             return true;
         case core::Delivery::Kind::kRetry:
             metrics_.retry->Increment();
@@ -183,7 +206,7 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
                     result.reason);
             }
             attempt.state = state::OutboxState::kPending;
-            store_.recordAttempt(std::move(attempt));
+            complete(std::move(attempt));
             if (result.retry_after > core::Duration::zero()) {
                 ++failures_;
                 waitFor(result.retry_after);
@@ -195,37 +218,46 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
 }
 
 bool DeliveryWorker::deliverResend() {
-    Ephemeral item;
+    Resend item;
     {
         std::lock_guard lock(mu_);
+        if (resends_.empty()) return true;
         item = std::move(resends_.front());
         resends_.pop_front();
     }
-    // A re-send older than its interval is superseded by the next one.
-    if (clock_.now() - item.queued_at > options_.resend_interval) return true;
+    // One request per stored-size piece of the slice, merged as the transport allows.
+    std::vector<std::string_view> bodies;
+    std::size_t alerts = 0;
+    for (const auto& r : item.rows) {
+        bodies.push_back(r.body);
+        alerts += static_cast<std::size_t>(r.alert_count);
+    }
     metrics_.attempts->Increment();
     auto started = std::chrono::steady_clock::now();
-    auto result = transport_->send({item.row.body}, clock_.now());
+    auto result = transport_->send(bodies, clock_.now());
     metrics_.request_duration->Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (result.kind == core::Delivery::Kind::kOk) {
         metrics_.ok->Increment();
-        metrics_.alerts_sent->Increment(item.row.alert_count);
+        metrics_.resent->Increment(static_cast<double>(alerts));
         failures_ = 0;
         return true;
     }
     if (result.kind == core::Delivery::Kind::kDrop) {
         metrics_.drop->Increment();
-        metrics_.alerts_dropped->Increment(item.row.alert_count);
+        metrics_.alerts_dropped->Increment(static_cast<double>(alerts));
         spdlog::warn(
             "The host refused a re-send; it is dropped. output={} alerts={} "
             "reason=\"{}\"",
-            options_.name, item.row.alert_count, result.reason);
+            options_.name, alerts, result.reason);
         return true;
     }
     metrics_.retry->Increment();
+    // Back at the front, unless a newer copy of the slice was queued meanwhile.
     std::lock_guard lock(mu_);
-    resends_.push_front(std::move(item));
+    bool newer = std::any_of(resends_.begin(), resends_.end(),
+                             [&](const Resend& r) { return r.slice == item.slice; });
+    if (!newer) resends_.push_front(std::move(item));
     return false;
 }
 

@@ -1,10 +1,16 @@
 #pragma once
-// DeliveryWorker: one thread per output that drains the output's outbox in id order. It
+// DeliveryWorker: one thread per output that drains the output's outbox oldest first. It
 // merges consecutive rows into one request (within the output's alert bound), records
 // every attempt in the store, retries with exponential backoff and jitter, and drops what
 // the host refuses for good. Rows are read from the store, so nothing pending is held in
-// memory and a restart resumes where the store says. Re-sends (derived from active alerts)
-// are offered only while the outbox is empty, so a backlog never grows with them.
+// memory and a restart resumes where the store says. There is no read cursor: the worker
+// takes the oldest pending rows, and a row stays pending until its completion commits
+// (the worker waits for that commit), so no row can be skipped whatever its id, and a
+// kill -9 repeats at most the one request that was in flight.
+// Re-sends (derived from the active alerts, never journaled) are queued one entry per
+// slice: a newer copy of a slice replaces the queued one, so a backlog holds only the
+// newest state, and a slice is never skipped. Re-sends and outbox rows take turns, so
+// neither starves the other under sustained intake.
 // Public methods are thread-safe.
 
 #include <atomic>
@@ -41,21 +47,25 @@ class DeliveryWorker {
     void stop();
     // New outbox rows were committed.
     void notify();
-    // True when no outbox row is pending and no re-send is queued.
-    bool idle() const { return idle_.load(); }
-    // Queues re-send bodies if idle; returns whether they were taken.
-    bool offerResend(std::vector<state::OutboxInsert> rows);
+    // Queues the re-send of one slice of the firing alerts, replacing an older copy of the
+    // same slice that has not gone out yet.
+    void queueResend(std::size_t slice, std::vector<state::OutboxInsert> rows);
     const std::string& name() const { return options_.name; }
+    // Request bodies waiting in the outbox, as last counted (at most a second old).
+    long long backlogBytes() const { return backlog_bytes_.load(); }
+    std::size_t queuedResends() const;
 
   private:
-    struct Ephemeral {
-        state::OutboxInsert row;
-        core::TimePoint queued_at;
+    struct Resend {
+        std::size_t slice = 0;
+        std::vector<state::OutboxInsert> rows;
     };
     void loop();
     // Sends rows; returns true if the caller may continue at once, false to back off.
     bool deliver(const std::vector<state::OutboxRow>& rows);
     bool deliverResend();
+    // Records an attempt; a delivered or dropped one is waited for until it is durable.
+    void complete(state::OutboxAttempt attempt);
     core::Duration nextBackoff();
     void waitFor(core::Duration d);
 
@@ -66,13 +76,13 @@ class DeliveryWorker {
     const telemetry::OutputMetrics& metrics_;
     std::unique_ptr<state::StoreReader> reader_;
 
-    std::mutex mu_;
+    mutable std::mutex mu_;
     std::condition_variable cv_;
     bool stopping_ = false;
     bool notified_ = false;
-    std::deque<Ephemeral> resends_;
-    std::atomic<bool> idle_{false};
-    long long cursor_ = 0;
+    std::deque<Resend> resends_;
+    bool resend_turn_ = false;
+    std::atomic<long long> backlog_bytes_{0};
     int failures_ = 0;
     std::thread thread_;
 };

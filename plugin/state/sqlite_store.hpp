@@ -18,6 +18,9 @@ struct SqliteOptions {
     core::Duration journal_retention = std::chrono::hours(1);
     core::Duration outbox_retention = std::chrono::hours(24);
     core::Duration email_retention = std::chrono::hours(24 * 7);
+    // Largest the database file may grow (0: no bound). A write past it fails as a full
+    // disk would: intake answers 503 until pruning frees room.
+    std::size_t max_bytes = 0;
     // How often a commit also removes what is past retention (tests set zero: every commit).
     core::Duration prune_interval = std::chrono::seconds(10);
 };

@@ -61,6 +61,9 @@ struct StateDelta {
     std::vector<long long> deletes;  // row ids of records whose alert ended
     std::vector<OutboxInsert> outbox;
     long long checkpoint_journal_id = 0;  // 0: this delta moves no checkpoint
+    // The journal entry the outbox rows derive from (0: none, such as an expiry). Recorded
+    // with them, so that a replay after a crash does not queue them a second time.
+    long long outbox_journal_id = 0;
     bool empty() const {
         return upserts.empty() && deletes.empty() && outbox.empty() && checkpoint_journal_id == 0;
     }
@@ -91,19 +94,36 @@ struct OutboxAttempt {
     std::string last_error;  // empty on success
 };
 
+// How a failed write is handled. kTransient (busy, a lock, an I/O error that may pass):
+// retried soon. kFull (no space, a file size limit): retried with backoff until space is
+// freed. kFatal (read-only file, corrupt page, the file gone): retried with the longest
+// backoff, since only an operator can fix it. In every class the store refuses new
+// journal appends until a write succeeds again, and keeps what it was asked to retry.
+enum class StoreErrorClass { kTransient, kFull, kFatal };
+std::string_view storeErrorClassName(StoreErrorClass c);
+
 struct CommitStats {
     double seconds = 0;  // BEGIN to COMMIT, fsync included
     std::size_t ops = 0;
+    bool ok = true;
+    StoreErrorClass error_class = StoreErrorClass::kTransient;  // when !ok
+    std::string error;                                          // when !ok
+};
+
+struct OutboxBacklog {
+    long long rows = 0;
+    long long bytes = 0;  // request bodies waiting
 };
 
 // Read access for one thread. Not thread-safe; open one per thread.
 class StoreReader {
   public:
     virtual ~StoreReader() = default;
+    // The oldest `limit` pending rows of an output, whatever their ids: a row is pending
+    // until its completion commits, so no row can be skipped.
     virtual core::Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output,
-                                                               long long after_id,
                                                                std::size_t limit) = 0;
-    virtual core::Result<long long> countPendingOutbox(std::string_view output) = 0;
+    virtual core::Result<OutboxBacklog> pendingBacklog(std::string_view output) = 0;
     virtual core::Status forEachAlert(const std::function<void(long long row_id, core::Fingerprint,
                                                                std::string_view record)>& fn) = 0;
     // Journal entries with id > after_id, in id order.
@@ -111,6 +131,8 @@ class StoreReader {
                                                                  std::size_t limit) = 0;
     // The journal id the stored alert records reflect (0 before the first checkpoint).
     virtual core::Result<long long> checkpointJournalId() = 0;
+    // The highest journal id whose outbox rows are stored (0: none recorded).
+    virtual core::Result<long long> outboxJournalId() = 0;
     // Emails, newest first: those whose alert has `fingerprint` (0: any), without `raw`.
     virtual core::Result<std::vector<EmailRecord>> emails(core::Fingerprint fingerprint,
                                                           std::size_t limit) = 0;
@@ -128,14 +150,20 @@ class Store {
     // All writes are asynchronous; callbacks run on the writer thread after the commit.
     virtual void appendJournal(JournalEntry entry, JournalDone done) = 0;
     virtual void applyDelta(StateDelta delta, Done done) = 0;
-    virtual void recordAttempt(OutboxAttempt attempt) = 0;
+    // Records a delivery attempt; `done` (optional) runs once it is committed or failed.
+    virtual void recordAttempt(OutboxAttempt attempt, Done done = nullptr) = 0;
     // Stores (or replaces, after a re-parse) an email's record. Not urgent.
     virtual void recordEmail(EmailRecord record) = 0;
 
     virtual std::unique_ptr<StoreReader> openReader() = 0;
 
-    // Called after every commit with its timing (metrics).
+    // Called after every commit attempt with its timing and outcome (metrics, health).
     virtual void onCommit(std::function<void(const CommitStats&)> fn) = 0;
+    // False from a failed commit until a write succeeds again. While false, journal
+    // appends are refused at once (the sender retries), and state changes wait queued.
+    virtual bool writable() const = 0;
+    // The failure that made the store unwritable ("" while writable).
+    virtual std::string failure() const = 0;
     // Blocks until every write queued so far is committed.
     virtual void flush() = 0;
     virtual void stop() = 0;

@@ -57,8 +57,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     output_alerts_ = &BuildCounter()
                           .Name("alertbridge_output_alerts_total")
                           .Help(
-                              "Alerts handed to a host by an output, by outcome: sent or "
-                              "dropped.")
+                              "Alerts handed to a host by an output, by outcome: sent, "
+                              "dropped, or resent (re-sends that keep the host's copy alive).")
                           .Register(r);
     outbox_pending_ = &BuildGauge()
                            .Name("alertbridge_outbox_pending_rows")
@@ -155,11 +155,27 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Help("Accepted request bodies journaled.")
                             .Register(r)
                             .Add({});
-    store_errors_ = &BuildCounter()
-                         .Name("alertbridge_store_errors_total")
-                         .Help("Failed store transactions; the affected requests got 503.")
-                         .Register(r)
-                         .Add({});
+    auto& store_errors = BuildCounter()
+                             .Name("alertbridge_store_errors_total")
+                             .Help(
+                                 "Failed store transactions by class (transient, full, "
+                                 "fatal); intake answers 503 until a write succeeds.")
+                             .Register(r);
+    for (auto c : {"transient", "full", "fatal"}) {
+        store_errors_[c] = &store_errors.Add({{"class", c}});
+    }
+    store_writable_ = &BuildGauge()
+                           .Name("alertbridge_store_writable")
+                           .Help(
+                               "1 while the store can write; 0 from a failed commit until a "
+                               "write succeeds again.")
+                           .Register(r)
+                           .Add({});
+    store_writable_->Set(1);
+    outbox_pending_bytes_ = &BuildGauge()
+                                 .Name("alertbridge_outbox_pending_bytes")
+                                 .Help("Request bodies waiting in the outbox, per output.")
+                                 .Register(r);
     active_alerts_ = &BuildGauge()
                           .Name("alertbridge_active_alerts")
                           .Help("Firing alerts held by the pipeline.")
@@ -215,6 +231,8 @@ const OutputMetrics& Metrics::output(std::string_view name) {
     m.alerts_sent = &output_alerts_->Add({{"output", n}, {"outcome", "sent"}});
     m.alerts_dropped = &output_alerts_->Add({{"output", n}, {"outcome", "dropped"}});
     m.pending_rows = &outbox_pending_->Add({{"output", n}});
+    m.pending_bytes = &outbox_pending_bytes_->Add({{"output", n}});
+    m.resent = &output_alerts_->Add({{"output", n}, {"outcome", "resent"}});
     m.request_duration = &output_duration_->Add(
         {{"output", n}}, Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                      0.25, 0.5, 1, 2.5, 5, 10});

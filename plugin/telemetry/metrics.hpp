@@ -46,6 +46,8 @@ struct OutputMetrics {
     Counter* alerts_sent;
     Counter* alerts_dropped;
     Gauge* pending_rows;
+    Gauge* pending_bytes;
+    Counter* resent;  // alerts in re-sends that the host took
     Histogram* request_duration;
 };
 
@@ -92,7 +94,10 @@ class Metrics {
     Histogram& journalCommitDuration() { return *journal_commit_duration_; }
     Counter& journalCommits() { return *journal_commits_; }
     Counter& journalBatches() { return *journal_batches_; }
-    Counter& storeErrors() { return *store_errors_; }
+    Counter& storeErrors(std::string_view error_class) {
+        return *store_errors_.find(error_class)->second;
+    }
+    Gauge& storeWritable() { return *store_writable_; }
     Gauge& activeAlerts() { return *active_alerts_; }
     Gauge& queueDepth() { return *queue_depth_; }
     Gauge& queueCapacity() { return *queue_capacity_; }
@@ -139,7 +144,9 @@ class Metrics {
     Histogram* journal_commit_duration_;
     Counter* journal_commits_;
     Counter* journal_batches_;
-    Counter* store_errors_;
+    std::map<std::string, Counter*, std::less<>> store_errors_;  // by class
+    Gauge* store_writable_;
+    prometheus::Family<Gauge>* outbox_pending_bytes_;
     Gauge* active_alerts_;
     Gauge* queue_depth_;
     Gauge* queue_capacity_;

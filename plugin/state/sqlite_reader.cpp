@@ -1,0 +1,249 @@
+#include "plugin/state/sqlite_reader.hpp"
+
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace alertbridge::state {
+namespace {
+
+using core::Error;
+using core::Result;
+using core::Status;
+
+class SqliteReader final : public StoreReader {
+  public:
+    explicit SqliteReader(sqlite3* db)
+        : db_(db),
+          pending_(db,
+                   "SELECT id, output, body, alert_count, attempts, created_at FROM outbox "
+                   "WHERE output = ?1 AND state = 'pending' ORDER BY id LIMIT ?2"),
+          count_(db,
+                 "SELECT count(*), coalesce(sum(length(body)), 0) FROM outbox "
+                 "WHERE output = ?1 AND state = 'pending'"),
+          alerts_(db, "SELECT id, fingerprint, record FROM alerts ORDER BY id"),
+          journal_(db,
+                   "SELECT id, input, received_at, body FROM journal "
+                   "WHERE id > ?1 ORDER BY id LIMIT ?2"),
+          checkpoint_(db,
+                      "SELECT CAST(value AS INTEGER) FROM meta "
+                      "WHERE key = 'checkpoint_journal_id'"),
+          outbox_journal_(db,
+                          "SELECT CAST(value AS INTEGER) FROM meta "
+                          "WHERE key = 'outbox_journal_id'"),
+          emails_(db,
+                  "SELECT id, received_at, sender, subject, message_id, rule, fingerprint, status, "
+                  "result, warnings, '' FROM emails WHERE ?1 = 0 OR fingerprint = ?1 "
+                  "ORDER BY id DESC LIMIT ?2"),
+          email_(db,
+                 "SELECT id, received_at, sender, subject, message_id, rule, fingerprint, status, "
+                 "result, warnings, raw FROM emails WHERE id = ?1") {}
+
+    // Empty when every statement prepared; else the first error.
+    std::string prepareError() const {
+        for (const Stmt* s : {&pending_, &count_, &alerts_, &journal_, &checkpoint_,
+                              &outbox_journal_, &emails_, &email_}) {
+            if (s->get() == nullptr) return s->error();
+        }
+        return "";
+    }
+    ~SqliteReader() override {
+        pending_ = Stmt();
+        count_ = Stmt();
+        alerts_ = Stmt();
+        journal_ = Stmt();
+        checkpoint_ = Stmt();
+        outbox_journal_ = Stmt();
+        emails_ = Stmt();
+        email_ = Stmt();
+        sqlite3_close(db_);
+    }
+
+    Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output,
+                                                 std::size_t limit) override {
+        std::vector<OutboxRow> rows;
+        Txn t(db_);
+        if (!t.ok) return Error{sqlite3_errmsg(db_)};
+        pending_.bind(1, output);
+        pending_.bind(2, static_cast<long long>(limit));
+        int rc;
+        while ((rc = sqlite3_step(pending_.get())) == SQLITE_ROW) {
+            auto* s = pending_.get();
+            OutboxRow r;
+            r.id = sqlite3_column_int64(s, 0);
+            r.output = std::string(pending_.column(1));
+            r.body = std::string(pending_.column(2));
+            r.alert_count = sqlite3_column_int(s, 3);
+            r.attempts = sqlite3_column_int(s, 4);
+            r.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 5));
+            rows.push_back(std::move(r));
+        }
+        sqlite3_reset(pending_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return rows;
+    }
+
+    Result<OutboxBacklog> pendingBacklog(std::string_view output) override {
+        count_.bind(1, output);
+        OutboxBacklog b;
+        int rc = sqlite3_step(count_.get());
+        if (rc == SQLITE_ROW) {
+            b.rows = sqlite3_column_int64(count_.get(), 0);
+            b.bytes = sqlite3_column_int64(count_.get(), 1);
+        }
+        sqlite3_reset(count_.get());
+        if (rc != SQLITE_ROW) return Error{sqlite3_errmsg(db_)};
+        return b;
+    }
+
+    Status forEachAlert(
+        const std::function<void(long long, core::Fingerprint, std::string_view)>& fn) override {
+        Txn t(db_);
+        if (!t.ok) return Error{sqlite3_errmsg(db_)};
+        int rc;
+        while ((rc = sqlite3_step(alerts_.get())) == SQLITE_ROW) {
+            fn(sqlite3_column_int64(alerts_.get(), 0),
+               static_cast<core::Fingerprint>(sqlite3_column_int64(alerts_.get(), 1)),
+               alerts_.column(2));
+        }
+        sqlite3_reset(alerts_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return core::okStatus();
+    }
+
+    Result<long long> checkpointJournalId() override { return metaId(checkpoint_); }
+    Result<long long> outboxJournalId() override { return metaId(outbox_journal_); }
+
+    Result<std::vector<JournalEntry>> journalAfter(long long after_id, std::size_t limit) override {
+        std::vector<JournalEntry> out;
+        Txn t(db_);
+        if (!t.ok) return Error{sqlite3_errmsg(db_)};
+        journal_.bind(1, after_id);
+        journal_.bind(2, static_cast<long long>(limit));
+        int rc;
+        while ((rc = sqlite3_step(journal_.get())) == SQLITE_ROW) {
+            JournalEntry e;
+            e.id = sqlite3_column_int64(journal_.get(), 0);
+            e.input = std::string(journal_.column(1));
+            e.received_at = core::fromUnixMillis(sqlite3_column_int64(journal_.get(), 2));
+            e.body = std::string(journal_.column(3));
+            out.push_back(std::move(e));
+        }
+        sqlite3_reset(journal_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return out;
+    }
+
+    Result<std::vector<EmailRecord>> emails(core::Fingerprint fingerprint,
+                                            std::size_t limit) override {
+        std::vector<EmailRecord> out;
+        emails_.bind(1, static_cast<long long>(fingerprint));
+        emails_.bind(2, static_cast<long long>(limit));
+        int rc;
+        while ((rc = sqlite3_step(emails_.get())) == SQLITE_ROW) out.push_back(emailRow(emails_));
+        sqlite3_reset(emails_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return out;
+    }
+
+    Result<EmailRecord> email(long long id) override {
+        email_.bind(1, id);
+        int rc = sqlite3_step(email_.get());
+        std::optional<EmailRecord> found;
+        if (rc == SQLITE_ROW) found = emailRow(email_);
+        sqlite3_reset(email_.get());
+        if (rc == SQLITE_DONE) return Error{fmt::format("no email has id {}", id)};
+        if (!found) return Error{sqlite3_errmsg(db_)};
+        return std::move(*found);
+    }
+
+  private:
+    // A numeric value from meta; 0 when the key is absent.
+    Result<long long> metaId(Stmt& stmt) {
+        long long id = 0;
+        int rc = sqlite3_step(stmt.get());
+        if (rc == SQLITE_ROW) id = sqlite3_column_int64(stmt.get(), 0);
+        sqlite3_reset(stmt.get());
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return id;
+    }
+
+    static EmailRecord emailRow(const Stmt& s) {
+        EmailRecord r;
+        r.id = sqlite3_column_int64(s.get(), 0);
+        r.received_at = core::fromUnixMillis(sqlite3_column_int64(s.get(), 1));
+        r.sender = std::string(s.column(2));
+        r.subject = std::string(s.column(3));
+        r.message_id = std::string(s.column(4));
+        r.rule = std::string(s.column(5));
+        r.fingerprint = static_cast<core::Fingerprint>(sqlite3_column_int64(s.get(), 6));
+        r.status = std::string(s.column(7));
+        r.result = std::string(s.column(8));
+        r.warnings = std::string(s.column(9));
+        r.raw = std::string(s.column(10));
+        return r;
+    }
+
+    // A read transaction, so that a multi-row read sees one snapshot.
+    // A failed BEGIN is reported by the caller; a failed COMMIT of a read transaction
+    // loses nothing (the next BEGIN would fail and say why), so it is only logged.
+    struct Txn {
+        explicit Txn(sqlite3* db)
+            : db(db), ok(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK) {}
+        ~Txn() {
+            if (ok && sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+                spdlog::warn("A store read transaction did not end cleanly. error=\"{}\"",
+                             sqlite3_errmsg(db));
+                sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+            }
+        }
+        sqlite3* db;
+        bool ok;
+    };
+    sqlite3* db_;
+    Stmt pending_, count_, alerts_, journal_, checkpoint_, outbox_journal_, emails_, email_;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreReader> openSqliteReader(const std::string& path, bool synchronous_full) {
+    auto db = openDb(path, synchronous_full, 2);
+    if (!db) {
+        spdlog::error("Cannot open a read connection to the store. error=\"{}\"", db.error());
+        return nullptr;
+    }
+    auto reader = std::make_unique<SqliteReader>(*db);
+    if (auto e = reader->prepareError(); !e.empty()) {
+        spdlog::error("Cannot prepare the store's read statements. error=\"{}\"", e);
+        return nullptr;
+    }
+    return reader;
+}
+
+Result<sqlite3*> openDb(const std::string& path, bool synchronous_full, std::size_t cache_mib) {
+    sqlite3* db = nullptr;
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return Error{fmt::format("cannot open the database \"{}\": {}", path, msg)};
+    }
+    sqlite3_busy_timeout(db, 5000);
+    std::string pragmas = fmt::format(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous={}; PRAGMA cache_size=-{};"
+        "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;",
+        synchronous_full ? "FULL" : "NORMAL", cache_mib * 1024);
+    char* err = nullptr;
+    if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        sqlite3_close(db);
+        return Error{fmt::format("cannot configure the database \"{}\": {}", path, msg)};
+    }
+    return db;
+}
+
+}  // namespace alertbridge::state

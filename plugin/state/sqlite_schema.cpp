@@ -1,0 +1,179 @@
+#include "plugin/state/sqlite_schema.hpp"
+
+#include <string>
+
+#include <fmt/format.h>
+
+namespace alertbridge::state {
+namespace {
+
+using core::Error;
+using core::Result;
+
+// Tables of the current version. Journal and outbox ids are AUTOINCREMENT: an id is never
+// handed out twice, even after pruning empties a table, so nothing that remembers an id
+// (the checkpoint's journal id, the email archive, a delivery worker) can be fooled.
+constexpr const char* kTables = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  input TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts(
+  id INTEGER PRIMARY KEY,
+  fingerprint INTEGER NOT NULL,
+  record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  output TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  alert_count INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_attempt_at INTEGER,
+  last_error TEXT,
+  finished_at INTEGER);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS emails(
+  id INTEGER PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  fingerprint INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT NOT NULL,
+  warnings TEXT NOT NULL,
+  raw BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS emails_by_fingerprint ON emails(fingerprint, id);
+CREATE INDEX IF NOT EXISTS emails_by_time ON emails(received_at);
+INSERT OR IGNORE INTO meta(key, value) VALUES('checkpoint_journal_id', '0');
+INSERT OR IGNORE INTO meta(key, value) VALUES('outbox_journal_id', '0');
+)sql";
+
+// Version 1 to 2: SQLite cannot add AUTOINCREMENT to a table, so journal and outbox are
+// copied into new tables with the same columns and rows.
+constexpr const char* kFrom1 = R"sql(
+ALTER TABLE journal RENAME TO journal_v1;
+ALTER TABLE outbox RENAME TO outbox_v1;
+DROP INDEX IF EXISTS outbox_pending;
+)sql";
+constexpr const char* kFrom1Copy = R"sql(
+INSERT INTO journal(id, input, received_at, body)
+  SELECT id, input, received_at, body FROM journal_v1;
+INSERT INTO outbox(id, output, created_at, alert_count, body, state, attempts, last_attempt_at,
+                   last_error, finished_at)
+  SELECT id, output, created_at, alert_count, body, state, attempts, last_attempt_at,
+         last_error, finished_at FROM outbox_v1;
+DROP TABLE journal_v1;
+DROP TABLE outbox_v1;
+)sql";
+
+// Every id that was ever handed out or recorded stays below the next one: the journal's
+// sequence passes the checkpoint's journal id and the archived emails (keyed by journal id),
+// even when pruning emptied the journal, and a file written by version 1 may have reused ids.
+constexpr const char* kSeed = R"sql(
+INSERT INTO sqlite_sequence(name, seq) SELECT 'journal', 0
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'journal');
+INSERT INTO sqlite_sequence(name, seq) SELECT 'outbox', 0
+  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox');
+UPDATE sqlite_sequence SET seq = max(seq,
+    (SELECT coalesce(max(id), 0) FROM journal),
+    (SELECT coalesce(max(id), 0) FROM emails),
+    (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'checkpoint_journal_id'))
+  WHERE name = 'journal';
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(id), 0) FROM outbox))
+  WHERE name = 'outbox';
+)sql";
+
+Result<bool> exec(sqlite3* db, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errmsg(db);
+        sqlite3_free(err);
+        return Error{msg};
+    }
+    return true;
+}
+
+// The version recorded in meta; 0 when the file has no meta table (a new file).
+Result<int> readVersion(sqlite3* db) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                           -1, &st, nullptr) != SQLITE_OK) {
+        return Error{sqlite3_errmsg(db)};
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return 0;
+    if (rc != SQLITE_ROW) return Error{sqlite3_errmsg(db)};
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+                           nullptr) != SQLITE_OK) {
+        return Error{sqlite3_errmsg(db)};
+    }
+    rc = sqlite3_step(st);
+    std::string text;
+    if (rc == SQLITE_ROW) {
+        auto p = sqlite3_column_text(st, 0);
+        text = p ? reinterpret_cast<const char*>(p) : "";
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return Error{"the meta table has no schema_version"};
+    if (rc != SQLITE_ROW) return Error{sqlite3_errmsg(db)};
+    try {
+        std::size_t used = 0;
+        int v = std::stoi(text, &used);
+        if (used != text.size() || v < 1) throw std::invalid_argument(text);
+        return v;
+    } catch (const std::exception&) {
+        return Error{fmt::format("schema_version \"{}\" is not a version number", text)};
+    }
+}
+
+Result<int> migrateLocked(sqlite3* db) {
+    auto version = readVersion(db);
+    if (!version) return Error{version.error()};
+    if (*version > kSchemaVersion) {
+        return Error{fmt::format(
+            "the store was written by a newer alertbridge (schema version {}; this release "
+            "reads up to {}); run that release or restore a backup",
+            *version, kSchemaVersion)};
+    }
+    if (*version == 1) {
+        if (auto r = exec(db, kFrom1); !r) return Error{"migrating from version 1: " + r.error()};
+    }
+    if (auto r = exec(db, kTables); !r) return Error{"creating the tables: " + r.error()};
+    if (*version == 1) {
+        if (auto r = exec(db, kFrom1Copy); !r) {
+            return Error{"migrating from version 1: " + r.error()};
+        }
+    }
+    if (auto r = exec(db, kSeed); !r) return Error{"seeding the id sequences: " + r.error()};
+    auto set = fmt::format(
+        "INSERT INTO meta(key, value) VALUES('schema_version', '{}') "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        kSchemaVersion);
+    if (auto r = exec(db, set.c_str()); !r) return Error{r.error()};
+    return *version;
+}
+
+}  // namespace
+
+Result<int> migrateSchema(sqlite3* db) {
+    if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return Error{r.error()};
+    auto result = migrateLocked(db);
+    if (!result) {
+        exec(db, "ROLLBACK");
+        return result;
+    }
+    if (auto r = exec(db, "COMMIT"); !r) {
+        exec(db, "ROLLBACK");
+        return Error{r.error()};
+    }
+    return result;
+}
+
+}  // namespace alertbridge::state

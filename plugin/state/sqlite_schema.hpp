@@ -1,0 +1,22 @@
+#pragma once
+// The store's schema: created on a new file, migrated in place from every earlier release,
+// refused when a newer release made it. Internal to plugin/state; called once, before the
+// writer thread starts, on the writer's connection.
+
+#include <sqlite3.h>
+
+#include "plugin/core/result.hpp"
+
+namespace alertbridge::state {
+
+// The version this release writes. History:
+//   1: journal, alerts, outbox, emails; row ids could be reused once pruning emptied a table.
+//   2: journal and outbox ids are AUTOINCREMENT and seeded above every id used or recorded.
+inline constexpr int kSchemaVersion = 2;
+
+// Brings the database to kSchemaVersion in one transaction and seeds the id sequences.
+// Returns the version found (0 for a new file), or an error that names the file's version
+// when it cannot be read.
+core::Result<int> migrateSchema(sqlite3* db);
+
+}  // namespace alertbridge::state

@@ -1,0 +1,158 @@
+#include "plugin/state/sqlite_writes.hpp"
+
+#include <fmt/format.h>
+
+namespace alertbridge::state {
+
+core::Status SqliteWrites::prepare() {
+    struct Def {
+        Stmt* stmt;
+        const char* sql;
+    };
+    for (auto [stmt, sql] : std::initializer_list<Def>{
+             {&ins_journal_, "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
+             {&set_checkpoint_,
+              "UPDATE meta SET value = CAST(?1 AS TEXT) WHERE key = 'checkpoint_journal_id'"},
+             {&set_outbox_journal_,
+              "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?1) AS TEXT) "
+              "WHERE key = 'outbox_journal_id'"},
+             {&insert_alert_, "INSERT INTO alerts(id, fingerprint, record) VALUES(?1, ?2, ?3)"},
+             {&delete_alert_, "DELETE FROM alerts WHERE id = ?1"},
+             {&ins_outbox_,
+              "INSERT INTO outbox(output, created_at, alert_count, body) VALUES(?1, ?2, ?3, ?4)"},
+             {&attempt_,
+              "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, "
+              "last_error = ?3, state = ?4, finished_at = ?5 WHERE id = ?1"},
+             {&prune_journal_,
+              "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE received_at < ?1 "
+              "AND id <= (SELECT CAST(value AS INTEGER) FROM meta "
+              "WHERE key = 'checkpoint_journal_id') ORDER BY id LIMIT 2000)"},
+             {&prune_outbox_,
+              "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state != 'pending' "
+              "AND finished_at < ?1 LIMIT 2000)"},
+             {&ins_email_,
+              "INSERT OR REPLACE INTO emails(id, received_at, sender, subject, message_id, "
+              "rule, fingerprint, status, result, warnings, raw) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+             {&prune_emails_,
+              "DELETE FROM emails WHERE id IN (SELECT id FROM emails WHERE received_at < ?1 "
+              "ORDER BY received_at LIMIT 2000)"},
+             {&probe_,
+              "INSERT INTO meta(key, value) VALUES('last_write_probe', CAST(?1 AS TEXT)) "
+              "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
+             {&begin_, "BEGIN IMMEDIATE"},
+             {&commit_, "COMMIT"},
+             {&rollback_, "ROLLBACK"},
+         }) {
+        *stmt = Stmt(db_, sql);
+        if (!stmt->get()) {
+            return core::Error{fmt::format("cannot prepare \"{}\": {}", sql, stmt->error())};
+        }
+    }
+    return core::okStatus();
+}
+
+void SqliteWrites::finalize() {
+    for (Stmt* s : {&ins_journal_, &set_checkpoint_, &set_outbox_journal_, &insert_alert_,
+                    &delete_alert_, &ins_outbox_, &attempt_, &prune_journal_, &prune_outbox_,
+                    &ins_email_, &prune_emails_, &probe_, &begin_, &commit_, &rollback_}) {
+        *s = Stmt();
+    }
+}
+
+int SqliteWrites::journal(const JournalEntry& e, long long& id) {
+    ins_journal_.bind(1, e.input);
+    ins_journal_.bind(2, millis(e.received_at));
+    ins_journal_.bindBlob(3, e.body);
+    int rc = ins_journal_.run();
+    id = sqlite3_last_insert_rowid(db_);
+    return rc;
+}
+
+int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
+    for (auto id : d.deletes) {
+        delete_alert_.bind(1, id);
+        if (int rc = delete_alert_.run(); rc != SQLITE_DONE) return rc;
+    }
+    for (const auto& w : d.upserts) {
+        if (w.replaces != 0) {
+            delete_alert_.bind(1, w.replaces);
+            if (int rc = delete_alert_.run(); rc != SQLITE_DONE) return rc;
+        }
+        insert_alert_.bind(1, w.row_id);
+        insert_alert_.bind(2, static_cast<long long>(w.fingerprint));
+        insert_alert_.bindBlob(3, w.record);
+        if (int rc = insert_alert_.run(); rc != SQLITE_DONE) return rc;
+    }
+    for (const auto& o : d.outbox) {
+        ins_outbox_.bind(1, o.output);
+        ins_outbox_.bind(2, millis(now));
+        ins_outbox_.bind(3, static_cast<long long>(o.alert_count));
+        ins_outbox_.bindBlob(4, o.body);
+        if (int rc = ins_outbox_.run(); rc != SQLITE_DONE) return rc;
+    }
+    if (d.outbox_journal_id > 0 && !d.outbox.empty()) {
+        set_outbox_journal_.bind(1, d.outbox_journal_id);
+        if (int rc = set_outbox_journal_.run(); rc != SQLITE_DONE) return rc;
+    }
+    if (d.checkpoint_journal_id > 0) {
+        set_checkpoint_.bind(1, d.checkpoint_journal_id);
+        if (int rc = set_checkpoint_.run(); rc != SQLITE_DONE) return rc;
+    }
+    return SQLITE_DONE;
+}
+
+int SqliteWrites::attempt(const OutboxAttempt& a) {
+    const char* state = a.state == OutboxState::kPending     ? "pending"
+                        : a.state == OutboxState::kDelivered ? "delivered"
+                                                             : "dropped";
+    for (auto id : a.ids) {
+        attempt_.bind(1, id);
+        attempt_.bind(2, millis(a.at));
+        if (a.last_error.empty()) {
+            sqlite3_bind_null(attempt_.get(), 3);
+        } else {
+            attempt_.bind(3, a.last_error);
+        }
+        attempt_.bind(4, std::string_view(state));
+        if (a.state == OutboxState::kPending) {
+            sqlite3_bind_null(attempt_.get(), 5);
+        } else {
+            attempt_.bind(5, millis(a.at));
+        }
+        if (int rc = attempt_.run(); rc != SQLITE_DONE) return rc;
+    }
+    return SQLITE_DONE;
+}
+
+int SqliteWrites::email(const EmailRecord& e) {
+    ins_email_.bind(1, e.id);
+    ins_email_.bind(2, millis(e.received_at));
+    ins_email_.bind(3, e.sender);
+    ins_email_.bind(4, e.subject);
+    ins_email_.bind(5, e.message_id);
+    ins_email_.bind(6, e.rule);
+    ins_email_.bind(7, static_cast<long long>(e.fingerprint));
+    ins_email_.bind(8, e.status);
+    ins_email_.bind(9, e.result);
+    ins_email_.bind(10, e.warnings);
+    ins_email_.bindBlob(11, e.raw);
+    return ins_email_.run();
+}
+
+int SqliteWrites::probe(long long now_ms) {
+    probe_.bind(1, now_ms);
+    return probe_.run();
+}
+
+int SqliteWrites::prune(long long journal_before_ms, long long outbox_before_ms,
+                        long long email_before_ms) {
+    prune_journal_.bind(1, journal_before_ms);
+    if (int rc = prune_journal_.run(); rc != SQLITE_DONE) return rc;
+    prune_outbox_.bind(1, outbox_before_ms);
+    if (int rc = prune_outbox_.run(); rc != SQLITE_DONE) return rc;
+    prune_emails_.bind(1, email_before_ms);
+    return prune_emails_.run();
+}
+
+}  // namespace alertbridge::state

@@ -1,0 +1,41 @@
+#pragma once
+// SqliteWrites: the writer connection's prepared statements and the row-level writes the
+// store's operations are made of. Used only by the store's writer thread. Internal to
+// plugin/state. Each write returns an SQLite result code; SQLITE_DONE is success.
+
+#include "plugin/state/sqlite_util.hpp"
+#include "plugin/state/store.hpp"
+
+namespace alertbridge::state {
+
+class SqliteWrites {
+  public:
+    explicit SqliteWrites(sqlite3* db) : db_(db) {}
+    core::Status prepare();
+    void finalize();
+
+    int begin() { return begin_.run(); }
+    int commit() { return commit_.run(); }
+    // Ends a failed transaction; harmless when SQLite already rolled it back.
+    void rollback() {
+        if (!sqlite3_get_autocommit(db_)) rollback_.run();
+    }
+
+    // Appends an entry and sets `id` to its row id.
+    int journal(const JournalEntry& e, long long& id);
+    int delta(const StateDelta& d, core::TimePoint now);
+    int attempt(const OutboxAttempt& a);
+    // Stores an email's record, or replaces it when the same journal entry is recorded
+    // again (a restart re-parses what the crash left unrecorded).
+    int email(const EmailRecord& e);
+    int probe(long long now_ms);
+    int prune(long long journal_before_ms, long long outbox_before_ms, long long email_before_ms);
+
+  private:
+    sqlite3* db_;
+    Stmt ins_journal_, set_checkpoint_, set_outbox_journal_, insert_alert_, delete_alert_,
+        ins_outbox_, attempt_, prune_journal_, prune_outbox_, ins_email_, prune_emails_, probe_,
+        begin_, commit_, rollback_;
+};
+
+}  // namespace alertbridge::state

@@ -1,0 +1,67 @@
+"""A recording stand-in for Alertmanager's POST /api/v2/alerts, for tests that must count
+requests exactly (Alertmanager merges a re-sent alert into the copy it holds, so it cannot
+tell how often an alert was sent). It answers 200 to every well-formed push, or the status
+a test sets, and records each request's alerts. Standard library only; loopback only."""
+
+import json
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from harness import free_port
+
+
+class RecordingPeer:
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.lock = threading.Lock()
+        self.requests = []  # one list of alerts per request taken
+        self.status = 200
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status = peer.status
+                if status == 200:
+                    alerts = json.loads(body)
+                    assert isinstance(alerts, list)
+                    with peer.lock:
+                        peer.requests.append(alerts)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.server.handle_error = lambda *args: None  # resets from a killed client
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _sent(self, alertname):
+        with self.lock:
+            return [a["labels"].get("instance") for r in self.requests for a in r
+                    if a["labels"].get("alertname") == alertname]
+
+    def instances(self, alertname):
+        return set(self._sent(alertname))
+
+    def alert_count(self, alertname):
+        return len(self._sent(alertname))
+
+    def duplicate_alerts(self, alertname):
+        """Sends beyond the first of each alert."""
+        return sum(n - 1 for n in Counter(self._sent(alertname)).values())
+
+    def requests_count(self):
+        with self.lock:
+            return len(self.requests)

@@ -1,0 +1,255 @@
+"""Fault tests for the promise that an acknowledged alert reaches the hosts: quiet periods
+longer than every retention, kill -9 under load, an Alertmanager outage long enough for
+endsAt to pass, sustained load across re-send intervals. Real processes on loopback: the
+real Alertmanager, alertbridge, and a recording peer where exact request counts matter."""
+
+import os
+import random
+import shutil
+import threading
+import time
+import unittest
+from datetime import timedelta
+
+from harness import (SOURCE, Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, now,
+                     rfc3339, wait_for)
+from recording_peer import RecordingPeer
+
+MARKER = "alertbridge_origin"
+
+
+def marked(am, name):
+    return {a["labels"]["instance"] for a in am.alerts(alertname=name)
+            if a["labels"].get(MARKER) == "alertbridge-01"}
+
+
+class FaultTest(unittest.TestCase):
+    def setUp(self):
+        self.work = Workdir(self.id().rsplit(".", 1)[-1])
+        self.sink = Sink()
+        self.procs = []
+
+    def tearDown(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.sink.stop()
+        self.work.cleanup()
+
+    def started(self, proc):
+        self.procs.append(proc)
+        return proc.start()
+
+    def alertmanager(self, port=None):
+        return self.started(Alertmanager(self.work.path, free_port(), self.sink.port, port=port))
+
+
+class QuietPeriod(FaultTest):
+    def test_alerts_after_a_quiet_period_longer_than_every_retention_are_delivered(self):
+        am = self.alertmanager()
+        ab = self.started(Alertbridge(
+            self.work.path, am_url=am.url, resend_interval="1m",
+            extra="storage:\n  journal_retention: 2s\n  outbox_retention: 2s\n"
+                  "  checkpoint_interval: 1s\n"))
+        first = {f"10.30.0.{i}:9100" for i in range(5)}
+        status, body, _ = ab.post_alerts([alert("BeforeQuiet", i, minutes_left=30) for i in first])
+        self.assertEqual(status, 200, body)
+        wait_for(lambda: marked(am, "BeforeQuiet") == first, what="the first five alerts")
+        # Longer than both retentions plus the 10 s prune interval: every delivered outbox
+        # row and every checkpointed journal entry is pruned, leaving the tables empty.
+        time.sleep(25)
+        status, body, _ = ab.post_alerts([alert("AfterQuiet", "10.30.1.1:9100", minutes_left=30)])
+        self.assertEqual(status, 200, body)
+        wait_for(lambda: marked(am, "AfterQuiet") == {"10.30.1.1:9100"}, timeout=15,
+                 what="the alert posted after the quiet period")
+        # And a kill -9 right after new acknowledgements loses none of them: their journal
+        # entries must sit above the checkpoint, not at reused ids below it.
+        more = {f"10.30.2.{i}:9100" for i in range(20)}
+        status, body, _ = ab.post_alerts([alert("AfterQuietKilled", i, minutes_left=30)
+                                          for i in more])
+        self.assertEqual(status, 200, body)
+        ab.kill9()
+        ab.start()
+        wait_for(lambda: marked(am, "AfterQuietKilled") == more, timeout=20,
+                 what="all 20 alerts acknowledged just before kill -9")
+
+
+class Migration(FaultTest):
+    def test_a_data_dir_from_schema_one_opens_and_delivers_what_it_held(self):
+        peer = RecordingPeer()
+        self.addCleanup(peer.stop)
+        ab = Alertbridge(self.work.path, am_url=peer.url, resend_interval="1m")
+        os.makedirs(ab.data_dir)
+        shutil.copy(os.path.join(SOURCE, "tests", "fixtures", "datadir-v1", "alertbridge.db"),
+                    ab.data_dir)
+        self.started(ab)
+        # Its pending rows (sent before the kill that left it) and its journal entry after
+        # the checkpoint (replayed now) all reach the output, firing or, once their endsAt
+        # has passed, resolved.
+        wait_for(lambda: peer.instances("FixtureBefore") == {f"10.1.0.{i}:9100"
+                                                             for i in range(5)},
+                 what="the five alerts of the pending outbox rows")
+        wait_for(lambda: peer.instances("FixtureAfter") == {f"10.2.0.{i}:9100"
+                                                            for i in range(3)},
+                 what="the three alerts of the journal entry after the checkpoint")
+        with open(ab.log_path) as f:
+            self.assertIn("The store was migrated to the current schema", f.read())
+        # And it carries on: a new alert gets through.
+        self.assertEqual(ab.post_alerts([alert("AfterMigration", "10.2.9.9:9100")])[0], 200)
+        wait_for(lambda: peer.instances("AfterMigration") == {"10.2.9.9:9100"},
+                 what="a new alert after the migration")
+
+
+class KillUnderLoad(FaultTest):
+    KILLS = 20
+
+    def test_twenty_kills_under_load_lose_nothing_and_repeat_only_what_was_in_flight(self):
+        peer = RecordingPeer()
+        self.addCleanup(peer.stop)
+        ab = Alertbridge(self.work.path, am_url=peer.url, resend_interval="1h",
+                         extra="storage:\n  checkpoint_interval: 1s\n")
+        with open(ab.config) as f:
+            cfg = f.read()
+        with open(ab.config, "w") as f:  # small pushes, so one in flight is a small number
+            f.write(cfg.replace("      resend_interval: 1h\n",
+                                "      resend_interval: 1h\n      max_alerts_per_push: 200\n"))
+        self.started(ab)
+        began = time.monotonic()
+        acked, lock, stop = set(), threading.Lock(), threading.Event()
+        rng = random.Random(7)
+
+        def sender(worker):
+            seq = 0
+            while not stop.is_set():
+                batch = [alert("Kill", f"w{worker}-{seq + i}", minutes_left=60) for i in range(10)]
+                seq += 10
+                try:
+                    status, _, _ = ab.post_alerts(batch)
+                except OSError:
+                    time.sleep(0.05)  # down: nothing unanswered was promised; try the next
+                    continue
+                if status == 200:
+                    with lock:
+                        acked.update(a["labels"]["instance"] for a in batch)
+
+        threads = [threading.Thread(target=sender, args=(w,)) for w in range(3)]
+        for t in threads:
+            t.start()
+        in_flight_bound = 0
+        try:
+            for _ in range(self.KILLS):
+                time.sleep(rng.uniform(0.2, 1.0))
+                # What alertbridge may repeat after this kill: the requests the peer had
+                # received but whose completion may not have been committed yet.
+                ab.kill9()
+                in_flight_bound += 1
+                ab.start()
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        with lock:
+            expected = set(acked)
+        wait_for(lambda: expected <= peer.instances("Kill"), timeout=60,
+                 what=f"all {len(expected)} acknowledged alerts at the peer")
+        time.sleep(2)  # let the last completions settle
+        dup = peer.duplicate_alerts("Kill")
+        sent = peer.alert_count("Kill")
+        print(f"kill -9 x{self.KILLS} under load: {len(expected)} acknowledged, all delivered; "
+              f"{sent} alerts sent in {peer.requests_count()} requests, {dup} sent more than "
+              f"once")
+        self.assertTrue(expected <= peer.instances("Kill"))
+        # At-least-once: a repeat comes only from the push in flight at a kill (the peer
+        # took it, its completion was not durable yet), at most max_alerts_per_push (200)
+        # alerts per kill, and from the re-sends that keep alerts alive (one 3600th of the
+        # firing alerts per second, each restart starting a new round).
+        elapsed = time.monotonic() - began
+        resends = len(expected) * elapsed / 3600 * 2
+        self.assertLessEqual(dup, in_flight_bound * 200 + resends)
+
+
+class OutageAndResends(FaultTest):
+    def test_alertmanager_down_past_endsat_then_back_gets_every_firing_alert_again(self):
+        am_port = free_port()
+        am = self.alertmanager(port=am_port)
+        ab = self.started(Alertbridge(self.work.path, am_url=am.url, resend_interval="2s"))
+        firing = {f"10.40.0.{i}:9100" for i in range(300)}
+        status, body, _ = ab.post_alerts([alert("Outage", i, minutes_left=60) for i in firing])
+        self.assertEqual(status, 200, body)
+        wait_for(lambda: marked(am, "Outage") == firing, what="300 alerts before the outage")
+        am.stop()
+        # During the outage: 200 more fire, 100 of the first resolve, and more than one
+        # send's worth of rows piles up (max_alerts_per_push is 1000; 1,200 changes).
+        later = {f"10.40.1.{i}:9100" for i in range(200)}
+        resolved = set(sorted(firing)[:100])
+        t = now()
+        for chunk in range(0, 200, 20):
+            names = sorted(later)[chunk:chunk + 20]
+            self.assertEqual(ab.post_alerts([alert("Outage", i, minutes_left=60)
+                                             for i in names])[0], 200)
+        res = []
+        for i in sorted(resolved):
+            a = alert("Outage", i)
+            a["endsAt"] = rfc3339(t)
+            res.append(a)
+        self.assertEqual(ab.post_alerts(res)[0], 200)
+        for _ in range(50):  # repeats of the same alerts: they must coalesce, not pile up
+            self.assertEqual(ab.post_alerts([alert("Outage", i, minutes_left=60)
+                                             for i in sorted(later)[:50]])[0], 200)
+        # Longer than 4 x resend_interval: every endsAt Alertmanager was given has passed.
+        time.sleep(10)
+        am.start()  # a fresh one that lost its memory, too
+        still = (firing - resolved) | later
+        started = time.monotonic()
+        wait_for(lambda: marked(am, "Outage") == still, timeout=10,
+                 what="every alert that still fires, active in Alertmanager")
+        took = time.monotonic() - started
+        print(f"after a 10 s outage: {len(still)} firing alerts active again in {took:.1f} s")
+        self.assertLess(took, 2 + 2)  # one resend_interval, plus Alertmanager's own start
+        # The resolved ones are not active there.
+        self.assertEqual(marked(am, "Outage") & resolved, set())
+
+
+class SustainedLoad(FaultTest):
+    def test_no_firing_alert_disappears_from_alertmanager_under_sustained_load(self):
+        am = self.alertmanager()
+        ab = self.started(Alertbridge(self.work.path, am_url=am.url, resend_interval="2s"))
+        steady = {f"10.50.0.{i}:9100" for i in range(200)}
+        self.assertEqual(ab.post_alerts([alert("Steady", i, minutes_left=60)
+                                         for i in steady])[0], 200)
+        wait_for(lambda: marked(am, "Steady") == steady, what="the steady alerts")
+        stop = threading.Event()
+        posted = [0]
+
+        def churn(worker):
+            seq = 0
+            while not stop.is_set():
+                batch = [alert("Churn", f"c{worker}-{seq + i}", minutes_left=60)
+                         for i in range(100)]
+                seq += 100
+                if ab.post_alerts(batch)[0] == 200:
+                    posted[0] += 100
+
+        threads = [threading.Thread(target=churn, args=(w,)) for w in range(3)]
+        for t in threads:
+            t.start()
+        missing = []
+        try:
+            # 5 x resend_interval x 4 (the TTL each push gives): every endsAt the steady
+            # alerts were first given has long passed; only re-sends keep them active.
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline:
+                got = marked(am, "Steady")
+                if got != steady:
+                    missing.append(len(steady - got))
+                time.sleep(0.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        print(f"sustained load: {posted[0]} churn alerts posted over 40 s; steady alerts "
+              f"missing from Alertmanager in {len(missing)} of ~80 checks")
+        self.assertEqual(missing, [])
+
+
+if __name__ == "__main__":
+    unittest.main()
