@@ -37,7 +37,7 @@ class PooledDocument {
     rapidjson::Document doc_;
 };
 
-Result<core::AlertBatch> parseError(const rapidjson::Document& doc) {
+Result<core::Decoded> parseError(const rapidjson::Document& doc) {
     return Error{fmt::format("body is not valid JSON: {} at byte {}",
                              rapidjson::GetParseError_En(doc.GetParseError()),
                              doc.GetErrorOffset())};
@@ -46,15 +46,18 @@ Result<core::AlertBatch> parseError(const rapidjson::Document& doc) {
 // Reads a string map (labels or annotations). Empty label values are dropped, as
 // Alertmanager does; names must be valid label names.
 std::string readMap(const Value& obj, const std::string& where, bool is_labels,
-                    core::LabelSet& out) {
+                    core::LabelNames names, core::LabelSet& out) {
     if (!obj.IsObject()) return fmt::format("{}: expected an object of strings", where);
     for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
         auto name = sv(it->name);
         if (!it->value.IsString()) {
             return fmt::format("{}.{}: expected a string value", where, name);
         }
-        if (is_labels && !core::isValidLabelName(name)) {
+        if (is_labels && !core::isValidLabelName(name, names)) {
             return fmt::format("{}: invalid label name \"{}\"", where, name);
+        }
+        if (!core::isValidUtf8(sv(it->value))) {
+            return fmt::format("{}.{}: the value is not valid UTF-8", where, name);
         }
         if (is_labels && it->value.GetStringLength() == 0) continue;
         out.appendUnsorted(std::string(name), std::string(sv(it->value)));
@@ -88,16 +91,18 @@ std::string readString(const Value& obj, const char* key, const std::string& whe
 }
 
 // The fields both bodies share: labels, annotations, generatorURL.
-std::string readCommon(const Value& a, const std::string& where, core::Alert& alert) {
+std::string readCommon(const Value& a, const std::string& where, core::LabelNames names,
+                       core::Alert& alert) {
     if (!a.IsObject()) return fmt::format("{}: expected an alert object", where);
     auto labels = a.FindMember("labels");
     if (labels == a.MemberEnd()) return fmt::format("{}.labels: is required", where);
-    if (auto e = readMap(labels->value, where + ".labels", true, alert.labels); !e.empty()) {
+    if (auto e = readMap(labels->value, where + ".labels", true, names, alert.labels);
+        !e.empty()) {
         return e;
     }
     auto ann = a.FindMember("annotations");
     if (ann != a.MemberEnd() && !ann->value.IsNull()) {
-        if (auto e = readMap(ann->value, where + ".annotations", false, alert.annotations);
+        if (auto e = readMap(ann->value, where + ".annotations", false, names, alert.annotations);
             !e.empty()) {
             return e;
         }
@@ -107,37 +112,71 @@ std::string readCommon(const Value& a, const std::string& where, core::Alert& al
 
 }  // namespace
 
-core::Result<core::AlertBatch> decodeApiV2(std::string_view body, core::TimePoint received_at,
-                                           core::Duration resolve_timeout) {
+// One postable alert; "" when it was read into `a`, else why not.
+std::string readPostable(const Value& v, const std::string& where, core::TimePoint received_at,
+                         const DecodeOptions& options, core::Alert& a) {
+    a.origin =
+        core::Origin{std::string(kApiInput), core::SourceKind::kAlertmanagerApi, received_at, 0};
+    if (auto e = readCommon(v, where, options.label_names, a); !e.empty()) return e;
+    std::optional<core::TimePoint> starts, ends;
+    if (auto e = readTime(v, "startsAt", where, starts); !e.empty()) return e;
+    if (auto e = readTime(v, "endsAt", where, ends); !e.empty()) return e;
+    // Alertmanager's defaults: no start means now, or the end when only an end is given;
+    // no end means resolve_timeout from now.
+    a.starts_at = starts ? *starts : (ends ? *ends : received_at);
+    a.ends_at = ends ? *ends : received_at + options.resolve_timeout;
+    if (starts && ends && *ends < *starts) return fmt::format("{}.endsAt: is before startsAt", where);
+    return "";
+}
+
+core::Result<core::Decoded> decodeApiV2(std::string_view body, core::TimePoint received_at,
+                                        const DecodeOptions& options) {
     PooledDocument pooled;
     auto& doc = pooled.doc();
     doc.Parse(body.data(), body.size());
     if (doc.HasParseError()) return parseError(doc);
     if (!doc.IsArray()) return Error{"body: expected a JSON array of alerts"};
-    core::AlertBatch batch;
-    batch.reserve(doc.Size());
+    core::Decoded out;
+    out.alerts.reserve(doc.Size());
     for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
-        std::string where = fmt::format("[{}]", i);
         core::Alert a;
-        a.origin = core::Origin{std::string(kApiInput), core::SourceKind::kAlertmanagerApi,
-                                received_at, 0};
-        if (auto e = readCommon(doc[i], where, a); !e.empty()) return Error{e};
-        std::optional<core::TimePoint> starts, ends;
-        if (auto e = readTime(doc[i], "startsAt", where, starts); !e.empty()) return Error{e};
-        if (auto e = readTime(doc[i], "endsAt", where, ends); !e.empty()) return Error{e};
-        // Alertmanager's defaults: no start means now, or the end when only an end is given;
-        // no end means resolve_timeout from now.
-        a.starts_at = starts ? *starts : (ends ? *ends : received_at);
-        a.ends_at = ends ? *ends : received_at + resolve_timeout;
-        if (starts && ends && *ends < *starts) {
-            return Error{fmt::format("{}.endsAt: is before startsAt", where)};
+        if (auto e = readPostable(doc[i], fmt::format("[{}]", i), received_at, options, a);
+            !e.empty()) {
+            out.rejected.push_back(std::move(e));
+            continue;
         }
-        batch.push_back(std::move(a));
+        out.alerts.push_back(std::move(a));
     }
-    return batch;
+    return out;
 }
 
-core::Result<core::AlertBatch> decodeWebhook(std::string_view body, core::TimePoint received_at) {
+// One webhook alert; "" when it was read into `a`, else why not.
+std::string readWebhookAlert(const Value& v, const std::string& where, core::TimePoint received_at,
+                             core::LabelNames names, core::Alert& a) {
+    a.origin = core::Origin{std::string(kWebhookInput), core::SourceKind::kAlertmanagerWebhook,
+                            received_at, 0};
+    if (auto e = readCommon(v, where, names, a); !e.empty()) return e;
+    std::string status;
+    if (auto e = readString(v, "status", where, status); !e.empty()) return e;
+    if (status != "firing" && status != "resolved") {
+        return fmt::format("{}.status: must be \"firing\" or \"resolved\", got \"{}\"", where,
+                           status);
+    }
+    std::optional<core::TimePoint> starts, ends;
+    if (auto e = readTime(v, "startsAt", where, starts); !e.empty()) return e;
+    if (auto e = readTime(v, "endsAt", where, ends); !e.empty()) return e;
+    if (!starts) return fmt::format("{}.startsAt: is required", where);
+    a.starts_at = *starts;
+    if (status == "resolved") {
+        if (!ends) return fmt::format("{}.endsAt: a resolved alert needs its end", where);
+        // A resolution is final whatever the clocks say: never in the future.
+        a.ends_at = std::min(*ends, received_at);
+    }
+    return "";
+}
+
+core::Result<core::Decoded> decodeWebhook(std::string_view body, core::TimePoint received_at,
+                                          core::LabelNames names) {
     PooledDocument pooled;
     auto& doc = pooled.doc();
     doc.Parse(body.data(), body.size());
@@ -162,35 +201,18 @@ core::Result<core::AlertBatch> decodeWebhook(std::string_view body, core::TimePo
         }
     }
     const auto& list = alerts->value;
-    core::AlertBatch batch;
-    batch.reserve(list.Size());
+    core::Decoded out;
+    out.alerts.reserve(list.Size());
     for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
-        std::string where = fmt::format("alerts[{}]", i);
-        const auto& v = list[i];
         core::Alert a;
-        a.origin = core::Origin{std::string(kWebhookInput), core::SourceKind::kAlertmanagerWebhook,
-                                received_at, 0};
-        if (auto e = readCommon(v, where, a); !e.empty()) return Error{e};
-        std::string status;
-        if (auto e = readString(v, "status", where, status); !e.empty()) return Error{e};
-        if (status != "firing" && status != "resolved") {
-            return Error{fmt::format("{}.status: must be \"firing\" or \"resolved\", got \"{}\"",
-                                     where, status)};
+        if (auto e = readWebhookAlert(list[i], fmt::format("alerts[{}]", i), received_at, names, a);
+            !e.empty()) {
+            out.rejected.push_back(std::move(e));
+            continue;
         }
-        std::optional<core::TimePoint> starts, ends;
-        if (auto e = readTime(v, "startsAt", where, starts); !e.empty()) return Error{e};
-        if (auto e = readTime(v, "endsAt", where, ends); !e.empty()) return Error{e};
-        if (!starts) return Error{fmt::format("{}.startsAt: is required", where)};
-        a.starts_at = *starts;
-        if (status == "resolved") {
-            if (!ends)
-                return Error{fmt::format("{}.endsAt: a resolved alert needs its end", where)};
-            // A resolution is final whatever the clocks say: never in the future.
-            a.ends_at = std::min(*ends, received_at);
-        }
-        batch.push_back(std::move(a));
+        out.alerts.push_back(std::move(a));
     }
-    return batch;
+    return out;
 }
 
 std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) const {
@@ -250,6 +272,21 @@ std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) c
     }
     w.EndArray();
     return {buf.GetString(), buf.GetSize()};
+}
+
+std::string PushEncoder::refuses(const core::Alert& a) const {
+    if (utf8_label_names_) return "";
+    auto bad = [](const core::LabelSet& labels) -> std::string {
+        for (const auto& [k, v] : labels) {
+            if (!core::isValidLabelName(k)) return k;
+        }
+        return "";
+    };
+    std::string name = bad(a.labels);
+    if (name.empty() && a.superseded_labels) name = bad(*a.superseded_labels);
+    if (name.empty()) return "";
+    return fmt::format("label name \"{}\" needs utf8_label_names (Alertmanager 0.27 or later)",
+                       name);
 }
 
 void stampEndsAt(std::string& body, core::TimePoint ends_at) {

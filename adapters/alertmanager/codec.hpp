@@ -1,7 +1,9 @@
 #pragma once
-// Alertmanager codecs: bytes <-> Alert, with no I/O. Decoders validate strictly and name
-// the offending field and index in their error; on error nothing of the body is used.
-// Pure functions and an immutable encoder; safe from any thread.
+// Alertmanager codecs: bytes <-> Alert, with no I/O. Decoders validate each alert strictly
+// and name the offending field and index; an alert that fails is listed in `rejected` and
+// the others are kept, as Alertmanager keeps the valid alerts of a batch. A body that is
+// not readable at all is an error. Pure functions and an immutable encoder; safe from any
+// thread.
 
 #include <string>
 #include <string_view>
@@ -15,14 +17,20 @@ namespace alertbridge::alertmanager {
 inline constexpr std::string_view kApiInput = "alertmanager_api";
 inline constexpr std::string_view kWebhookInput = "alertmanager_webhook";
 
+struct DecodeOptions {
+    core::Duration resolve_timeout = std::chrono::minutes(5);
+    core::LabelNames label_names = core::LabelNames::kUtf8;
+};
+
 // POST /api/v2/alerts body: a JSON array of postable alerts. Missing startsAt and endsAt
 // are filled in as Alertmanager does, from `received_at` and `resolve_timeout`.
-core::Result<core::AlertBatch> decodeApiV2(std::string_view body, core::TimePoint received_at,
-                                           core::Duration resolve_timeout);
+core::Result<core::Decoded> decodeApiV2(std::string_view body, core::TimePoint received_at,
+                                        const DecodeOptions& options);
 
 // Webhook v4 body (what Alertmanager's webhook receiver sends). Firing alerts carry
 // Alertmanager's zero endsAt, which means "no end known".
-core::Result<core::AlertBatch> decodeWebhook(std::string_view body, core::TimePoint received_at);
+core::Result<core::Decoded> decodeWebhook(std::string_view body, core::TimePoint received_at,
+                                          core::LabelNames names);
 
 // The placeholder firing alerts carry in stored push bodies; the transport replaces it
 // with "now + TTL" at send time, so a row sent late still fires for the full TTL.
@@ -32,16 +40,21 @@ inline constexpr std::string_view kEndsAtPlaceholder = "9999-12-31T23:59:59.999Z
 class PushEncoder final : public pipeline::OutputEncoder {
   public:
     PushEncoder(std::string name, std::string marker_label, std::string marker_value,
-                std::size_t max_per_row)
+                std::size_t max_per_row, bool utf8_label_names = false)
         : name_(std::move(name)),
           marker_label_(std::move(marker_label)),
           marker_value_(std::move(marker_value)),
-          max_per_row_(max_per_row) {}
+          max_per_row_(max_per_row),
+          utf8_label_names_(utf8_label_names) {}
     const std::string& name() const override { return name_; }
     std::size_t maxAlertsPerRow() const override { return max_per_row_; }
     std::string encode(const std::vector<const core::Alert*>& alerts) const override;
+    // Without utf8_label_names, a label name outside [a-zA-Z_][a-zA-Z0-9_]* (Alertmanager
+    // before 0.27 answers 400 to the whole push for one).
+    std::string refuses(const core::Alert& a) const override;
 
   private:
+    bool utf8_label_names_;
     std::string name_;
     std::string marker_label_;
     std::string marker_value_;

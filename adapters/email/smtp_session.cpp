@@ -76,10 +76,13 @@ void SmtpSession::feed(std::string_view bytes) {
     process();
 }
 
-void SmtpSession::messageStored(const std::string& queue_id, const std::string& error) {
+void SmtpSession::messageStored(const std::string& queue_id, const std::string& error,
+                                bool full) {
     if (state_ != State::kWaitStore) return;
     if (error.empty()) {
         reply(fmt::format("250 2.0.0 OK: queued as {}", queue_id));
+    } else if (full) {
+        reply(fmt::format("452 4.3.1 Insufficient system storage; try again later: {}", error));
     } else {
         reply(fmt::format("451 4.3.0 The message was not stored; try again later: {}", error));
     }

@@ -52,8 +52,9 @@ class SmtpSession {
     std::string takeOutput();
     // A complete message, once; the session then waits for messageStored().
     std::optional<SmtpMessage> takeMessage();
-    // `error` empty: durable, reply 250. Otherwise reply 451 with it; the client retries.
-    void messageStored(const std::string& queue_id, const std::string& error);
+    // `error` empty: durable, reply 250. Otherwise reply 451 with it (or 452 when `full`:
+    // a byte bound is reached); either way the client keeps the message and retries.
+    void messageStored(const std::string& queue_id, const std::string& error, bool full = false);
     bool closed() const { return state_ == State::kClosed; }
     bool waitingForStore() const { return state_ == State::kWaitStore; }
     // STARTTLS was accepted: once its 220 is written, the transport starts TLS and calls

@@ -107,9 +107,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         if (auto message = session_.takeMessage()) {
             auto self = shared_from_this();
             handler_(std::move(*message), remote_,
-                     [self](const std::string& id, const std::string& error) {
-                         asio::post(self->executor_, [self, id, error] {
-                             self->session_.messageStored(id, error);
+                     [self](const std::string& id, const std::string& error, bool full) {
+                         asio::post(self->executor_, [self, id, error, full] {
+                             self->session_.messageStored(id, error, full);
                              self->flush();
                          });
                      });

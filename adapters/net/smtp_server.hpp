@@ -30,7 +30,9 @@ struct SmtpServerOptions {
 };
 
 // `done(queue_id, error)`: error empty when the message is durable. Any thread may call it.
-using SmtpDone = std::function<void(const std::string& queue_id, const std::string& error)>;
+// `error` empty: stored. `full`: refused because a byte bound is reached (452), else 451.
+using SmtpDone =
+    std::function<void(const std::string& queue_id, const std::string& error, bool full)>;
 using SmtpHandler =
     std::function<void(email::SmtpMessage&& message, const std::string& remote, SmtpDone done)>;
 

@@ -53,9 +53,6 @@ std::string readStr(const Value& e, const char* key, const std::string& where, s
     return "";
 }
 
-core::TimePoint fromUnix(long long secs) {
-    return core::TimePoint(std::chrono::duration_cast<core::Duration>(std::chrono::seconds(secs)));
-}
 
 std::string decodeOne(const Value& e, const std::string& where, core::TimePoint received_at,
                       core::Alert& a) {
@@ -131,11 +128,21 @@ std::string decodeOne(const Value& e, const std::string& where, core::TimePoint 
         a.annotations.set("runbook_url", runbook);
     }
 
-    long long start = first_trigger > 0 ? first_trigger : trigger;
-    a.starts_at = start > 0 ? fromUnix(start) : received_at;
+    // Times are range-checked where they are read: a wrapped value would move the alert
+    // to another century.
+    core::TimePoint times[3] = {received_at, received_at, received_at};
+    const std::pair<const char*, long long> fields[3] = {
+        {"first_trigger_time", first_trigger}, {"trigger_time", trigger}, {"last_eval_time", last_eval}};
+    for (int i = 0; i < 3; ++i) {
+        if (fields[i].second == 0) continue;
+        auto t = core::fromUnixSeconds(fields[i].second);
+        if (!t) return fmt::format("{}.{}: {}", where, fields[i].first, t.error());
+        times[i] = *t;
+    }
+    a.starts_at = first_trigger > 0 ? times[0] : times[1];
     if (recovered) {
         // A recovery is final whatever the clocks say: never in the future.
-        a.ends_at = std::min(last_eval > 0 ? fromUnix(last_eval) : received_at, received_at);
+        a.ends_at = std::min(times[2], received_at);
         if (*a.ends_at < a.starts_at) a.ends_at = a.starts_at;
     }
     a.identity = first_trigger > 0 ? fmt::format("n9e:{}:{}", hash, first_trigger)
@@ -145,7 +152,7 @@ std::string decodeOne(const Value& e, const std::string& where, core::TimePoint 
 
 }  // namespace
 
-Result<core::AlertBatch> decodeEvents(std::string_view body, core::TimePoint received_at) {
+Result<core::Decoded> decodeEvents(std::string_view body, core::TimePoint received_at) {
     rapidjson::Document doc;
     doc.Parse(body.data(), body.size());
     if (doc.HasParseError()) {
@@ -153,23 +160,23 @@ Result<core::AlertBatch> decodeEvents(std::string_view body, core::TimePoint rec
                                  rapidjson::GetParseError_En(doc.GetParseError()),
                                  doc.GetErrorOffset())};
     }
-    core::AlertBatch batch;
-    if (doc.IsArray()) {
-        for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) {
-            core::Alert a;
-            if (auto e = decodeOne(doc[i], fmt::format("[{}]", i), received_at, a); !e.empty()) {
-                return Error{e};
-            }
-            batch.push_back(std::move(a));
-        }
-    } else if (doc.IsObject()) {
+    core::Decoded out;
+    auto one = [&](const Value& v, const std::string& where) {
         core::Alert a;
-        if (auto e = decodeOne(doc, "event", received_at, a); !e.empty()) return Error{e};
-        batch.push_back(std::move(a));
+        if (auto e = decodeOne(v, where, received_at, a); !e.empty()) {
+            out.rejected.push_back(std::move(e));
+        } else {
+            out.alerts.push_back(std::move(a));
+        }
+    };
+    if (doc.IsArray()) {
+        for (rapidjson::SizeType i = 0; i < doc.Size(); ++i) one(doc[i], fmt::format("[{}]", i));
+    } else if (doc.IsObject()) {
+        one(doc, "event");
     } else {
         return Error{"body: expected an n9e event object or an array of them"};
     }
-    return batch;
+    return out;
 }
 
 Result<std::string> scrubBody(std::string_view body) {

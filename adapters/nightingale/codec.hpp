@@ -28,7 +28,8 @@ namespace alertbridge::nightingale {
 inline constexpr std::string_view kInput = "nightingale";
 
 // One AlertCurEvent object, or a JSON array of them (batch webhooks, v8+ Callback channel).
-core::Result<core::AlertBatch> decodeEvents(std::string_view body, core::TimePoint received_at);
+// An event that cannot be read is listed in `rejected`; the others are kept.
+core::Result<core::Decoded> decodeEvents(std::string_view body, core::TimePoint received_at);
 
 // The body without the fields that carry personal data or credentials; what is journaled.
 core::Result<std::string> scrubBody(std::string_view body);

@@ -224,7 +224,13 @@ core::Status Daemon::restore() {
                 batch = core::AlertBatch{decoded.result.alert};
                 store_->recordEmail(emailRecord(decoded, e.id, e.received_at, e.body));
             } else if (input != nullptr) {
-                batch = input->decode(e.body, e.received_at, decode_);
+                // The same alerts as when it arrived: a rejected one is rejected again.
+                auto decoded = input->decode(e.body, e.received_at, decode_);
+                if (decoded) {
+                    batch = std::move(decoded->alerts);
+                } else {
+                    batch = core::Error{decoded.error()};
+                }
             }
             if (!batch) {
                 spdlog::error(
@@ -267,34 +273,38 @@ void Daemon::stop() {
     smtp_.reset();
 }
 
+namespace {
+
+net::HttpResponse busy(std::string message, const char* retry_after) {
+    net::HttpResponse res{503, "application/json", jsonString(message), {}};
+    res.headers.emplace_back("Retry-After", retry_after);
+    return res;
+}
+
+}  // namespace
+
 void Daemon::submit(const InputDef& input, std::string body, core::TimePoint received_at,
-                    core::AlertBatch batch, const net::Responder& respond) {
-    accept(input, std::move(body), received_at, std::move(batch),
-           [respond](Outcome outcome, long long, const std::string& reason) {
+                    core::Decoded decoded, const net::Responder& respond) {
+    const std::size_t accepted = decoded.alerts.size();
+    accept(input, std::move(body), received_at, std::move(decoded.alerts), nullptr,
+           [respond, &input, accepted, rejected = std::move(decoded.rejected)](
+               Outcome outcome, long long, const std::string& reason) {
                switch (outcome) {
                    case Outcome::kStored:
                    case Outcome::kNothingToStore:
-                       respond(net::HttpResponse{200, "application/json", "", {}});
+                       if (!rejected.empty()) {
+                           respond(partialReply(input, accepted, rejected));
+                       } else {
+                           respond(net::HttpResponse{200, "application/json", "", {}});
+                       }
                        return;
-                   case Outcome::kQueueFull: {
-                       net::HttpResponse res{503,
-                                             "application/json",
-                                             jsonString("the intake queue is full; retry later"),
-                                             {}};
-                       res.headers.emplace_back("Retry-After", "1");
-                       respond(std::move(res));
+                   case Outcome::kFull:
+                       respond(busy(reason + "; retry later", "1"));
                        return;
-                   }
-                   case Outcome::kStoreError: {
-                       net::HttpResponse res{
-                           503,
-                           "application/json",
-                           jsonString("the request could not be stored; retry later: " + reason),
-                           {}};
-                       res.headers.emplace_back("Retry-After", "5");
-                       respond(std::move(res));
+                   case Outcome::kStoreError:
+                       respond(busy("the request could not be stored; retry later: " + reason,
+                                    "5"));
                        return;
-                   }
                }
            });
 }
@@ -306,29 +316,33 @@ void Daemon::acceptEmail(email::SmtpMessage&& message, const std::string& remote
     m.requests->Increment();
     auto received_at = clock_.now();
     // The envelope sender, recorded the way a final delivery does, so that replay sees it.
-    std::string raw = "Return-Path: <" + message.mail_from + ">\r\n" + message.data;
-    auto decoded = std::make_shared<DecodedEmail>(decodeEmail(raw, message.mail_from, received_at));
+    std::string raw = "Return-Path: <" + message.mail_from + ">\r\n";
+    raw += message.data;
+    std::string().swap(message.data);
+    core::Alert alert;
+    auto record = std::make_shared<state::EmailRecord>();
+    {
+        // The decoded text lives only while the alert and the archive record are made; what
+        // waits for the store is the raw message (once) and the record.
+        auto decoded = decodeEmail(raw, message.mail_from, received_at);
+        spdlog::debug("An email arrived. remote={} bytes={} rule={}", remote, raw.size(),
+                      decoded.result.rule);
+        *record = emailRecord(decoded, 0, received_at, "");
+        alert = std::move(decoded.result.alert);
+    }
     m.alerts_received->Increment();
-    spdlog::debug("An email arrived. remote={} bytes={} rule={}", remote, raw.size(),
-                  decoded->result.rule);
-    auto archived = std::make_shared<std::string>(raw);
-    accept(input, std::move(raw), received_at, core::AlertBatch{decoded->result.alert},
-           [this, done, decoded, archived, received_at](Outcome outcome, long long id,
-                                                        const std::string& reason) {
+    accept(input, std::move(raw), received_at, core::AlertBatch{std::move(alert)}, record,
+           [done](Outcome outcome, long long id, const std::string& reason) {
                switch (outcome) {
                    case Outcome::kStored:
-                       store_->recordEmail(
-                           emailRecord(*decoded, id, received_at, std::move(*archived)));
-                       done(std::to_string(id), "");
-                       return;
                    case Outcome::kNothingToStore:
-                       done(std::to_string(id), "");
+                       done(std::to_string(id), "", false);
                        return;
-                   case Outcome::kQueueFull:
-                       done("", "the intake queue is full");
+                   case Outcome::kFull:
+                       done("", reason, true);
                        return;
                    case Outcome::kStoreError:
-                       done("", reason);
+                       done("", reason, false);
                        return;
                }
            });
@@ -339,21 +353,20 @@ bool Daemon::acceptImapMessage(const std::string& mailbox, std::string raw) {
     const auto& m = metrics_.input(input.id);
     m.requests->Increment();
     auto received_at = clock_.now();
-    auto decoded = std::make_shared<DecodedEmail>(decodeEmail(raw, "", received_at));
+    auto decoded = decodeEmail(raw, "", received_at);
     m.alerts_received->Increment();
     spdlog::debug("An email was taken from IMAP. mailbox={} bytes={} rule={}", mailbox, raw.size(),
-                  decoded->result.rule);
-    auto archived = std::make_shared<std::string>(raw);
+                  decoded.result.rule);
+    auto record = std::make_shared<state::EmailRecord>(emailRecord(decoded, 0, received_at, ""));
+    core::AlertBatch batch{std::move(decoded.result.alert)};
+    decoded = DecodedEmail{};
     std::promise<bool> stored;
     accept(
-        input, std::move(raw), received_at, core::AlertBatch{decoded->result.alert},
-        [&](Outcome outcome, long long id, const std::string& reason) {
-            if (outcome == Outcome::kStored) {
-                store_->recordEmail(emailRecord(*decoded, id, received_at, std::move(*archived)));
-            }
-            if (outcome == Outcome::kStoreError) {
+        input, std::move(raw), received_at, std::move(batch), record,
+        [&](Outcome outcome, long long, const std::string& reason) {
+            if (outcome != Outcome::kStored && outcome != Outcome::kNothingToStore) {
                 spdlog::warn(
-                    "An IMAP message could not be stored; it stays in the mailbox. "
+                    "An IMAP message could not be taken now; it stays in the mailbox. "
                     "mailbox={} error=\"{}\"",
                     mailbox, reason);
             }
@@ -402,8 +415,35 @@ state::EmailRecord Daemon::emailRecord(const DecodedEmail& d, long long id,
     return r;
 }
 
+// What one accepted request holds in memory until the pipeline has run it: its body and
+// its decoded alerts. Emails count their raw message twice (the decoded text is made from
+// it, and the archive record may be written with it).
+std::size_t Daemon::heldBytes(const std::string& body, const core::AlertBatch& batch) {
+    std::size_t n = body.size();
+    for (const auto& a : batch) {
+        n += sizeof(core::Alert);
+        for (const auto& [k, v] : a.labels) n += k.size() + v.size() + 64;
+        for (const auto& [k, v] : a.annotations) n += k.size() + v.size() + 64;
+    }
+    return n;
+}
+
+std::string Daemon::backlogFull() const {
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+        auto bytes = workers_[i]->backlogBytes();
+        if (bytes >= static_cast<long long>(outputs_[i].max_backlog_bytes)) {
+            return fmt::format(
+                "output {} has {} bytes waiting (max_backlog_bytes {}); its host is not taking "
+                "them",
+                outputs_[i].name, bytes, outputs_[i].max_backlog_bytes);
+        }
+    }
+    return "";
+}
+
 void Daemon::accept(const InputDef& input, std::string body, core::TimePoint received_at,
-                    core::AlertBatch batch, Accepted done) {
+                    core::AlertBatch batch, std::shared_ptr<state::EmailRecord> email,
+                    Accepted done) {
     const auto& m = metrics_.input(input.id);
     auto dropped = dropOwnMarker(batch, config_.global);
     if (dropped > 0) {
@@ -424,20 +464,37 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
         done(Outcome::kStoreError, 0, store_->failure());
         return;
     }
+    if (auto full = backlogFull(); !full.empty()) {
+        m.reject("backlog_full");
+        done(Outcome::kFull, 0, full);
+        return;
+    }
     const std::size_t n = batch.size();
+    const std::size_t bytes = heldBytes(body, batch) + (email ? body.size() : 0);
+    if (inflight_bytes_.fetch_add(bytes) + bytes > config_.intake.queue_max_bytes) {
+        inflight_bytes_.fetch_sub(bytes);
+        m.reject("bytes_full");
+        done(Outcome::kFull, 0,
+             fmt::format("the intake queue holds its bound of {} bytes (intake.queue_max_bytes)",
+                         config_.intake.queue_max_bytes));
+        return;
+    }
     if (inflight_.fetch_add(n) + n > config_.intake.queue_capacity) {
         inflight_.fetch_sub(n);
+        inflight_bytes_.fetch_sub(bytes);
         m.reject("queue_full");
-        done(Outcome::kQueueFull, 0, "");
+        done(Outcome::kFull, 0, "the intake queue is full");
         return;
     }
     metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
+    metrics_.queueBytes().Set(static_cast<double>(inflight_bytes_.load()));
     auto shared = std::make_shared<core::AlertBatch>(std::move(batch));
-    state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body)};
-    store_->appendJournal(std::move(entry), [this, shared, n, &m, done = std::move(done)](
+    state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body),
+                              std::move(email)};
+    store_->appendJournal(std::move(entry), [this, shared, n, bytes, &m, done = std::move(done)](
                                                 const core::Result<long long>& id) {
         if (!id) {
-            inflight_.fetch_sub(n);
+            release(n, bytes);
             m.reject("store_error");
             done(Outcome::kStoreError, 0, id.error());
             return;
@@ -446,8 +503,18 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
         metrics_.journalBatches().Increment();
         long long journal_id = *id;
         done(Outcome::kStored, journal_id, "");
-        post([this, shared, journal_id, n] { runBatch(std::move(*shared), journal_id, n); });
+        post([this, shared, journal_id, n, bytes] {
+            runBatch(std::move(*shared), journal_id, n);
+            release(0, bytes);
+        });
     });
+}
+
+void Daemon::release(std::size_t alerts, std::size_t bytes) {
+    if (alerts > 0) inflight_.fetch_sub(alerts);
+    inflight_bytes_.fetch_sub(bytes);
+    metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
+    metrics_.queueBytes().Set(static_cast<double>(inflight_bytes_.load()));
 }
 
 void Daemon::post(std::function<void()> task) {
@@ -497,10 +564,7 @@ void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
     }
     bool has_outbox = !delta.outbox.empty();
     store_->applyDelta(std::move(delta), [this, has_outbox, counted](const core::Status& s) {
-        if (counted > 0) {
-            inflight_.fetch_sub(counted);
-            metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
-        }
+        if (counted > 0) release(counted, 0);
         if (!s.ok()) return;  // only when stopping: the journal replays it on the next start
         if (has_outbox) {
             for (auto& w : workers_) w->notify();
@@ -704,16 +768,17 @@ void Daemon::emails(const net::HttpRequest& req, std::string_view path,
     // intake of the same message (a new journal entry and a new archive record).
     const InputDef& input = *findInput(email::kInput);
     auto received_at = clock_.now();
-    auto decoded = std::make_shared<DecodedEmail>(decodeEmail(found->raw, "", received_at));
-    auto raw = std::make_shared<std::string>(found->raw);
+    auto decoded = decodeEmail(found->raw, "", received_at);
     spdlog::info("An archived email is parsed again. id={} rule_before={} rule_now={}", id,
-                 found->rule, decoded->result.rule);
-    accept(input, std::move(found->raw), received_at, core::AlertBatch{decoded->result.alert},
-           [this, respond, decoded, raw, received_at, id](Outcome outcome, long long new_id,
-                                                          const std::string& reason) {
+                 found->rule, decoded.result.rule);
+    auto record = std::make_shared<state::EmailRecord>(emailRecord(decoded, 0, received_at, ""));
+    accept(input, std::move(found->raw), received_at, core::AlertBatch{decoded.result.alert},
+           record,
+           [respond, record, id](Outcome outcome, long long new_id, const std::string& reason) {
                switch (outcome) {
                    case Outcome::kStored: {
-                       auto rec = emailRecord(*decoded, new_id, received_at, std::move(*raw));
+                       auto rec = *record;
+                       rec.id = new_id;
                        rapidjson::StringBuffer buf;
                        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
                        w.StartObject();
@@ -722,7 +787,6 @@ void Daemon::emails(const net::HttpRequest& req, std::string_view path,
                        w.Key("email");
                        writeEmail(w, rec, true);
                        w.EndObject();
-                       store_->recordEmail(std::move(rec));
                        respond(jsonReply(200, std::string(buf.GetString(), buf.GetSize())));
                        return;
                    }
@@ -730,8 +794,8 @@ void Daemon::emails(const net::HttpRequest& req, std::string_view path,
                        respond(jsonReply(
                            409, jsonString("the message carries this instance's marker label")));
                        return;
-                   case Outcome::kQueueFull:
-                       respond(jsonReply(503, jsonString("the intake queue is full; retry later")));
+                   case Outcome::kFull:
+                       respond(jsonReply(503, jsonString(reason + "; retry later")));
                        return;
                    case Outcome::kStoreError:
                        respond(jsonReply(500, jsonString(reason)));

@@ -44,18 +44,25 @@ class Daemon final : public Intake {
 
     // Intake: called on an HTTP thread with a decoded, validated batch.
     void submit(const InputDef& input, std::string body, core::TimePoint received_at,
-                core::AlertBatch batch, const net::Responder& respond) override;
+                core::Decoded decoded, const net::Responder& respond) override;
     // Serving, and the store can write.
     bool ready() const override { return ready_.load() && store_ && store_->writable(); }
     void emails(const net::HttpRequest& req, std::string_view path,
                 const net::Responder& respond) override;
 
   private:
-    enum class Outcome { kStored, kNothingToStore, kQueueFull, kStoreError };
+    // kFull: a bound was reached (the intake queue in alerts or bytes, or an output's
+    // backlog); the reason says which. The sender retries later.
+    enum class Outcome { kStored, kNothingToStore, kFull, kStoreError };
     using Accepted = std::function<void(Outcome, long long journal_id, const std::string& reason)>;
-    // Loop guard, queue bound, journal; `done` runs once the batch is durable (or not).
+    // Loop guard, the bounds, journal; `done` runs once the batch is durable (or not). An
+    // email's archive record is written in the same transaction as its journal entry.
     void accept(const InputDef& input, std::string body, core::TimePoint received_at,
-                core::AlertBatch batch, Accepted done);
+                core::AlertBatch batch, std::shared_ptr<state::EmailRecord> email, Accepted done);
+    static std::size_t heldBytes(const std::string& body, const core::AlertBatch& batch);
+    // Which output's backlog is at its bound ("" when none).
+    std::string backlogFull() const;
+    void release(std::size_t alerts, std::size_t bytes);
     void acceptEmail(email::SmtpMessage&& message, const std::string& remote,
                      const net::SmtpDone& done);
     // An email through the rules, counted; and the archive record of what it became.
@@ -96,6 +103,7 @@ class Daemon final : public Intake {
     std::vector<std::unique_ptr<email::ImapPoller>> imap_;
 
     std::atomic<std::size_t> inflight_{0};
+    std::atomic<std::size_t> inflight_bytes_{0};
     std::atomic<bool> ready_{false};
 
     // The pipeline thread's task queue.

@@ -28,6 +28,35 @@ net::HttpResponse jsonError(int status, std::string_view message) {
 
 }  // namespace
 
+net::HttpResponse partialReply(const InputDef& input, std::size_t accepted,
+                               const std::vector<std::string>& rejected) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    std::string message = fmt::format("{} of {} alerts were rejected and {} accepted: ",
+                                      rejected.size(), rejected.size() + accepted, accepted);
+    for (std::size_t i = 0; i < rejected.size(); ++i) {
+        if (i == 10) {
+            message += fmt::format("; and {} more", rejected.size() - 10);
+            break;
+        }
+        message += (i == 0 ? "" : "; ") + rejected[i];
+    }
+    w.StartObject();
+    w.Key("status");
+    w.String(input.partial_is_client_error ? "error" : "partial");
+    w.Key("error");
+    w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+    w.Key("accepted");
+    w.Uint64(accepted);
+    w.Key("rejected");
+    w.StartArray();
+    for (const auto& r : rejected) w.String(r.data(), static_cast<rapidjson::SizeType>(r.size()));
+    w.EndArray();
+    w.EndObject();
+    return net::HttpResponse{input.partial_is_client_error ? 400 : 200, "application/json",
+                             std::string(buf.GetString(), buf.GetSize()) + "\n", {}};
+}
+
 HttpApi::HttpApi(const DecodeContext& decode, telemetry::Metrics& metrics, Intake& intake,
                  const core::Clock& clock)
     : decode_(decode), config_(decode.config), metrics_(metrics), intake_(intake), clock_(clock) {
@@ -121,21 +150,33 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
         return;
     }
     auto received_at = clock_.now();
-    auto batch = input.decode(req.body, received_at, decode_);
-    if (!batch) {
+    auto decoded = input.decode(req.body, received_at, decode_);
+    if (!decoded) {
         m.reject("invalid_body");
         spdlog::debug("A request body was rejected. input={} remote={} reason=\"{}\"", input.id,
-                      req.remote, batch.error());
-        respond(jsonError(400, batch.error()));
+                      req.remote, decoded.error());
+        respond(jsonError(400, decoded.error()));
         return;
     }
-    m.alerts_received->Increment(static_cast<double>(batch->size()));
-    if (batch->size() > config_.intake.max_alerts_per_request) {
+    const std::size_t total = decoded->alerts.size() + decoded->rejected.size();
+    m.alerts_received->Increment(static_cast<double>(total));
+    if (total > config_.intake.max_alerts_per_request) {
         m.reject("too_large");
         respond(jsonError(413, fmt::format("{} alerts in one request; the limit is "
                                            "intake.max_alerts_per_request ({})",
-                                           batch->size(), config_.intake.max_alerts_per_request)));
+                                           total, config_.intake.max_alerts_per_request)));
         return;
+    }
+    if (!decoded->rejected.empty()) {
+        m.alerts_rejected->Increment(static_cast<double>(decoded->rejected.size()));
+        spdlog::debug("Some alerts of a request were rejected. input={} remote={} rejected={} "
+                      "first=\"{}\"",
+                      input.id, req.remote, decoded->rejected.size(), decoded->rejected.front());
+        if (decoded->alerts.empty()) {
+            m.reject("invalid_body");
+            respond(partialReply(input, 0, decoded->rejected));
+            return;
+        }
     }
     if (input.scrub) {
         // Personal data never reaches the journal.
@@ -147,7 +188,7 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
         }
         req.body = std::move(scrubbed).value();
     }
-    intake_.submit(input, std::move(req.body), received_at, std::move(batch).value(), respond);
+    intake_.submit(input, std::move(req.body), received_at, std::move(decoded).value(), respond);
 }
 
 }  // namespace alertbridge::app

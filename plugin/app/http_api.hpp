@@ -16,14 +16,23 @@ namespace alertbridge::app {
 class Intake {
   public:
     virtual ~Intake() = default;
-    // Takes ownership of the batch and answers `respond` exactly once.
+    // Takes ownership of the decoded body and answers `respond` exactly once: 200 (or,
+    // when some alerts were rejected, what partialReply() says) once the valid alerts are
+    // durable, 503 when they could not be stored.
     virtual void submit(const InputDef& input, std::string body, core::TimePoint received_at,
-                        core::AlertBatch batch, const net::Responder& respond) = 0;
+                        core::Decoded decoded, const net::Responder& respond) = 0;
     virtual bool ready() const = 0;
     // The email archive under /api/v1/emails (already authorized). Answers exactly once.
     virtual void emails(const net::HttpRequest& req, std::string_view path,
                         const net::Responder& respond) = 0;
 };
+
+// The answer to a body of which some alerts were rejected and `accepted` were stored. The
+// Alertmanager API answers 400 naming the rejected ones (as Alertmanager does; the valid
+// ones are kept); webhook inputs answer 200 with the same list, because their senders
+// never retry a 4xx and would only drop the group.
+net::HttpResponse partialReply(const InputDef& input, std::size_t accepted,
+                               const std::vector<std::string>& rejected);
 
 class HttpApi {
   public:

@@ -16,12 +16,13 @@ const std::vector<InputDef>& inputs() {
     static const std::vector<InputDef> kInputs = {
         {alertmanager::kApiInput, "/api/v2/alerts",
          [](std::string_view body, core::TimePoint at, const DecodeContext& ctx) {
-             return alertmanager::decodeApiV2(body, at, ctx.config.global.resolve_timeout);
+             return alertmanager::decodeApiV2(
+                 body, at, {ctx.config.global.resolve_timeout, ctx.config.intake.label_names});
          },
-         nullptr},
+         nullptr, /*partial_is_client_error=*/true},
         {alertmanager::kWebhookInput, "/webhook/alertmanager",
-         [](std::string_view body, core::TimePoint at, const DecodeContext&) {
-             return alertmanager::decodeWebhook(body, at);
+         [](std::string_view body, core::TimePoint at, const DecodeContext& ctx) {
+             return alertmanager::decodeWebhook(body, at, ctx.config.intake.label_names);
          },
          nullptr},
         {nightingale::kInput, "/webhook/nightingale",
@@ -35,8 +36,8 @@ const std::vector<InputDef>& inputs() {
          [](std::string_view body, core::TimePoint at, const DecodeContext& ctx) {
              auto mail = email::parseMail(body);
              email::MailText text = mail ? std::move(mail).value() : email::MailText{};
-             return core::Result<core::AlertBatch>(
-                 core::AlertBatch{ctx.email_rules.apply(text, "", at).alert});
+             return core::Result<core::Decoded>(
+                 core::Decoded{{ctx.email_rules.apply(text, "", at).alert}, {}});
          },
          nullptr},
     };
@@ -56,9 +57,10 @@ std::vector<OutputDef> outputs(const config::Config& cfg) {
         out.push_back(OutputDef{
             am.name,
             std::make_shared<alertmanager::PushEncoder>(
-                am.name, cfg.global.marker_label, cfg.global.instance, am.max_alerts_per_push),
+                am.name, cfg.global.marker_label, cfg.global.instance, am.max_alerts_per_push,
+                am.utf8_label_names),
             [&am] { return std::make_unique<alertmanager::PushTransport>(am); },
-            am.max_alerts_per_push, am.backoff, am.resend_interval});
+            am.max_alerts_per_push, am.backoff, am.resend_interval, am.max_backlog_bytes});
     }
     for (const auto& n9e : cfg.outputs.nightingale) {
         // n9e keeps an event active until its recovery arrives: nothing to re-send.
@@ -66,7 +68,7 @@ std::vector<OutputDef> outputs(const config::Config& cfg) {
                                 std::make_shared<nightingale::EventEncoder>(
                                     n9e, cfg.global.marker_label, cfg.global.instance),
                                 [&n9e] { return std::make_unique<nightingale::EventPush>(n9e); }, 1,
-                                n9e.backoff, core::Duration::zero()});
+                                n9e.backoff, core::Duration::zero(), n9e.max_backlog_bytes});
     }
     return out;
 }

@@ -25,7 +25,7 @@ struct DecodeContext {
     const email::RuleSet& email_rules;
 };
 
-using Decoder = std::function<core::Result<core::AlertBatch>(
+using Decoder = std::function<core::Result<core::Decoded>(
     std::string_view body, core::TimePoint received_at, const DecodeContext& ctx)>;
 
 // Returns the body as it may be journaled (personal data removed), or an error.
@@ -36,6 +36,9 @@ struct InputDef {
     std::string_view path;  // HTTP path it is served on
     Decoder decode;
     Scrubber scrub;  // empty: the body is journaled as received
+    // Whether a body with rejected alerts is answered 400 (Alertmanager's API) rather than
+    // 200 with the list (webhooks, whose senders never retry a 4xx).
+    bool partial_is_client_error = false;
 };
 
 const std::vector<InputDef>& inputs();
@@ -48,6 +51,7 @@ struct OutputDef {
     std::size_t max_alerts_per_send;
     config::Backoff backoff;
     core::Duration resend_interval;
+    std::size_t max_backlog_bytes;
 };
 
 // Every output configured in `cfg`, in config order.

@@ -83,8 +83,13 @@ struct EmailConfig {
 
 struct IntakeConfig {
     std::size_t queue_capacity = 200000;  // alerts accepted but not yet processed
+    // Bytes held for accepted requests and emails not yet processed (bodies and their
+    // decoded alerts); past it HTTP answers 503 and SMTP 452.
+    std::size_t queue_max_bytes = std::size_t{256} * 1024 * 1024;
     std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
     std::size_t max_alerts_per_request = 20000;
+    std::size_t max_connections = 1024;  // open HTTP connections; more wait in the backlog
+    core::LabelNames label_names = core::LabelNames::kUtf8;
 };
 
 struct StorageConfig {
@@ -93,6 +98,7 @@ struct StorageConfig {
     Duration outbox_retention = std::chrono::hours(24);
     std::size_t cache_mib = 8;
     Duration checkpoint_interval = std::chrono::seconds(5);
+    std::size_t max_bytes = 0;  // bound on the database file; 0: none
 };
 
 struct Backoff {
@@ -109,6 +115,9 @@ struct AlertmanagerOutput {
     Duration timeout = std::chrono::seconds(10);
     std::size_t max_alerts_per_push = 1000;
     Backoff backoff;
+    bool utf8_label_names = false;  // Alertmanager 0.27+ takes them; 0.25 refuses the push
+    // Request bodies waiting in the outbox; past it intake answers 503 (SMTP 452).
+    std::size_t max_backlog_bytes = std::size_t{256} * 1024 * 1024;
 };
 
 // An n9e instance that receives alertbridge's alerts as events (POST /v1/n9e/event).
@@ -126,6 +135,7 @@ struct NightingaleOutput {
     std::string group_name;
     Duration timeout = std::chrono::seconds(10);
     Backoff backoff;
+    std::size_t max_backlog_bytes = std::size_t{256} * 1024 * 1024;
 };
 
 struct OutputsConfig {

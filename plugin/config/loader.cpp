@@ -4,6 +4,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -168,19 +169,40 @@ class Loader {
 
     void intake(const YAML::Node& n, IntakeConfig& i) {
         const std::string p = "intake";
-        if (!r_.expectMap(n, p, {"queue_capacity", "max_body_bytes", "max_alerts_per_request"})) {
+        if (!r_.expectMap(n, p,
+                          {"queue_capacity", "queue_max_bytes", "max_body_bytes",
+                           "max_alerts_per_request", "max_connections", "label_names"})) {
             return;
         }
         r_.readSize(n, p, "queue_capacity", i.queue_capacity, 1, 100000000);
+        r_.readSize(n, p, "queue_max_bytes", i.queue_max_bytes, 1024 * 1024,
+                    64LL * 1024 * 1024 * 1024);
         r_.readSize(n, p, "max_body_bytes", i.max_body_bytes, 1024, 1024LL * 1024 * 1024);
         r_.readSize(n, p, "max_alerts_per_request", i.max_alerts_per_request, 1, 1000000);
+        r_.readSize(n, p, "max_connections", i.max_connections, 1, 1000000);
+        r_.checkString(n, p, "label_names", [&](const std::string& v) -> std::string {
+            if (v == "utf8") {
+                i.label_names = core::LabelNames::kUtf8;
+            } else if (v == "legacy") {
+                i.label_names = core::LabelNames::kLegacy;
+            } else {
+                return fmt::format("must be utf8 or legacy, got \"{}\"", v);
+            }
+            return "";
+        });
+        if (i.queue_max_bytes < i.max_body_bytes) {
+            r_.error(n["queue_max_bytes"], p + ".queue_max_bytes",
+                     fmt::format("must be at least max_body_bytes ({}), or no request of that "
+                                 "size could ever be queued",
+                                 i.max_body_bytes));
+        }
     }
 
     void storage(const YAML::Node& n, StorageConfig& s) {
         const std::string p = "storage";
         if (!r_.expectMap(n, p,
                           {"synchronous", "journal_retention", "outbox_retention", "cache_mib",
-                           "checkpoint_interval"})) {
+                           "checkpoint_interval", "max_bytes"})) {
             return;
         }
         r_.checkString(n, p, "synchronous", [&](const std::string& v) -> std::string {
@@ -196,6 +218,10 @@ class Loader {
         r_.readDuration(n, p, "journal_retention", s.journal_retention);
         r_.readDuration(n, p, "outbox_retention", s.outbox_retention);
         r_.readSize(n, p, "cache_mib", s.cache_mib, 1, 65536);
+        r_.readSize(n, p, "max_bytes", s.max_bytes, 0, std::numeric_limits<long long>::max());
+        if (s.max_bytes > 0 && s.max_bytes < 1024 * 1024) {
+            r_.error(n["max_bytes"], p + ".max_bytes", "must be 0 (no bound) or at least 1048576");
+        }
         r_.readDuration(n, p, "checkpoint_interval", s.checkpoint_interval,
                         std::chrono::milliseconds(100));
     }
@@ -212,7 +238,8 @@ class Loader {
                 if (!r_.expectMap(
                         o, p,
                         {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
-                         "resend_interval", "timeout", "max_alerts_per_push", "backoff"})) {
+                         "resend_interval", "timeout", "max_alerts_per_push", "backoff",
+                                   "utf8_label_names", "max_backlog_bytes"})) {
                     if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
                     continue;
                 }
@@ -223,6 +250,9 @@ class Loader {
                 r_.readDuration(o, p, "resend_interval", out.resend_interval,
                                 std::chrono::seconds(1));
                 r_.readSize(o, p, "max_alerts_per_push", out.max_alerts_per_push, 1, 100000);
+                r_.readBool(o, p, "utf8_label_names", out.utf8_label_names);
+                r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, 1024 * 1024,
+                            std::numeric_limits<long long>::max());
                 c.outputs.alertmanager.push_back(std::move(out));
             }
         }
@@ -235,7 +265,7 @@ class Loader {
             if (!r_.expectMap(o, p,
                               {"name", "endpoint", "basic_auth", "version", "rule_id",
                                "notify_rule_ids", "notify_channels", "notify_groups", "group_id",
-                               "group_name", "timeout", "backoff"})) {
+                               "group_name", "timeout", "backoff", "max_backlog_bytes"})) {
                 if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
                 continue;
             }
@@ -262,6 +292,8 @@ class Loader {
             r_.readSize(o, p, "group_id", group_id, 0, 1LL << 53);
             out.group_id = static_cast<long long>(group_id);
             r_.readString(o, p, "group_name", out.group_name);
+            r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, 1024 * 1024,
+                        std::numeric_limits<long long>::max());
             readList(o, p, "notify_rule_ids", [&](const YAML::Node& v, const std::string& vp) {
                 try {
                     out.notify_rule_ids.push_back(v.as<long long>());

@@ -59,6 +59,15 @@ struct Alert {
 
 using AlertBatch = std::vector<Alert>;
 
+// What a decoder made of one body: the alerts it could read, and one message for each alert
+// it could not (naming its index and field). One bad alert never costs the others: a host
+// that sent a group must not lose the whole group to one odd label. A body that cannot be
+// read at all is an error instead.
+struct Decoded {
+    AlertBatch alerts;
+    std::vector<std::string> rejected;
+};
+
 // The fingerprint that names the alert: from `identity`, else `identity_labels`, else all
 // the labels as the sender gave them (Alertmanager's fingerprint).
 Fingerprint identityFingerprint(const Alert& a);

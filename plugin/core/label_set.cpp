@@ -139,4 +139,43 @@ bool isValidLabelName(std::string_view name) {
                        [&](char c) { return first_ok(c) || (c >= '0' && c <= '9'); });
 }
 
+bool isValidUtf8(std::string_view text) {
+    std::size_t i = 0;
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    while (i < text.size()) {
+        unsigned char c = p[i];
+        std::size_t n;
+        std::uint32_t cp;
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (std::size_t k = 1; k <= n; ++k) {
+            if (i + k >= text.size() || (p[i + k] & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+        static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+        if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+bool isValidLabelName(std::string_view name, LabelNames rule) {
+    if (rule == LabelNames::kLegacy) return isValidLabelName(name);
+    return !name.empty() && isValidUtf8(name);
+}
+
 }  // namespace alertbridge::core

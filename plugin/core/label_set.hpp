@@ -66,4 +66,11 @@ std::string fingerprintHex(Fingerprint fp);
 // Alertmanager's label name rule: [a-zA-Z_][a-zA-Z0-9_]*.
 bool isValidLabelName(std::string_view name);
 
+// Which label names an input accepts. kUtf8 is Alertmanager 0.27+ and Prometheus 3: any
+// non-empty valid UTF-8 string. kLegacy is [a-zA-Z_][a-zA-Z0-9_]*, which older hosts
+// (Alertmanager 0.25, Debian's) require.
+enum class LabelNames : std::uint8_t { kUtf8, kLegacy };
+bool isValidLabelName(std::string_view name, LabelNames rule);
+bool isValidUtf8(std::string_view text);
+
 }  // namespace alertbridge::core

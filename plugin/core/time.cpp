@@ -61,14 +61,30 @@ Result<TimePoint> parseRfc3339(std::string_view s) {
     date::year_month_day ymd{date::year{y}, date::month{static_cast<unsigned>(mo)},
                              date::day{static_cast<unsigned>(d)}};
     if (!ymd.ok()) return Error{"not an RFC 3339 timestamp: no such date"};
+    // Go's zero time (year 1), which Alertmanager writes for "no end", is outside the
+    // nanosecond range of system_clock: it stands for itself.
+    if (y == 1) return TimePoint::min();
+    // Anything else must fit the clock with room for the arithmetic done on it (an endsAt
+    // plus four re-send intervals): a wrapped value would be a silent lie.
+    if (y < kMinYear || y > kMaxYear) {
+        return Error{fmt::format("year {} is out of range ({} to {})", y, kMinYear, kMaxYear)};
+    }
     using namespace std::chrono;
     auto t = date::sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) - minutes(offset_minutes);
-    // Go's zero time (year 1) is outside the nanosecond range of system_clock; clamp it.
-    if (y < 1678) return TimePoint::min();
     return time_point_cast<Duration>(t) + duration_cast<Duration>(nanoseconds(nanos));
 }
 
 bool isZeroTime(TimePoint t) { return t == TimePoint::min(); }
+
+Result<TimePoint> fromUnixSeconds(long long secs) {
+    // 1970-01-01 and 2200-01-01 in Unix seconds.
+    constexpr long long kMax = 7258118400LL;
+    if (secs < 0 || secs >= kMax) {
+        return Error{fmt::format("{} is out of range (Unix seconds from {} to {})", secs, kMinYear,
+                                 kMaxYear)};
+    }
+    return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::seconds(secs)));
+}
 
 std::string formatRfc3339(TimePoint t) {
     if (isZeroTime(t)) return "0001-01-01T00:00:00Z";
@@ -121,6 +137,13 @@ Result<Duration> parseDuration(std::string_view s) {
                 "not a valid duration string: \"{}\" (units must go from largest to smallest)", s)};
         }
         last_rank = unit->rank;
+        // A century is more than any interval means; past it the nanosecond clock would
+        // wrap, so such a value is refused rather than turned into a negative one.
+        constexpr long long kMaxMillis = 100LL * 365 * 24 * 3600 * 1000;
+        if (n > kMaxMillis / unit->size.count() ||
+            total.count() + n * unit->size.count() > kMaxMillis) {
+            return Error{fmt::format("duration \"{}\" is out of range (at most 100y)", s)};
+        }
         total += unit->size * n;
         pos += unit->name.size();
     }

@@ -11,9 +11,15 @@
 
 namespace alertbridge::core {
 
+// Years a time from outside may carry. Year 1 is Go's zero time; every other year outside
+// these is refused where it is parsed, never wrapped.
+inline constexpr int kMinYear = 1970;
+inline constexpr int kMaxYear = 2199;
+
 // Parses RFC 3339 with 0 to 9 fractional digits and `Z` or a `+hh:mm` offset, the forms
 // Go's RFC3339Nano and Prometheus emit. Alertmanager's zero time (0001-01-01T00:00:00Z)
-// parses to a time point far in the past; use isZeroTime() to recognise it.
+// parses to a time point far in the past; use isZeroTime() to recognise it. Other years
+// outside kMinYear..kMaxYear are an error. Durations are at most 100 years.
 Result<TimePoint> parseRfc3339(std::string_view text);
 bool isZeroTime(TimePoint t);
 
@@ -28,6 +34,8 @@ std::string formatDuration(Duration d);
 inline long long toUnixMillis(TimePoint t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
+// Unix seconds from outside (n9e), checked against kMinYear..kMaxYear.
+Result<TimePoint> fromUnixSeconds(long long seconds);
 inline TimePoint fromUnixMillis(long long ms) {
     return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms)));
 }

@@ -8,22 +8,27 @@
 
 #include "plugin/pipeline/output.hpp"
 #include "plugin/pipeline/stage.hpp"
+#include "plugin/telemetry/metrics.hpp"
 
 namespace alertbridge::pipeline {
 
 class Deliver final : public Stage {
   public:
-    explicit Deliver(std::vector<std::shared_ptr<const OutputEncoder>> outputs)
-        : outputs_(std::move(outputs)) {}
+    Deliver(std::vector<std::shared_ptr<const OutputEncoder>> outputs, telemetry::Metrics& metrics)
+        : outputs_(std::move(outputs)), metrics_(metrics) {}
     std::string_view name() const override { return "deliver"; }
     void run(core::AlertBatch& batch, Context& ctx) override;
 
   private:
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
+    telemetry::Metrics& metrics_;
+    std::uint64_t refused_ = 0;  // alerts left out for an output that cannot take them
 };
 
-// Splits `alerts` into rows of at most encoder.maxAlertsPerRow() and encodes each.
-std::vector<state::OutboxInsert> encodeRows(const OutputEncoder& encoder,
-                                            const std::vector<const core::Alert*>& alerts);
+// Splits the alerts the encoder can take into rows of at most encoder.maxAlertsPerRow()
+// and encodes each. Alerts it refuses are left out; `refused` (if given) gets them.
+std::vector<state::OutboxInsert> encodeRows(
+    const OutputEncoder& encoder, const std::vector<const core::Alert*>& alerts,
+    std::vector<std::pair<const core::Alert*, std::string>>* refused = nullptr);
 
 }  // namespace alertbridge::pipeline

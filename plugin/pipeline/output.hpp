@@ -16,6 +16,10 @@ class OutputEncoder {
     virtual const std::string& name() const = 0;
     virtual std::size_t maxAlertsPerRow() const = 0;
     virtual std::string encode(const std::vector<const core::Alert*>& alerts) const = 0;
+    // Whether the host can take this alert at all (an older Alertmanager refuses a whole
+    // push for one UTF-8 label name). An alert it cannot take is left out of its pushes;
+    // returns the offending detail, or "" when it can.
+    virtual std::string refuses(const core::Alert&) const { return ""; }
 };
 
 }  // namespace alertbridge::pipeline

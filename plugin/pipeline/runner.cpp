@@ -24,7 +24,7 @@ Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
     stages_.push_back(
         std::make_unique<Enrich>(config.enrich, std::move(*relabeler), std::move(tables), metrics));
     stages_.push_back(std::make_unique<Dedupe>(index_, metrics));
-    stages_.push_back(std::make_unique<Deliver>(outputs_));
+    stages_.push_back(std::make_unique<Deliver>(outputs_, metrics));
     deliver_ = stages_.back().get();
     metrics_.activeAlerts().Set(0);
 }

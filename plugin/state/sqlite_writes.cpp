@@ -65,7 +65,12 @@ int SqliteWrites::journal(const JournalEntry& e, long long& id) {
     ins_journal_.bind(2, millis(e.received_at));
     ins_journal_.bindBlob(3, e.body);
     int rc = ins_journal_.run();
+    if (rc != SQLITE_DONE) return rc;
     id = sqlite3_last_insert_rowid(db_);
+    if (e.email) {
+        e.email->id = id;
+        return email(*e.email, e.body);
+    }
     return rc;
 }
 
@@ -125,7 +130,9 @@ int SqliteWrites::attempt(const OutboxAttempt& a) {
     return SQLITE_DONE;
 }
 
-int SqliteWrites::email(const EmailRecord& e) {
+int SqliteWrites::email(const EmailRecord& e) { return email(e, e.raw); }
+
+int SqliteWrites::email(const EmailRecord& e, std::string_view raw) {
     ins_email_.bind(1, e.id);
     ins_email_.bind(2, millis(e.received_at));
     ins_email_.bind(3, e.sender);
@@ -136,7 +143,7 @@ int SqliteWrites::email(const EmailRecord& e) {
     ins_email_.bind(8, e.status);
     ins_email_.bind(9, e.result);
     ins_email_.bind(10, e.warnings);
-    ins_email_.bindBlob(11, e.raw);
+    ins_email_.bindBlob(11, raw);
     return ins_email_.run();
 }
 

@@ -28,6 +28,7 @@ class SqliteWrites {
     // Stores an email's record, or replaces it when the same journal entry is recorded
     // again (a restart re-parses what the crash left unrecorded).
     int email(const EmailRecord& e);
+    int email(const EmailRecord& e, std::string_view raw);
     int probe(long long now_ms);
     int prune(long long journal_before_ms, long long outbox_before_ms, long long email_before_ms);
 

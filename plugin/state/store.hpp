@@ -19,11 +19,16 @@ namespace alertbridge::state {
 
 using core::TimePoint;
 
+struct EmailRecord;
+
 struct JournalEntry {
     long long id = 0;
     std::string input;  // input id; decides the decoder on replay
     TimePoint received_at{};
     std::string body;  // the raw request body, byte for byte
+    // For an email: its archive record, written in the same transaction with the journal
+    // id as its id and `body` as its raw message (so the message is held once).
+    std::shared_ptr<EmailRecord> email;
 };
 
 struct OutboxInsert {

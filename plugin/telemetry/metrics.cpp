@@ -36,6 +36,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                   .Name("alertbridge_input_alerts_accepted_total")
                                   .Help("Alerts journaled durably and acknowledged to the sender.")
                                   .Register(r);
+    input_alerts_rejected_ = &BuildCounter()
+                                  .Name("alertbridge_input_alerts_rejected_total")
+                                  .Help("Alerts left out of a body that was otherwise taken (a bad "
+                                        "label name, a time out of range); the sender is told "
+                                        "which.")
+                                  .Register(r);
     input_rejected_ = &BuildCounter()
                            .Name("alertbridge_input_requests_rejected_total")
                            .Help("Requests refused by an input, by reason.")
@@ -58,7 +64,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Name("alertbridge_output_alerts_total")
                           .Help(
                               "Alerts handed to a host by an output, by outcome: sent, "
-                              "dropped, or resent (re-sends that keep the host's copy alive).")
+                              "dropped, resent (re-sends that keep the host's copy alive), or unsupported "
+                              "(left out: the host cannot take the alert's label names).")
                           .Register(r);
     outbox_pending_ = &BuildGauge()
                            .Name("alertbridge_outbox_pending_rows")
@@ -191,6 +198,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Bound of the intake queue; beyond it inputs answer 503.")
                            .Register(r)
                            .Add({});
+    queue_bytes_ = &BuildGauge()
+                        .Name("alertbridge_intake_queue_bytes")
+                        .Help("Bytes held for requests and emails accepted but not yet "
+                              "processed.")
+                        .Register(r)
+                        .Add({});
+    queue_capacity_bytes_ = &BuildGauge()
+                                 .Name("alertbridge_intake_queue_capacity_bytes")
+                                 .Help("Bound of intake_queue_bytes (intake.queue_max_bytes); "
+                                       "beyond it HTTP answers 503 and SMTP 452.")
+                                 .Register(r)
+                                 .Add({});
     auto& dedupe_family = BuildCounter()
                               .Name("alertbridge_pipeline_alerts_total")
                               .Help("Alerts through the pipeline by stage and outcome.")
@@ -210,6 +229,7 @@ const InputMetrics& Metrics::input(std::string_view name) {
     m.requests = &input_requests_->Add({{"input", n}});
     m.alerts_received = &input_alerts_received_->Add({{"input", n}});
     m.alerts_accepted = &input_alerts_accepted_->Add({{"input", n}});
+    m.alerts_rejected = &input_alerts_rejected_->Add({{"input", n}});
     m.loop_dropped = &input_loop_dropped_->Add({{"input", n}});
     for (auto reason : kRejectReasons) {
         m.rejected[std::string(reason)] =
@@ -233,6 +253,7 @@ const OutputMetrics& Metrics::output(std::string_view name) {
     m.pending_rows = &outbox_pending_->Add({{"output", n}});
     m.pending_bytes = &outbox_pending_bytes_->Add({{"output", n}});
     m.resent = &output_alerts_->Add({{"output", n}, {"outcome", "resent"}});
+    m.alerts_unsupported = &output_alerts_->Add({{"output", n}, {"outcome", "unsupported"}});
     m.request_duration = &output_duration_->Add(
         {{"output", n}}, Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                      0.25, 0.5, 1, 2.5, 5, 10});

@@ -24,7 +24,8 @@ using prometheus::Histogram;
 // Reasons an input refuses a request. Each becomes a series at zero.
 inline constexpr std::string_view kRejectReasons[] = {
     "invalid_body",       "unauthorized",           "too_large",   "queue_full",        "not_found",
-    "method_not_allowed", "unsupported_media_type", "store_error", "client_not_allowed"};
+    "method_not_allowed", "unsupported_media_type", "store_error", "client_not_allowed",
+    "bytes_full",         "backlog_full"};
 
 inline constexpr std::string_view kDedupeOutcomes[] = {"new",      "changed",          "repeat",
                                                        "resolved", "resolved_unknown", "expired"};
@@ -33,6 +34,7 @@ struct InputMetrics {
     Counter* requests;                                      // every request that reached the input
     Counter* alerts_received;                               // alerts in well-formed bodies
     Counter* alerts_accepted;                               // alerts journaled and acknowledged
+    Counter* alerts_rejected;  // alerts left out of a body they came in (a bad label, time...)
     Counter* loop_dropped;                                  // alerts carrying our own marker label
     std::map<std::string, Counter*, std::less<>> rejected;  // by reason
     void reject(std::string_view reason) const;
@@ -47,7 +49,8 @@ struct OutputMetrics {
     Counter* alerts_dropped;
     Gauge* pending_rows;
     Gauge* pending_bytes;
-    Counter* resent;  // alerts in re-sends that the host took
+    Counter* resent;              // alerts in re-sends that the host took
+    Counter* alerts_unsupported;  // alerts the host cannot take (UTF-8 names), left out
     Histogram* request_duration;
 };
 
@@ -101,6 +104,8 @@ class Metrics {
     Gauge& activeAlerts() { return *active_alerts_; }
     Gauge& queueDepth() { return *queue_depth_; }
     Gauge& queueCapacity() { return *queue_capacity_; }
+    Gauge& queueBytes() { return *queue_bytes_; }
+    Gauge& queueCapacityBytes() { return *queue_capacity_bytes_; }
     Counter& alertsExpired() { return *dedupe_.at("expired"); }
 
     std::shared_ptr<prometheus::Registry> registry() { return registry_; }
@@ -121,6 +126,7 @@ class Metrics {
     prometheus::Family<Counter>* input_alerts_received_;
     prometheus::Family<Counter>* input_alerts_accepted_;
     prometheus::Family<Counter>* input_rejected_;
+    prometheus::Family<Counter>* input_alerts_rejected_;
     prometheus::Family<Counter>* input_loop_dropped_;
     prometheus::Family<Counter>* output_attempts_;
     prometheus::Family<Counter>* output_results_;
@@ -150,6 +156,8 @@ class Metrics {
     Gauge* active_alerts_;
     Gauge* queue_depth_;
     Gauge* queue_capacity_;
+    Gauge* queue_bytes_;
+    Gauge* queue_capacity_bytes_;
 };
 
 }  // namespace alertbridge::telemetry

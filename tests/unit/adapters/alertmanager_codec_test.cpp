@@ -60,12 +60,26 @@ std::string render(const core::AlertBatch& batch) {
     return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
 
+// The strict view older tests were written against: the batch, or the first rejected
+// alert's message as the error.
+core::Result<core::AlertBatch> strict(core::Result<core::Decoded> r) {
+    if (!r) return core::Error{r.error()};
+    if (!r->rejected.empty()) return core::Error{r->rejected.front()};
+    return std::move(r->alerts);
+}
+core::Result<core::AlertBatch> webhook(const std::string& body) {
+    return strict(decodeWebhook(body, kReceived, core::LabelNames::kLegacy));
+}
+core::Result<core::AlertBatch> api(const std::string& body) {
+    return strict(decodeApiV2(body, kReceived, {std::chrono::minutes(5), core::LabelNames::kLegacy}));
+}
+
 class WebhookGolden : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(WebhookGolden, DecodesToGolden) {
     std::string name = GetParam();
     auto body = fixture("alertmanager/" + name);
-    auto batch = decodeWebhook(body, kReceived);
+    auto batch = webhook(body);
     ASSERT_TRUE(batch.ok()) << batch.error();
     // Every alert keeps Alertmanager's fingerprint.
     rapidjson::Document doc;
@@ -90,7 +104,7 @@ class ApiGolden : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(ApiGolden, DecodesToGolden) {
     std::string name = GetParam();
-    auto batch = decodeApiV2(fixture("alertmanager/" + name), kReceived, std::chrono::minutes(5));
+    auto batch = api(fixture("alertmanager/" + name));
     ASSERT_TRUE(batch.ok()) << batch.error();
     testing::expectGolden("alertmanager/" + name, render(*batch));
 }
@@ -110,7 +124,7 @@ TEST(WebhookDecode, EveryCapturedRequestBody) {
         rec.Parse(line.c_str());
         ASSERT_FALSE(rec.HasParseError());
         std::string body = rec["body"].GetString();
-        auto batch = decodeWebhook(body, kReceived);
+        auto batch = webhook(body);
         ASSERT_TRUE(batch.ok()) << rec["path"].GetString() << ": " << batch.error();
         rapidjson::Document doc;
         doc.Parse(body.c_str());
@@ -121,7 +135,7 @@ TEST(WebhookDecode, EveryCapturedRequestBody) {
 }
 
 TEST(WebhookDecode, FiringHasNoEndAndResolvedHasItsEnd) {
-    auto batch = decodeWebhook(fixture("alertmanager/webhook-partial-resolved.json"), kReceived);
+    auto batch = webhook(fixture("alertmanager/webhook-partial-resolved.json"));
     ASSERT_TRUE(batch.ok());
     int resolved = 0;
     for (const auto& a : *batch) {
@@ -150,13 +164,12 @@ TEST(WebhookDecode, RejectsWithFieldAndIndex) {
              {R"({"version":"4"})", "alerts: is required and must be an array"},
              {R"({"version":"4","receiver":7,"alerts":[]})", "receiver: expected a string"},
          }) {
-        auto r = decodeWebhook(c.body, kReceived);
+        auto r = webhook(c.body);
         ASSERT_FALSE(r.ok()) << c.body;
         EXPECT_EQ(r.error(), c.error);
     }
     auto bad = [&](const std::string& second, const char* want) {
-        auto r = decodeWebhook(R"({"version":"4","alerts":[)" + ok_alert + "," + second + "]}",
-                               kReceived);
+        auto r = webhook(R"({"version":"4","alerts":[)" + ok_alert + "," + second + "]}");
         ASSERT_FALSE(r.ok()) << second;
         EXPECT_EQ(r.error(), want);
     };
@@ -181,9 +194,8 @@ TEST(WebhookDecode, RejectsWithFieldAndIndex) {
 
 TEST(ApiDecode, AlertmanagerDefaultsForMissingTimes) {
     auto r =
-        decodeApiV2(R"([{"labels":{"a":"1"}},{"labels":{"a":"2"},"endsAt":"2026-11-25T00:30:00Z"},
-                             {"labels":{"a":"3","empty":""},"startsAt":"2026-11-25T00:10:00Z"}])",
-                    kReceived, std::chrono::minutes(5));
+        api(R"([{"labels":{"a":"1"}},{"labels":{"a":"2"},"endsAt":"2026-11-25T00:30:00Z"},
+                             {"labels":{"a":"3","empty":""},"startsAt":"2026-11-25T00:10:00Z"}])");
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ((*r)[0].starts_at, kReceived);
     EXPECT_EQ(*(*r)[0].ends_at, kReceived + std::chrono::minutes(5));
@@ -194,7 +206,7 @@ TEST(ApiDecode, AlertmanagerDefaultsForMissingTimes) {
 
 TEST(ApiDecode, RejectsWithIndex) {
     auto check = [](const std::string& body, const char* want) {
-        auto r = decodeApiV2(body, kReceived, std::chrono::minutes(5));
+        auto r = api(body);
         ASSERT_FALSE(r.ok()) << body;
         EXPECT_EQ(r.error(), want);
     };
@@ -235,6 +247,63 @@ TEST(PushEncoder, StampReplacesOnlyPlaceholders) {
     EXPECT_EQ(
         body,
         R"([{"endsAt":"2026-11-25T01:02:03.456Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"2026-11-25T01:02:03.456Z"}])");
+}
+
+// One bad alert costs only itself: the others of the body are kept, and each rejected one
+// is named by its index and field.
+TEST(WebhookDecode, OneBadAlertDoesNotLoseTheGroup) {
+    const std::string body =
+        R"({"version":"4","alerts":[)"
+        R"({"status":"firing","labels":{"alertname":"A","http.status":"500"},"startsAt":"2026-11-25T00:00:00Z"},)"
+        R"({"status":"firing","labels":{"alertname":"B"},"startsAt":"4052-11-25T00:16:15.895Z"},)"
+        R"({"status":"firing","labels":{"alertname":"C"},"startsAt":"2026-11-25T00:00:00Z"}]})";
+    auto legacy = decodeWebhook(body, kReceived, core::LabelNames::kLegacy);
+    ASSERT_TRUE(legacy.ok()) << legacy.error();
+    ASSERT_EQ(legacy->alerts.size(), 1u);
+    EXPECT_EQ(*legacy->alerts[0].labels.get("alertname"), "C");
+    ASSERT_EQ(legacy->rejected.size(), 2u);
+    EXPECT_EQ(legacy->rejected[0], "alerts[0].labels: invalid label name \"http.status\"");
+    EXPECT_EQ(legacy->rejected[1], "alerts[1].startsAt: year 4052 is out of range (1970 to 2199)");
+    // Alertmanager 0.27+ and Prometheus 3 take UTF-8 label names.
+    auto utf8 = decodeWebhook(body, kReceived, core::LabelNames::kUtf8);
+    ASSERT_TRUE(utf8.ok());
+    ASSERT_EQ(utf8->alerts.size(), 2u);
+    EXPECT_EQ(*utf8->alerts[0].labels.get("http.status"), "500");
+    EXPECT_EQ(utf8->rejected.size(), 1u);
+}
+
+TEST(ApiDecode, KeepsTheValidAlertsOfABatchAndRangeChecksTimes) {
+    const std::string body = std::string(
+                                 R"([{"labels":{"a":"1"},"startsAt":"4052-11-25T00:16:15.895Z"},)"
+                                 R"({"labels":{"a":"2"},"endsAt":"1714-09-08T00:00:00Z"},)"
+                                 R"({"labels":{"a":"3","\u00e9t\u00e9":"x"}},)"
+                                 R"({"labels":{"a":"4","bad":")") +
+                             '\xff' +
+                             R"("}},{"labels":{"a":"5"},"endsAt":"0001-01-01T00:00:00Z"}])";
+    auto r = decodeApiV2(body, kReceived, {std::chrono::minutes(5), core::LabelNames::kUtf8});
+    ASSERT_TRUE(r.ok()) << r.error();
+    ASSERT_EQ(r->rejected.size(), 3u);
+    EXPECT_EQ(r->rejected[0], "[0].startsAt: year 4052 is out of range (1970 to 2199)");
+    EXPECT_EQ(r->rejected[1], "[1].endsAt: year 1714 is out of range (1970 to 2199)");
+    EXPECT_EQ(r->rejected[2], "[3].labels.bad: the value is not valid UTF-8");
+    ASSERT_EQ(r->alerts.size(), 2u);
+    EXPECT_EQ(*r->alerts[0].labels.get("a"), "3");
+    EXPECT_EQ(*r->alerts[1].labels.get("a"), "5");
+    EXPECT_EQ(*r->alerts[1].ends_at, kReceived + std::chrono::minutes(5))
+        << "Go's zero time is \"no end\", as Alertmanager reads it";
+}
+
+TEST(PushEncoder, AnAlertWithUtf8NamesIsRefusedUnlessTheOutputTakesThem) {
+    core::Alert a;
+    a.labels = core::LabelSet{{"alertname", "X"}, {"http.status", "500"}};
+    PushEncoder old_am("am", "alertbridge_origin", "ab-1", 100);
+    EXPECT_EQ(old_am.refuses(a),
+              "label name \"http.status\" needs utf8_label_names (Alertmanager 0.27 or later)");
+    PushEncoder new_am("am", "alertbridge_origin", "ab-1", 100, /*utf8_label_names=*/true);
+    EXPECT_EQ(new_am.refuses(a), "");
+    core::Alert plain;
+    plain.labels = core::LabelSet{{"alertname", "X"}};
+    EXPECT_EQ(old_am.refuses(plain), "");
 }
 
 }  // namespace

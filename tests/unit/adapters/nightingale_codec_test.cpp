@@ -21,8 +21,16 @@ using testing::fixture;
 
 const core::TimePoint kReceived = at("2026-03-10T02:00:00Z");
 
+// The strict view: the alerts, or the first rejected event's message as the error.
+core::Result<core::AlertBatch> decodeStrict(const std::string& body) {
+    auto r = decodeEvents(body, kReceived);
+    if (!r) return core::Error{r.error()};
+    if (!r->rejected.empty()) return core::Error{r->rejected.front()};
+    return std::move(r->alerts);
+}
+
 core::AlertBatch decodeFixture(const std::string& name) {
-    auto r = decodeEvents(fixture("nightingale/" + name), kReceived);
+    auto r = decodeStrict(fixture("nightingale/" + name));
     EXPECT_TRUE(r.ok()) << name << ": " << (r.ok() ? "" : r.error());
     return r.ok() ? std::move(r).value() : core::AlertBatch{};
 }
@@ -107,10 +115,9 @@ TEST(EventDecode, MapsTheDocumentedFields) {
 }
 
 TEST(EventDecode, TagsWhenThereIsNoMap) {
-    auto r = decodeEvents(
+    auto r = decodeStrict(
         R"({"hash":"h1","rule_id":5,"severity":3,"tags":["a.b=1","9x=2","empty=","k=v=w"],
-            "trigger_time":1773105000,"is_recovered":false})",
-        kReceived);
+            "trigger_time":1773105000,"is_recovered":false})");
     ASSERT_TRUE(r.ok()) << r.error();
     const auto& l = (*r)[0].labels;
     EXPECT_EQ(*l.get("a_b"), "1");
@@ -123,7 +130,7 @@ TEST(EventDecode, TagsWhenThereIsNoMap) {
 
 TEST(EventDecode, RejectsWithFieldAndIndex) {
     auto check = [](const std::string& body, const char* want) {
-        auto r = decodeEvents(body, kReceived);
+        auto r = decodeStrict(body);
         ASSERT_FALSE(r.ok()) << body;
         EXPECT_EQ(r.error(), want);
     };
@@ -136,6 +143,25 @@ TEST(EventDecode, RejectsWithFieldAndIndex) {
           "event.tags[0]: expected a \"k=v\" string");
     check(R"({"hash":"h","rule_id":1,"severity":1,"is_recovered":"yes"})",
           "event.is_recovered: expected true or false");
+    check(R"({"hash":"h","rule_id":1,"severity":1,"trigger_time":70000000000})",
+          "event.trigger_time: 70000000000 is out of range (Unix seconds from 1970 to 2199)");
+    check(R"({"hash":"h","rule_id":1,"severity":1,"first_trigger_time":-5})",
+          "event.first_trigger_time: -5 is out of range (Unix seconds from 1970 to 2199)");
+}
+
+TEST(EventDecode, OneBadEventOfABatchCostsOnlyItself) {
+    auto r = decodeEvents(
+        R"([{"hash":"h1","rule_id":1,"severity":1},{"hash":"h2","rule_id":1,"severity":9},)"
+        R"({"hash":"h3","rule_id":1,"severity":2,"last_eval_time":99999999999999}])",
+        kReceived);
+    ASSERT_TRUE(r.ok()) << r.error();
+    ASSERT_EQ(r->alerts.size(), 1u);
+    EXPECT_EQ(r->alerts[0].identity, "n9e:h1");
+    ASSERT_EQ(r->rejected.size(), 2u);
+    EXPECT_EQ(r->rejected[0], "[1].severity: must be 1, 2 or 3, got 9");
+    EXPECT_EQ(r->rejected[1],
+              "[2].last_eval_time: 99999999999999 is out of range (Unix seconds from 1970 to "
+              "2199)");
 }
 
 TEST(EventScrub, RemovesContactsAndTokens) {
@@ -148,8 +174,8 @@ TEST(EventScrub, RemovesContactsAndTokens) {
         EXPECT_EQ(scrubbed->find(secret), std::string::npos) << secret;
     }
     // What is journaled still decodes to the same alert.
-    auto a = decodeEvents(raw, kReceived);
-    auto b = decodeEvents(*scrubbed, kReceived);
+    auto a = decodeStrict(raw);
+    auto b = decodeStrict(*scrubbed);
     ASSERT_TRUE(a.ok() && b.ok());
     EXPECT_EQ(render(*a), render(*b));
 }

@@ -88,5 +88,26 @@ TEST(Url, EndpointsAndListenAddresses) {
     EXPECT_FALSE(parseHostPort(":9095").ok());
 }
 
+// Times and durations from outside are range-checked where they are parsed: a value past
+// the nanosecond clock is an error naming it, never a wrapped time.
+TEST(Time, OutOfRangeYearsAndDurationsAreErrorsNotWrappedValues) {
+    EXPECT_EQ(parseRfc3339("4052-11-25T00:16:15.895Z").error(),
+              "year 4052 is out of range (1970 to 2199)");
+    EXPECT_EQ(parseRfc3339("1714-09-08T00:00:00Z").error(),
+              "year 1714 is out of range (1970 to 2199)");
+    EXPECT_TRUE(isZeroTime(parseRfc3339("0001-01-01T00:00:00Z").value()));
+    EXPECT_EQ(formatRfc3339(parseRfc3339("2199-12-31T23:59:59Z").value()), "2199-12-31T23:59:59.000Z");
+    EXPECT_EQ(formatRfc3339(parseRfc3339("1970-01-01T00:00:00+08:00").value()),
+              "1969-12-31T16:00:00.000Z");
+    EXPECT_EQ(parseDuration("99999999999999999y").error(),
+              "duration \"99999999999999999y\" is out of range (at most 100y)");
+    EXPECT_FALSE(parseDuration("101y").ok());
+    EXPECT_FALSE(parseDuration("100y1d").ok());
+    EXPECT_EQ(parseDuration("100y").value(), std::chrono::hours(24 * 365 * 100));
+    EXPECT_EQ(fromUnixSeconds(-1).error(), "-1 is out of range (Unix seconds from 1970 to 2199)");
+    EXPECT_FALSE(fromUnixSeconds(7258118400LL).ok());
+    EXPECT_EQ(toUnixMillis(fromUnixSeconds(1773105135).value()), 1773105135000LL);
+}
+
 }  // namespace
 }  // namespace alertbridge::core
