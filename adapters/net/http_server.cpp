@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -25,11 +26,24 @@ using tcp = asio::ip::tcp;
 // One connection. Lives as long as an operation or a pending Responder holds it.
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket&& socket, const HttpServerOptions& options, const HttpHandler& handler)
-        : stream_(std::move(socket)), options_(options), handler_(handler) {
+    Session(tcp::socket&& socket, const HttpServerOptions& options, const HttpHandler& handler,
+            std::shared_ptr<std::atomic<std::size_t>> open)
+        : stream_(std::move(socket)), options_(options), handler_(handler), open_(std::move(open)) {
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    ~Session() { open_->fetch_sub(1); }
+
+    // Over the connection bound: one 503 and close, without reading anything.
+    void refuse() {
+        keep_alive_ = false;
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            HttpResponse res{
+                503, "text/plain; charset=utf-8", "too many open connections; retry later\n", {}};
+            res.headers.emplace_back("Retry-After", "1");
+            self->write(std::move(res));
+        });
     }
 
     void run() {
@@ -43,6 +57,33 @@ class Session : public std::enable_shared_from_this<Session> {
         parser_->body_limit(options_.max_body_bytes);
         parser_->header_limit(64 * 1024);
         stream_.expires_after(options_.idle_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&Session::onHead, shared_from_this()));
+    }
+
+    HttpRequest head() const {
+        const auto& msg = parser_->get();
+        HttpRequest req;
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        req.authorization = std::string(msg[http::field::authorization]);
+        req.content_type = std::string(msg[http::field::content_type]);
+        req.remote = remote_;
+        return req;
+    }
+
+    void onHead(beast::error_code ec, std::size_t n) {
+        if (ec || !options_.head_check) return onRead(ec, n);
+        long long length = -1;
+        if (auto cl = parser_->content_length()) length = static_cast<long long>(*cl);
+        if (auto answer = options_.head_check(head(), length)) {
+            // The body is never read: the connection closes after this answer.
+            version_ = parser_->get().version();
+            keep_alive_ = false;
+            write(std::move(*answer));
+            return;
+        }
+        // The deadline set in read() still runs: head and body share it.
         http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&Session::onRead, shared_from_this()));
     }
@@ -68,12 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
             return;
         }
         auto& msg = parser_->get();
-        HttpRequest req;
-        req.method = std::string(msg.method_string());
-        req.target = std::string(msg.target());
-        req.authorization = std::string(msg[http::field::authorization]);
-        req.content_type = std::string(msg[http::field::content_type]);
-        req.remote = remote_;
+        HttpRequest req = head();
         req.body_too_large = too_large;
         if (!too_large) req.body = std::move(msg.body());
         keep_alive_ = !too_large && msg.keep_alive();
@@ -118,6 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::optional<http::request_parser<http::string_body>> parser_;
     const HttpServerOptions& options_;
     const HttpHandler& handler_;
+    std::shared_ptr<std::atomic<std::size_t>> open_;
     std::string remote_;
     bool keep_alive_ = true;
     unsigned version_ = 11;
@@ -131,17 +168,32 @@ struct HttpServer::Impl {
     asio::io_context ioc;
     tcp::acceptor acceptor{asio::make_strand(ioc)};
     std::vector<std::thread> threads;
+    std::shared_ptr<std::atomic<std::size_t>> open = std::make_shared<std::atomic<std::size_t>>(0);
+    asio::steady_timer retry{ioc};
 
     void accept() {
         acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
             if (ec == asio::error::operation_aborted) return;
             if (!ec) {
                 s.set_option(tcp::no_delay(true), ec);
-                std::make_shared<Session>(std::move(s), options, handler)->run();
-            } else {
-                spdlog::warn("Accepting a connection failed. error=\"{}\"", ec.message());
+                bool over = open->fetch_add(1) >= options.max_connections;
+                auto session = std::make_shared<Session>(std::move(s), options, handler, open);
+                if (over) {
+                    session->refuse();
+                } else {
+                    session->run();
+                }
+                accept();
+                return;
             }
-            accept();
+            // Out of file descriptors (or another passing failure): wait a little instead of
+            // spinning on an acceptor that fails at once.
+            spdlog::warn("Accepting a connection failed; retrying in 100ms. error=\"{}\"",
+                         ec.message());
+            retry.expires_after(std::chrono::milliseconds(100));
+            retry.async_wait([this](beast::error_code e) {
+                if (!e) accept();
+            });
         });
     }
 };

@@ -1,7 +1,9 @@
 #pragma once
 // HttpServer: HTTP/1.1 with keep-alive on Beast. Each connection reads one request at a
-// time, hands it to the handler, and writes the response when the handler's Responder is
-// called (from any thread). Owns its I/O threads. The header hides Asio (pimpl).
+// time: its head first (which head_check may answer at once, leaving the body unread),
+// then its body; it hands the request to the handler and writes the response when the
+// handler's Responder is called (from any thread). Owns its I/O threads. The header hides
+// Asio (pimpl).
 
 #include <cstdint>
 #include <memory>
@@ -17,7 +19,13 @@ struct HttpServerOptions {
     core::HostPort listen;
     std::size_t threads = 2;
     std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
+    // A whole request (head and body) must arrive within this; a kept-alive connection
+    // may wait this long for its next request. Slow clients are cut off, not waited for.
     core::Duration idle_timeout = std::chrono::seconds(60);
+    // Open connections at most. Past it a new connection gets 503 and is closed, so the
+    // file descriptors and buffers of the process stay bounded whatever clients do.
+    std::size_t max_connections = 1024;
+    HttpHeadCheck head_check;  // optional
 };
 
 class HttpServer {

@@ -3,6 +3,7 @@
 // No Asio or Beast here, so domain code can include it.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +30,11 @@ struct HttpResponse {
 // Sends the response. Call exactly once, from any thread.
 using Responder = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
+// Looks at a request's head (no body yet; `content_length` is what the client announced,
+// or -1) and answers it at once when it must not go on: bad credentials, a body over the
+// limit. The body of such a request is never read and the connection is closed, so a
+// client cannot make the server hold a large body it will refuse anyway.
+using HttpHeadCheck =
+    std::function<std::optional<HttpResponse>(const HttpRequest& head, long long content_length)>;
 
 }  // namespace alertbridge::net

@@ -78,11 +78,16 @@ core::Result<std::uint16_t> Daemon::start() {
         pipelineLoop();
     });
 
+    api_reads_ = std::make_unique<TaskThread>("ab-api-reads", 64);
     api_ = std::make_unique<HttpApi>(decode_, metrics_, *this, clock_);
     net::HttpServerOptions ho;
     ho.listen = config_.listen.http;
     ho.threads = 2;
     ho.max_body_bytes = config_.intake.max_body_bytes;
+    ho.max_connections = config_.intake.max_connections;
+    ho.head_check = [this](const net::HttpRequest& head, long long length) {
+        return api_->checkHead(head, length);
+    };
     server_ = std::make_unique<net::HttpServer>(
         ho, [this](net::HttpRequest&& req, const net::Responder& respond) {
             api_->handle(std::move(req), respond);
@@ -253,6 +258,7 @@ core::Status Daemon::restore() {
 
 void Daemon::stop() {
     if (server_) server_->stop();
+    if (api_reads_) api_reads_->stop();  // before the store: it reads from it
     if (smtp_) smtp_->stop();
     for (auto& p : imap_) p->stop();
     imap_.clear();
@@ -286,133 +292,27 @@ net::HttpResponse busy(std::string message, const char* retry_after) {
 void Daemon::submit(const InputDef& input, std::string body, core::TimePoint received_at,
                     core::Decoded decoded, const net::Responder& respond) {
     const std::size_t accepted = decoded.alerts.size();
-    accept(input, std::move(body), received_at, std::move(decoded.alerts), nullptr,
-           [respond, &input, accepted, rejected = std::move(decoded.rejected)](
-               Outcome outcome, long long, const std::string& reason) {
-               switch (outcome) {
-                   case Outcome::kStored:
-                   case Outcome::kNothingToStore:
-                       if (!rejected.empty()) {
-                           respond(partialReply(input, accepted, rejected));
-                       } else {
-                           respond(net::HttpResponse{200, "application/json", "", {}});
-                       }
-                       return;
-                   case Outcome::kFull:
-                       respond(busy(reason + "; retry later", "1"));
-                       return;
-                   case Outcome::kStoreError:
-                       respond(busy("the request could not be stored; retry later: " + reason,
-                                    "5"));
-                       return;
-               }
-           });
-}
-
-void Daemon::acceptEmail(email::SmtpMessage&& message, const std::string& remote,
-                         const net::SmtpDone& done) {
-    const InputDef& input = *findInput(email::kInput);
-    const auto& m = metrics_.input(input.id);
-    m.requests->Increment();
-    auto received_at = clock_.now();
-    // The envelope sender, recorded the way a final delivery does, so that replay sees it.
-    std::string raw = "Return-Path: <" + message.mail_from + ">\r\n";
-    raw += message.data;
-    std::string().swap(message.data);
-    core::Alert alert;
-    auto record = std::make_shared<state::EmailRecord>();
-    {
-        // The decoded text lives only while the alert and the archive record are made; what
-        // waits for the store is the raw message (once) and the record.
-        auto decoded = decodeEmail(raw, message.mail_from, received_at);
-        spdlog::debug("An email arrived. remote={} bytes={} rule={}", remote, raw.size(),
-                      decoded.result.rule);
-        *record = emailRecord(decoded, 0, received_at, "");
-        alert = std::move(decoded.result.alert);
-    }
-    m.alerts_received->Increment();
-    accept(input, std::move(raw), received_at, core::AlertBatch{std::move(alert)}, record,
-           [done](Outcome outcome, long long id, const std::string& reason) {
-               switch (outcome) {
-                   case Outcome::kStored:
-                   case Outcome::kNothingToStore:
-                       done(std::to_string(id), "", false);
-                       return;
-                   case Outcome::kFull:
-                       done("", reason, true);
-                       return;
-                   case Outcome::kStoreError:
-                       done("", reason, false);
-                       return;
-               }
-           });
-}
-
-bool Daemon::acceptImapMessage(const std::string& mailbox, std::string raw) {
-    const InputDef& input = *findInput(email::kInput);
-    const auto& m = metrics_.input(input.id);
-    m.requests->Increment();
-    auto received_at = clock_.now();
-    auto decoded = decodeEmail(raw, "", received_at);
-    m.alerts_received->Increment();
-    spdlog::debug("An email was taken from IMAP. mailbox={} bytes={} rule={}", mailbox, raw.size(),
-                  decoded.result.rule);
-    auto record = std::make_shared<state::EmailRecord>(emailRecord(decoded, 0, received_at, ""));
-    core::AlertBatch batch{std::move(decoded.result.alert)};
-    decoded = DecodedEmail{};
-    std::promise<bool> stored;
     accept(
-        input, std::move(raw), received_at, std::move(batch), record,
-        [&](Outcome outcome, long long, const std::string& reason) {
-            if (outcome != Outcome::kStored && outcome != Outcome::kNothingToStore) {
-                spdlog::warn(
-                    "An IMAP message could not be taken now; it stays in the mailbox. "
-                    "mailbox={} error=\"{}\"",
-                    mailbox, reason);
+        input, std::move(body), received_at, std::move(decoded.alerts), nullptr,
+        [respond, &input, accepted, rejected = std::move(decoded.rejected)](
+            Outcome outcome, long long, const std::string& reason) {
+            switch (outcome) {
+                case Outcome::kStored:
+                case Outcome::kNothingToStore:
+                    if (!rejected.empty()) {
+                        respond(partialReply(input, accepted, rejected));
+                    } else {
+                        respond(net::HttpResponse{200, "application/json", "", {}});
+                    }
+                    return;
+                case Outcome::kFull:
+                    respond(busy(reason + "; retry later", "1"));
+                    return;
+                case Outcome::kStoreError:
+                    respond(busy("the request could not be stored; retry later: " + reason, "5"));
+                    return;
             }
-            stored.set_value(outcome == Outcome::kStored || outcome == Outcome::kNothingToStore);
         });
-    return stored.get_future().get();
-}
-
-Daemon::DecodedEmail Daemon::decodeEmail(std::string_view raw, std::string_view envelope_from,
-                                         core::TimePoint received_at, bool count) {
-    // The same steps as the registry's decoder (which replay uses), keeping the rule's name
-    // and warnings for the metrics, the log and the archive.
-    auto parsed = email::parseMail(raw);
-    DecodedEmail d{parsed ? std::move(parsed).value() : email::MailText{}, {}};
-    d.result = email_rules_->apply(d.mail, envelope_from, received_at);
-    if (!count) return d;  // replay: counted and logged when it first arrived
-    const auto& rm = metrics_.emailRule(d.result.rule);
-    rm.messages->Increment();
-    for (const auto& w : d.result.warnings) {
-        rm.warnings->Increment();
-        spdlog::warn("An email rule could not read a field. rule={} subject=\"{}\" warning=\"{}\"",
-                     d.result.rule, d.mail.subject, w);
-    }
-    return d;
-}
-
-state::EmailRecord Daemon::emailRecord(const DecodedEmail& d, long long id,
-                                       core::TimePoint received_at, std::string raw) const {
-    core::AlertBatch batch{d.result.alert};
-    state::StateDelta delta;
-    pipeline::Context ctx{received_at, delta};
-    pipeline::Normalize(config_.normalize).run(batch, ctx);
-    const core::Alert& a = batch.front();
-    state::EmailRecord r;
-    r.id = id;
-    r.received_at = received_at;
-    r.sender = email::senderAddress(!d.mail.from.empty() ? d.mail.from : d.mail.return_path);
-    r.subject = d.mail.subject;
-    r.message_id = d.mail.message_id;
-    r.rule = d.result.rule;
-    r.fingerprint = a.fingerprint;
-    r.status = a.resolvedAt(received_at) ? "resolved" : "firing";
-    r.result = emailResultJson(a, d.result.rule, received_at, /*pretty=*/false);
-    for (const auto& w : d.result.warnings) r.warnings += (r.warnings.empty() ? "" : "\n") + w;
-    r.raw = std::move(raw);
-    return r;
 }
 
 // What one accepted request holds in memory until the pipeline has run it: its body and
@@ -598,210 +498,29 @@ void Daemon::tick() {
                                             pipeline_->pendingChanges() > 100000)) {
         checkpointStep();
     }
-    ++ticks_;
-    // Each tick queues one slice of the firing alerts (by fingerprint) for re-sending, so
-    // every alert is re-sent once per resend_interval. The worker keeps one copy per slice
-    // (the newest), so a busy or unreachable output delays a slice but never skips it, and
-    // memory holds at most one encoded copy of the firing alerts. After a restart the first
-    // full round ends within one interval, well inside the 4x TTL the hosts were given.
+    // Each second of the clock owns one slice of the firing alerts (by fingerprint), so
+    // every alert is re-sent once per resend_interval. A tick that comes late (a busy
+    // pipeline thread) queues every second it missed, so no slice is ever skipped. The
+    // worker keeps one copy per slice (the newest), so a busy or unreachable output delays
+    // a slice but never loses it, and memory holds at most one encoded copy of the firing
+    // alerts. After a restart the first full round ends within one interval, well inside
+    // the 4x TTL the hosts were given.
+    const long long second =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (last_resend_second_ == 0 || second < last_resend_second_) last_resend_second_ = second - 1;
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
         if (outputs_[i].resend_interval == core::Duration::zero()) continue;
         auto secs =
             std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval).count();
-        auto slices = static_cast<std::size_t>(std::max<long long>(1, secs));
-        auto slice = ticks_ % slices;
-        workers_[i]->queueResend(slice, pipeline_->resend(i, slice, slices));
-    }
-}
-
-}  // namespace alertbridge::app
-
-namespace alertbridge::app {
-namespace {
-
-net::HttpResponse jsonReply(int status, std::string body) {
-    return net::HttpResponse{status, "application/json", std::move(body), {}};
-}
-
-// The value of one query parameter ("" when absent). Values here are plain tokens.
-std::string queryParam(std::string_view target, std::string_view name) {
-    auto q = target.find('?');
-    if (q == std::string_view::npos) return "";
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-        auto amp = rest.find('&');
-        auto pair = rest.substr(0, amp);
-        auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name) {
-            return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-        }
-        if (amp == std::string_view::npos) break;
-        rest = rest.substr(amp + 1);
-    }
-    return "";
-}
-
-template <typename Writer>
-void writeEmail(Writer& w, const state::EmailRecord& e, bool with_result) {
-    auto str = [&w](std::string_view s) {
-        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-    };
-    w.StartObject();
-    w.Key("id");
-    w.Int64(e.id);
-    w.Key("received_at");
-    str(core::formatRfc3339(e.received_at));
-    w.Key("from");
-    str(e.sender);
-    w.Key("subject");
-    str(e.subject);
-    w.Key("message_id");
-    str(e.message_id);
-    w.Key("rule");
-    str(e.rule);
-    w.Key("status");
-    str(e.status);
-    w.Key("fingerprint");
-    str(core::fingerprintHex(e.fingerprint));
-    w.Key("warnings");
-    w.StartArray();
-    std::string_view rest = e.warnings;
-    while (!rest.empty()) {
-        auto nl = rest.find('\n');
-        str(rest.substr(0, nl));
-        if (nl == std::string_view::npos) break;
-        rest = rest.substr(nl + 1);
-    }
-    w.EndArray();
-    if (with_result) {
-        w.Key("result");
-        w.RawValue(e.result.data(), e.result.size(), rapidjson::kObjectType);
-    }
-    w.EndObject();
-}
-
-}  // namespace
-
-void Daemon::emails(const net::HttpRequest& req, std::string_view path,
-                    const net::Responder& respond) {
-    // /api/v1/emails[?fingerprint=&limit=], /api/v1/emails/{id}[/raw|/reparse]
-    std::string_view rest = path.substr(std::string_view("/api/v1/emails").size());
-    long long id = 0;
-    std::string_view action;
-    if (!rest.empty()) {
-        rest.remove_prefix(1);
-        auto slash = rest.find('/');
-        auto digits = rest.substr(0, slash);
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-        if (ec != std::errc() || end != digits.data() + digits.size() || id <= 0) {
-            respond(jsonReply(404, jsonString("no such email: expected /api/v1/emails/{id}")));
-            return;
-        }
-        if (slash != std::string_view::npos) action = rest.substr(slash + 1);
-        if (!action.empty() && action != "raw" && action != "reparse") {
-            respond(jsonReply(404, jsonString("expected /raw or /reparse after the email id")));
-            return;
+        const auto slices = static_cast<long long>(std::max<long long>(1, secs));
+        const long long from = std::max(last_resend_second_ + 1, second - slices + 1);
+        for (long long s = from; s <= second; ++s) {
+            auto slice = static_cast<std::size_t>(s % slices);
+            workers_[i]->queueResend(slice,
+                                     pipeline_->resend(i, slice, static_cast<std::size_t>(slices)));
         }
     }
-    const bool post = action == "reparse";
-    if (req.method != (post ? "POST" : "GET")) {
-        auto res = jsonReply(405, jsonString(post ? "use POST" : "use GET"));
-        res.headers.emplace_back("Allow", post ? "POST" : "GET");
-        respond(std::move(res));
-        return;
-    }
-    auto reader = store_->openReader();
-    if (!reader) {
-        respond(jsonReply(500, jsonString("cannot open the store for reading")));
-        return;
-    }
-    if (id == 0) {
-        core::Fingerprint fp = 0;
-        if (auto hex = queryParam(req.target, "fingerprint"); !hex.empty()) {
-            auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), fp, 16);
-            if (ec != std::errc() || end != hex.data() + hex.size() || hex.size() > 16) {
-                respond(jsonReply(400, jsonString("fingerprint: expected up to 16 hex digits")));
-                return;
-            }
-        }
-        std::size_t limit = 100;
-        if (auto l = queryParam(req.target, "limit"); !l.empty()) {
-            auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-            if (ec != std::errc() || end != l.data() + l.size() || limit < 1 || limit > 1000) {
-                respond(jsonReply(400, jsonString("limit: expected 1 to 1000")));
-                return;
-            }
-        }
-        auto list = reader->emails(fp, limit);
-        if (!list) {
-            respond(jsonReply(500, jsonString(list.error())));
-            return;
-        }
-        rapidjson::StringBuffer buf;
-        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-        w.StartObject();
-        w.Key("emails");
-        w.StartArray();
-        for (const auto& e : *list) writeEmail(w, e, false);
-        w.EndArray();
-        w.EndObject();
-        respond(jsonReply(200, std::string(buf.GetString(), buf.GetSize())));
-        return;
-    }
-    auto found = reader->email(id);
-    if (!found) {
-        respond(jsonReply(404, jsonString(found.error())));
-        return;
-    }
-    if (action == "raw") {
-        respond(net::HttpResponse{200, "message/rfc822", std::move(found->raw), {}});
-        return;
-    }
-    if (action.empty()) {
-        rapidjson::StringBuffer buf;
-        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-        writeEmail(w, *found, true);
-        respond(jsonReply(200, std::string(buf.GetString(), buf.GetSize())));
-        return;
-    }
-    // Re-parse with the rules loaded now, and hand the result to the pipeline as a new
-    // intake of the same message (a new journal entry and a new archive record).
-    const InputDef& input = *findInput(email::kInput);
-    auto received_at = clock_.now();
-    auto decoded = decodeEmail(found->raw, "", received_at);
-    spdlog::info("An archived email is parsed again. id={} rule_before={} rule_now={}", id,
-                 found->rule, decoded.result.rule);
-    auto record = std::make_shared<state::EmailRecord>(emailRecord(decoded, 0, received_at, ""));
-    accept(input, std::move(found->raw), received_at, core::AlertBatch{decoded.result.alert},
-           record,
-           [respond, record, id](Outcome outcome, long long new_id, const std::string& reason) {
-               switch (outcome) {
-                   case Outcome::kStored: {
-                       auto rec = *record;
-                       rec.id = new_id;
-                       rapidjson::StringBuffer buf;
-                       rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-                       w.StartObject();
-                       w.Key("reparsed_from");
-                       w.Int64(id);
-                       w.Key("email");
-                       writeEmail(w, rec, true);
-                       w.EndObject();
-                       respond(jsonReply(200, std::string(buf.GetString(), buf.GetSize())));
-                       return;
-                   }
-                   case Outcome::kNothingToStore:
-                       respond(jsonReply(
-                           409, jsonString("the message carries this instance's marker label")));
-                       return;
-                   case Outcome::kFull:
-                       respond(jsonReply(503, jsonString(reason + "; retry later")));
-                       return;
-                   case Outcome::kStoreError:
-                       respond(jsonReply(500, jsonString(reason)));
-                       return;
-               }
-           });
+    last_resend_second_ = second;
 }
 
 }  // namespace alertbridge::app

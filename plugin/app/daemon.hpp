@@ -23,6 +23,7 @@
 #include "plugin/app/delivery_worker.hpp"
 #include "plugin/app/http_api.hpp"
 #include "plugin/app/registry.hpp"
+#include "plugin/app/task_thread.hpp"
 #include "plugin/config/config.hpp"
 #include "plugin/pipeline/runner.hpp"
 #include "plugin/state/store.hpp"
@@ -49,6 +50,9 @@ class Daemon final : public Intake {
     bool ready() const override { return ready_.load() && store_ && store_->writable(); }
     void emails(const net::HttpRequest& req, std::string_view path,
                 const net::Responder& respond) override;
+    // The part of emails() that reads the store, on the API reader thread.
+    void emailsOnReader(const net::HttpRequest& req, long long id, const std::string& action,
+                        const net::Responder& respond);
 
   private:
     // kFull: a bound was reached (the intake queue in alerts or bytes, or an output's
@@ -98,6 +102,9 @@ class Daemon final : public Intake {
     std::vector<OutputDef> outputs_;
     std::vector<std::unique_ptr<DeliveryWorker>> workers_;
     std::unique_ptr<HttpApi> api_;
+    // Store reads for the HTTP API (the email archive), off the HTTP I/O threads.
+    std::unique_ptr<TaskThread> api_reads_;
+    std::unique_ptr<state::StoreReader> api_reader_;  // used only on api_reads_
     std::unique_ptr<net::HttpServer> server_;
     std::unique_ptr<net::SmtpServer> smtp_;
     std::vector<std::unique_ptr<email::ImapPoller>> imap_;
@@ -112,7 +119,7 @@ class Daemon final : public Intake {
     std::deque<std::function<void()>> tasks_;
     bool stopping_ = false;
     std::thread pipeline_thread_;
-    std::uint64_t ticks_ = 0;
+    long long last_resend_second_ = 0;  // the last second of the clock whose slice was queued
     // Journal entries up to this id already have their outbox rows stored (set by restore).
     long long replayed_outbox_id_ = 0;
     std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();

@@ -32,8 +32,9 @@ net::HttpResponse partialReply(const InputDef& input, std::size_t accepted,
                                const std::vector<std::string>& rejected) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    std::string message = fmt::format("{} of {} alerts were rejected and {} accepted: ",
-                                      rejected.size(), rejected.size() + accepted, accepted);
+    std::string message =
+        fmt::format("{} of {} alerts were rejected and {} accepted: ", rejected.size(),
+                    rejected.size() + accepted, accepted);
     for (std::size_t i = 0; i < rejected.size(); ++i) {
         if (i == 10) {
             message += fmt::format("; and {} more", rejected.size() - 10);
@@ -53,8 +54,10 @@ net::HttpResponse partialReply(const InputDef& input, std::size_t accepted,
     for (const auto& r : rejected) w.String(r.data(), static_cast<rapidjson::SizeType>(r.size()));
     w.EndArray();
     w.EndObject();
-    return net::HttpResponse{input.partial_is_client_error ? 400 : 200, "application/json",
-                             std::string(buf.GetString(), buf.GetSize()) + "\n", {}};
+    return net::HttpResponse{input.partial_is_client_error ? 400 : 200,
+                             "application/json",
+                             std::string(buf.GetString(), buf.GetSize()) + "\n",
+                             {}};
 }
 
 HttpApi::HttpApi(const DecodeContext& decode, telemetry::Metrics& metrics, Intake& intake,
@@ -79,6 +82,36 @@ net::HttpResponse HttpApi::unauthorized() const {
 
 bool HttpApi::authorized(const net::HttpRequest& req) const {
     return expected_auth_.empty() || core::constantTimeEquals(req.authorization, expected_auth_);
+}
+
+std::optional<net::HttpResponse> HttpApi::checkHead(const net::HttpRequest& head,
+                                                    long long content_length) {
+    std::string_view path = head.target;
+    if (auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
+    const InputDef* input = nullptr;
+    for (const auto& in : inputs()) {
+        if (!in.path.empty() && path == in.path) input = &in;
+    }
+    bool emails = path == "/api/v1/emails" || path.starts_with("/api/v1/emails/");
+    // A wrong method on an intake path is answered 405 by handle(), as before.
+    if (input != nullptr && head.method != "POST") return std::nullopt;
+    if (input == nullptr && !emails) return std::nullopt;
+    if (!authorized(head)) {
+        if (input != nullptr) {
+            metrics_.input(input->id).requests->Increment();
+            metrics_.input(input->id).reject("unauthorized");
+        }
+        return unauthorized();
+    }
+    if (input != nullptr && content_length > 0 &&
+        static_cast<unsigned long long>(content_length) > config_.intake.max_body_bytes) {
+        metrics_.input(input->id).requests->Increment();
+        metrics_.input(input->id).reject("too_large");
+        return jsonError(413, fmt::format("body of {} bytes is larger than intake.max_body_bytes "
+                                          "({} bytes)",
+                                          content_length, config_.intake.max_body_bytes));
+    }
+    return std::nullopt;
 }
 
 void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
@@ -169,9 +202,10 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
     }
     if (!decoded->rejected.empty()) {
         m.alerts_rejected->Increment(static_cast<double>(decoded->rejected.size()));
-        spdlog::debug("Some alerts of a request were rejected. input={} remote={} rejected={} "
-                      "first=\"{}\"",
-                      input.id, req.remote, decoded->rejected.size(), decoded->rejected.front());
+        spdlog::debug(
+            "Some alerts of a request were rejected. input={} remote={} rejected={} "
+            "first=\"{}\"",
+            input.id, req.remote, decoded->rejected.size(), decoded->rejected.front());
         if (decoded->alerts.empty()) {
             m.reject("invalid_body");
             respond(partialReply(input, 0, decoded->rejected));

@@ -39,6 +39,10 @@ class HttpApi {
     HttpApi(const DecodeContext& decode, telemetry::Metrics& metrics, Intake& intake,
             const core::Clock& clock);
     void handle(net::HttpRequest&& req, const net::Responder& respond);
+    // The head check the server runs before it reads a body: credentials and the announced
+    // size of intake requests, so a refused request's body is never held.
+    std::optional<net::HttpResponse> checkHead(const net::HttpRequest& head,
+                                               long long content_length);
 
   private:
     void intake(const InputDef& input, net::HttpRequest&& req, const net::Responder& respond);

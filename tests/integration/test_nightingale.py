@@ -147,10 +147,14 @@ class Nightingale(unittest.TestCase):
         with open(self.ab.log_path, "rb") as f:
             self.assertNotIn(b"13800000012", f.read())
 
-    def test_bad_event_is_400_with_field(self):
+    def test_bad_event_is_named_in_a_200_since_n9e_never_retries(self):
         status, body, _ = self.post_event({"rule_id": 1, "severity": 1})
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["rejected"],
+                         ["event.hash: is required (the event's identity)"])
+        status, body, _ = self.post_event("not json")
         self.assertEqual(status, 400)
-        self.assertIn("event.hash", body)
+        self.assertIn("not valid JSON", body)
 
 
 class NightingaleQueueFull(unittest.TestCase):
