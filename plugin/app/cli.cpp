@@ -114,6 +114,9 @@ int serve(const std::string& file) {
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+    // A file size limit (ulimit -f) must fail a write, which the store handles as a full
+    // disk, not kill the process.
+    std::signal(SIGXFSZ, SIG_IGN);
 
     core::SystemClock clock;
     spdlog::info("alertbridge is starting. version={} config={} instance={} data_dir={}", kVersion,

@@ -85,6 +85,7 @@ core::Result<std::uint16_t> Daemon::start() {
     ho.threads = 2;
     ho.max_body_bytes = config_.intake.max_body_bytes;
     ho.max_connections = config_.intake.max_connections;
+    ho.idle_timeout = config_.intake.request_timeout;
     ho.head_check = [this](const net::HttpRequest& head, long long length) {
         return api_->checkHead(head, length);
     };

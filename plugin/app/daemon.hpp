@@ -48,6 +48,11 @@ class Daemon final : public Intake {
                 core::Decoded decoded, const net::Responder& respond) override;
     // Serving, and the store can write.
     bool ready() const override { return ready_.load() && store_ && store_->writable(); }
+    std::string notReady() const override {
+        if (!ready_.load() || !store_) return "alertbridge is starting";
+        if (!store_->writable()) return "the store cannot write: " + store_->failure();
+        return "";
+    }
     void emails(const net::HttpRequest& req, std::string_view path,
                 const net::Responder& respond) override;
     // The part of emails() that reads the store, on the API reader thread.

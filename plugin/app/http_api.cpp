@@ -149,7 +149,7 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
     } else if (path == "/-/healthy") {
         respond(text(200, "OK\n"));
     } else if (path == "/-/ready") {
-        respond(intake_.ready() ? text(200, "OK\n") : text(503, "starting\n"));
+        respond(intake_.ready() ? text(200, "OK\n") : text(503, intake_.notReady() + "\n"));
     } else {
         respond(text(404, "not found\n"));
     }
@@ -176,8 +176,9 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
         return;
     }
     if (!intake_.ready()) {
-        m.reject("queue_full");
-        auto res = jsonError(503, "alertbridge is starting");
+        auto why = intake_.notReady();
+        m.reject(why.starts_with("the store") ? "store_error" : "queue_full");
+        auto res = jsonError(503, why + "; retry later");
         res.headers.emplace_back("Retry-After", "1");
         respond(std::move(res));
         return;

@@ -22,6 +22,8 @@ class Intake {
     virtual void submit(const InputDef& input, std::string body, core::TimePoint received_at,
                         core::Decoded decoded, const net::Responder& respond) = 0;
     virtual bool ready() const = 0;
+    // Why it is not ready ("" when it is): starting, or the store cannot write.
+    virtual std::string notReady() const = 0;
     // The email archive under /api/v1/emails (already authorized). Answers exactly once.
     virtual void emails(const net::HttpRequest& req, std::string_view path,
                         const net::Responder& respond) = 0;

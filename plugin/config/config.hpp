@@ -88,7 +88,10 @@ struct IntakeConfig {
     std::size_t queue_max_bytes = std::size_t{256} * 1024 * 1024;
     std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
     std::size_t max_alerts_per_request = 20000;
-    std::size_t max_connections = 1024;  // open HTTP connections; more wait in the backlog
+    std::size_t max_connections = 1024;  // open HTTP connections; past it a new one gets 503
+    // A whole request must arrive within this (and an idle kept-alive connection is closed
+    // after it): slow clients are cut off instead of holding a connection.
+    Duration request_timeout = std::chrono::seconds(60);
     core::LabelNames label_names = core::LabelNames::kUtf8;
 };
 

@@ -169,9 +169,10 @@ class Loader {
 
     void intake(const YAML::Node& n, IntakeConfig& i) {
         const std::string p = "intake";
-        if (!r_.expectMap(n, p,
-                          {"queue_capacity", "queue_max_bytes", "max_body_bytes",
-                           "max_alerts_per_request", "max_connections", "label_names"})) {
+        if (!r_.expectMap(
+                n, p,
+                {"queue_capacity", "queue_max_bytes", "max_body_bytes", "max_alerts_per_request",
+                 "max_connections", "request_timeout", "label_names"})) {
             return;
         }
         r_.readSize(n, p, "queue_capacity", i.queue_capacity, 1, 100000000);
@@ -180,6 +181,7 @@ class Loader {
         r_.readSize(n, p, "max_body_bytes", i.max_body_bytes, 1024, 1024LL * 1024 * 1024);
         r_.readSize(n, p, "max_alerts_per_request", i.max_alerts_per_request, 1, 1000000);
         r_.readSize(n, p, "max_connections", i.max_connections, 1, 1000000);
+        r_.readDuration(n, p, "request_timeout", i.request_timeout, std::chrono::seconds(1));
         r_.checkString(n, p, "label_names", [&](const std::string& v) -> std::string {
             if (v == "utf8") {
                 i.label_names = core::LabelNames::kUtf8;
@@ -239,7 +241,7 @@ class Loader {
                         o, p,
                         {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
                          "resend_interval", "timeout", "max_alerts_per_push", "backoff",
-                                   "utf8_label_names", "max_backlog_bytes"})) {
+                         "utf8_label_names", "max_backlog_bytes"})) {
                     if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
                     continue;
                 }

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <mutex>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <thread>
 
 #include <fmt/format.h>
@@ -63,6 +66,30 @@ StoreErrorClass classify(int extended_rc, int sys_errno) {
         default:
             return StoreErrorClass::kTransient;
     }
+}
+
+// SQLite does not always keep the OS error of a failed write. Tell a full disk or a file
+// size limit from a passing I/O error by looking: free space on the file system, and the
+// process's file size limit against the database and WAL sizes.
+std::string fullCause(const std::string& path) {
+    namespace fs = std::filesystem;
+    struct statvfs st {};
+    auto dir = fs::path(path).parent_path();
+    if (::statvfs(dir.empty() ? "." : dir.c_str(), &st) == 0 &&
+        static_cast<unsigned long long>(st.f_bavail) * st.f_frsize < 1024ULL * 1024) {
+        return "no space left on the file system";
+    }
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        for (const auto& f : {path, path + "-wal"}) {
+            std::error_code ec;
+            auto size = fs::file_size(f, ec);
+            if (!ec && size + 64 * 1024 >= rl.rlim_cur) {
+                return fmt::format("the file size limit ({} bytes) is reached", rl.rlim_cur);
+            }
+        }
+    }
+    return "";
 }
 
 // Backoff between attempts while the store fails: it doubles from the class's first step.
@@ -327,12 +354,20 @@ class SqliteStore final : public Store {
 
     Outcome failed(const char* what) {
         int ext = sqlite3_extended_errcode(db_);
-        int sys = sqlite3_system_errno(db_);
-        std::string msg = fmt::format("{}: {}", what, sqlite3_errmsg(db_));
+        int sys = t_last_system_errno != 0 ? t_last_system_errno : sqlite3_system_errno(db_);
+        t_last_system_errno = 0;
+        std::string msg = fmt::format("{}: {} (SQLite code {}", what, sqlite3_errmsg(db_), ext);
         if (sys != 0 && (ext & 0xff) == SQLITE_IOERR) {
-            msg += fmt::format(" (errno {}: {})", sys, std::strerror(sys));
+            msg += fmt::format(", errno {}: {}", sys, std::strerror(sys));
         }
+        msg += ")";
         auto cls = classify(ext, sys);
+        if ((ext & 0xff) == SQLITE_IOERR && cls == StoreErrorClass::kTransient) {
+            if (auto cause = fullCause(options_.path); !cause.empty()) {
+                cls = StoreErrorClass::kFull;
+                msg += ": " + cause;
+            }
+        }
         writes_.rollback();
         return Outcome{Error{msg}, cls};
     }

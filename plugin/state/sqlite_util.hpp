@@ -15,6 +15,10 @@
 
 namespace alertbridge::state {
 
+// The OS error behind the last failed statement on this thread (0: none), kept before the
+// statement is reset, since a reset clears what sqlite3_system_errno() reports.
+inline thread_local int t_last_system_errno = 0;
+
 // RAII handle for a prepared statement.
 class Stmt {
   public:
@@ -46,6 +50,9 @@ class Stmt {
     // Steps a statement that returns no rows and resets it.
     int run() {
         int rc = sqlite3_step(s_);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            t_last_system_errno = sqlite3_system_errno(sqlite3_db_handle(s_));
+        }
         sqlite3_reset(s_);
         sqlite3_clear_bindings(s_);
         return rc == SQLITE_ROW ? SQLITE_DONE : rc;

@@ -1,0 +1,206 @@
+"""A store that cannot write, and slow or hostile clients. Real processes on loopback: the
+real Alertmanager and alertbridge; the disk fault is a file size limit set on the running
+daemon with prlimit (root ignores file modes, so a read-only file would not do)."""
+
+import os
+import smtplib
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import (Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, http,
+                     wait_for)
+
+MARKER = "alertbridge_origin"
+
+
+def marked(am, name):
+    return {a["labels"]["instance"] for a in am.alerts(alertname=name)
+            if a["labels"].get(MARKER) == "alertbridge-01"}
+
+
+def prlimit_fsize(pid, limit):
+    """Sets the soft file size limit of a running process (the hard one stays unlimited, so
+    it can be raised again)."""
+    subprocess.run(["prlimit", f"--pid={pid}", f"--fsize={limit}:unlimited"], check=True)
+
+
+class StoreFails(unittest.TestCase):
+    def setUp(self):
+        self.work = Workdir("store-fails")
+        self.sink = Sink()
+        self.am = Alertmanager(self.work.path, free_port(), self.sink.port).start()
+        self.smtp_port = free_port()
+        self.ab = Alertbridge(self.work.path, am_url=self.am.url, resend_interval="1m",
+                              smtp_port=self.smtp_port).start()
+
+    def tearDown(self):
+        self.ab.stop()
+        self.am.stop()
+        self.sink.stop()
+        self.work.cleanup()
+
+    def test_a_full_disk_answers_503_and_451_and_recovers_by_itself(self):
+        ab = self.ab
+        acked = set()
+
+        def post(i):
+            a = alert("DiskFull", f"10.60.{i // 250}.{i % 250}:9100", minutes_left=30)
+            status, body, headers = ab.post_alerts([a])
+            if status == 200:
+                acked.add(a["labels"]["instance"])
+            return status, body, headers
+
+        for i in range(20):
+            self.assertEqual(post(i)[0], 200)
+        # Writes past the files' current sizes now fail as on a full disk (EFBIG).
+        wal = os.path.join(ab.data_dir, "alertbridge.db-wal")
+        limit = max(os.path.getsize(wal), os.path.getsize(os.path.join(ab.data_dir,
+                                                                       "alertbridge.db")))
+        prlimit_fsize(ab.proc.pid, limit)
+        i, refused = 20, None
+        while refused is None and i < 5000:
+            status, body, headers = post(i)
+            if status == 503:
+                refused = (body, headers)
+            else:
+                self.assertEqual(status, 200, body)
+            i += 1
+        self.assertIsNotNone(refused, "the store never failed")
+        body, headers = refused
+        self.assertIn("could not be stored", body)
+        self.assertIn("Retry-After", headers)
+        # While it cannot write: intake refuses at once, /-/ready is false, SMTP answers 451.
+        status, body, _ = post(i)
+        self.assertEqual(status, 503)
+        self.assertIn("(full)", body)
+        self.assertEqual(http("GET", ab.url + "/-/ready")[0], 503)
+        self.assertEqual(http("GET", ab.url + "/-/healthy")[0], 200)
+        self.assertEqual(ab.metric("alertbridge_store_writable"), 0)
+        self.assertGreater(ab.metric("alertbridge_store_errors_total", **{"class": "full"}), 0)
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=10) as s:
+            with self.assertRaises(smtplib.SMTPDataError) as ctx:
+                s.sendmail("ups@example.com", ["noc@alerts.example"],
+                           b"Subject: UPS ups-a1 on battery\r\n\r\nTime: 2024-07-23 21:04:10\r\n")
+            self.assertEqual(ctx.exception.smtp_code, 451)
+        with open(ab.log_path) as f:
+            log = f.read()
+        self.assertIn("The store cannot write", log)
+        # The cause goes away: it recovers without a restart.
+        prlimit_fsize(ab.proc.pid, "unlimited")
+        wait_for(lambda: http("GET", ab.url + "/-/ready")[0] == 200, timeout=15,
+                 what="ready again once the disk has room")
+        self.assertEqual(ab.metric("alertbridge_store_writable"), 1)
+        for j in range(i + 1, i + 21):
+            self.assertEqual(post(j)[0], 200)
+        with open(ab.log_path) as f:
+            self.assertIn("The store is writable again", f.read())
+        # Every alert that was answered 200 reached Alertmanager; nothing acknowledged lost.
+        wait_for(lambda: acked <= marked(self.am, "DiskFull"), timeout=20,
+                 what=f"all {len(acked)} acknowledged alerts in Alertmanager")
+        print(f"full disk: {len(acked)} acknowledged, all delivered; refused after "
+              f"{i - 20} writes past the limit; recovered by itself")
+
+
+class HostileClients(unittest.TestCase):
+    def setUp(self):
+        self.work = Workdir("hostile")
+        self.ab = Alertbridge(
+            self.work.path, basic_auth=("alertmanager", "webhook-secret"),
+            extra="intake:\n  max_connections: 300\n  request_timeout: 3s\n"
+                  "  max_body_bytes: 1048576\n").start()
+        self.socks = []
+
+    def tearDown(self):
+        for s in self.socks:
+            s.close()
+        self.ab.stop()
+        self.work.cleanup()
+
+    def connect(self):
+        s = socket.create_connection(("127.0.0.1", self.ab.port), timeout=10)
+        self.socks.append(s)
+        return s
+
+    def healthy_within(self, seconds):
+        started = time.monotonic()
+        status = http("GET", self.ab.url + "/-/healthy", timeout=seconds)[0]
+        return status, time.monotonic() - started
+
+    def test_idle_slow_oversize_and_unauthorized_clients_do_not_stall_the_daemon(self):
+        # Many idle connections, below the bound (300): the daemon answers at once.
+        idle = [self.connect() for _ in range(250)]
+        status, took = self.healthy_within(2)
+        self.assertEqual(status, 200)
+        self.assertLess(took, 1.0)
+        # Past the bound: a new connection gets 503 at once, not a hang.
+        extra = [self.connect() for _ in range(100)]
+        refused = 0
+        for s in extra:
+            s.settimeout(2)
+            try:
+                if s.recv(4096).startswith(b"HTTP/1.1 503"):
+                    refused += 1
+            except socket.timeout:
+                pass
+        self.assertGreaterEqual(refused, 45)
+        # Idle connections are closed after request_timeout (3 s): room comes back by itself.
+        started = time.monotonic()
+        wait_for(lambda: self.healthy_within(2)[0] == 200, timeout=10,
+                 what="/-/healthy once the idle connections timed out")
+        freed = time.monotonic() - started
+        for s in idle:
+            s.settimeout(5)
+            try:
+                self.assertEqual(s.recv(4096), b"")
+            except ConnectionResetError:
+                pass
+        # Slowloris: a head and a body that trickle in. The daemon keeps answering, and cuts
+        # them off at request_timeout.
+        slow = []
+        for _ in range(20):
+            s = self.connect()
+            s.sendall(b"POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                      b"Authorization: Basic YWxlcnRtYW5hZ2VyOndlYmhvb2stc2VjcmV0\r\n\r\n[")
+            slow.append(s)
+        for _ in range(2):
+            time.sleep(1)
+            for s in slow:
+                s.sendall(b" ")
+            status, took = self.healthy_within(2)
+            self.assertEqual(status, 200)
+            self.assertLess(took, 1.0)
+        # An oversize body is refused from its head: the answer comes before any body byte.
+        s = self.connect()
+        s.sendall(b"POST /api/v2/alerts HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n"
+                  b"Authorization: Basic YWxlcnRtYW5hZ2VyOndlYmhvb2stc2VjcmV0\r\n"
+                  b"Content-Type: application/json\r\n\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 413"))
+        # Bad credentials with a huge body: 401 before the body is read.
+        s = self.connect()
+        s.sendall(b"POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n"
+                  b"Authorization: Basic d3Jvbmc6d3Jvbmc=\r\n\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 401"))
+        time.sleep(2)
+        for s in slow:
+            s.settimeout(5)
+            try:
+                data = s.recv(4096)
+                self.assertEqual(data, b"", "a slow request was answered instead of closed")
+            except ConnectionResetError:
+                pass
+        status, body, _ = self.ab.post_alerts([alert("AfterHostile", "10.70.0.1:9100")])
+        self.assertEqual(status, 200, body)
+        self.assertGreater(self.ab.metric("alertbridge_input_requests_rejected_total",
+                                          input="alertmanager_api", reason="too_large"), 0)
+        self.assertGreater(self.ab.metric("alertbridge_input_requests_rejected_total",
+                                          input="alertmanager_webhook", reason="unauthorized"), 0)
+        print(f"hostile clients: {refused} of 100 connections over the bound of 300 refused with "
+              f"503; room back {freed:.1f} s later; 20 slowloris requests cut off at 3 s; 413 "
+              f"and 401 before the body")
+
+
+if __name__ == "__main__":
+    unittest.main()
