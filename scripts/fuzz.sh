@@ -2,18 +2,22 @@
 # Runs the fuzz targets under libFuzzer with ASan and UBSan (clang from Debian's clang-14 and
 # libclang-rt-14-dev). Seeds: the SMTP corpus, every fixture email, and sample tables. New
 # inputs go to a scratch corpus; a crash leaves its input in build-fuzz/ and fails the script.
-# Usage: bash scripts/fuzz.sh [seconds per target, default 60]
+# Usage: bash scripts/fuzz.sh [seconds per target, default 30] [target...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"
+seconds="${1:-30}"
+shift || true
+only=("$@")
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DALERTBRIDGE_FUZZ=ON -DALERTBRIDGE_TESTS=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_smtp_session fuzz_email fuzz_enrich >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_smtp_session fuzz_email fuzz_enrich \
+    fuzz_alertmanager fuzz_nightingale fuzz_config >/dev/null
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 run() {
     local target="$1"
     shift
+    if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " =~ " ${target} " ]]; then return; fi
     mkdir -p "$scratch/$target"
     echo "== fuzz $target for ${seconds}s"
     (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 "./$target" -max_total_time="$seconds" \
@@ -29,3 +33,6 @@ run() {
 run fuzz_smtp_session "$PWD/tests/fuzz/corpus/smtp"
 run fuzz_email "$PWD/tests/fixtures/email" "$PWD/tests/fixtures/email_extra"
 run fuzz_enrich "$PWD/tests/fuzz/corpus/tables"
+run fuzz_alertmanager "$PWD/tests/fixtures/alertmanager" "$PWD/tests/fuzz/corpus/alertmanager"
+run fuzz_nightingale "$PWD/tests/fixtures/nightingale" "$PWD/tests/fuzz/corpus/nightingale"
+run fuzz_config "$PWD/config-examples" "$PWD/adapters/email/rules" "$PWD/tests/fuzz/corpus/config"

@@ -37,5 +37,5 @@ echo "== unit tests under ASan and UBSan"
 bash scripts/build.sh build-asan -DALERTBRIDGE_SANITIZE=ON -DALERTBRIDGE_ONLY_UNIT_TESTS=ON
 (cd build-asan && ctest --output-on-failure -j2 -L unit)
 
-echo "== fuzzing under libFuzzer, ASan and UBSan (60 s per target)"
-bash scripts/fuzz.sh 60
+echo "== fuzzing under libFuzzer, ASan and UBSan (30 s per target)"
+bash scripts/fuzz.sh 30
