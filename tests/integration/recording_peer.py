@@ -16,7 +16,8 @@ class RecordingPeer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lock = threading.Lock()
-        self.requests = []  # one list of alerts per request taken
+        self.sent = Counter()  # (alertname, instance) -> times it was pushed
+        self.pushes = 0
         self.status = 200
         peer = self
 
@@ -30,7 +31,9 @@ class RecordingPeer:
                     alerts = json.loads(body)
                     assert isinstance(alerts, list)
                     with peer.lock:
-                        peer.requests.append(alerts)
+                        peer.pushes += 1
+                        peer.sent.update((a["labels"].get("alertname"), a["labels"].get("instance"))
+                                         for a in alerts)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -49,19 +52,18 @@ class RecordingPeer:
 
     def _sent(self, alertname):
         with self.lock:
-            return [a["labels"].get("instance") for r in self.requests for a in r
-                    if a["labels"].get("alertname") == alertname]
+            return {inst: n for (name, inst), n in self.sent.items() if name == alertname}
 
     def instances(self, alertname):
         return set(self._sent(alertname))
 
     def alert_count(self, alertname):
-        return len(self._sent(alertname))
+        return sum(self._sent(alertname).values())
 
     def duplicate_alerts(self, alertname):
         """Sends beyond the first of each alert."""
-        return sum(n - 1 for n in Counter(self._sent(alertname)).values())
+        return sum(n - 1 for n in self._sent(alertname).values())
 
     def requests_count(self):
         with self.lock:
-            return len(self.requests)
+            return self.pushes
