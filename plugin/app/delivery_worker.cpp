@@ -74,8 +74,26 @@ std::size_t DeliveryWorker::queuedResends() const {
 }
 
 void DeliveryWorker::waitFor(core::Duration d) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, d, [this] { return stopping_; });
+    // In steps of at most a second, so the backlog the intake bound reads stays fresh
+    // through a long backoff.
+    auto until = std::chrono::steady_clock::now() + d;
+    for (;;) {
+        {
+            std::unique_lock lock(mu_);
+            auto step = std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+            if (cv_.wait_until(lock, step, [this] { return stopping_; })) return;
+        }
+        if (std::chrono::steady_clock::now() >= until) return;
+        refreshBacklog();
+    }
+}
+
+void DeliveryWorker::refreshBacklog() {
+    if (auto b = reader_->pendingBacklog(options_.name)) {
+        metrics_.pending_rows->Set(static_cast<double>(b->rows));
+        metrics_.pending_bytes->Set(static_cast<double>(b->bytes));
+        backlog_bytes_.store(b->bytes);
+    }
 }
 
 core::Duration DeliveryWorker::nextBackoff() {
@@ -119,11 +137,7 @@ void DeliveryWorker::loop() {
         }
         auto steady = std::chrono::steady_clock::now();
         if (steady - last_gauge > std::chrono::seconds(1)) {
-            if (auto b = reader_->pendingBacklog(options_.name)) {
-                metrics_.pending_rows->Set(static_cast<double>(b->rows));
-                metrics_.pending_bytes->Set(static_cast<double>(b->bytes));
-                backlog_bytes_.store(b->bytes);
-            }
+            refreshBacklog();
             last_gauge = steady;
         }
         auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend());

@@ -67,6 +67,7 @@ class DeliveryWorker {
     // Records an attempt; a delivered or dropped one is waited for until it is durable.
     void complete(state::OutboxAttempt attempt);
     core::Duration nextBackoff();
+    void refreshBacklog();  // the outbox backlog gauges and backlogBytes()
     void waitFor(core::Duration d);
 
     DeliveryOptions options_;

@@ -6,6 +6,7 @@ real Alertmanager, alertbridge, and a recording peer where exact request counts 
 import os
 import random
 import shutil
+import smtplib
 import threading
 import time
 import unittest
@@ -228,6 +229,51 @@ class OutageAndResends(FaultTest):
         self.assertLess(took, 2 + 2)  # one resend_interval, plus Alertmanager's own start
         # The resolved ones are not active there.
         self.assertEqual(marked(am, "Outage") & resolved, set())
+
+
+class BacklogBound(FaultTest):
+    def test_a_long_outage_ends_in_503_and_452_at_the_backlog_bound_and_nothing_is_lost(self):
+        am_port, smtp_port = free_port(), free_port()
+        ab = Alertbridge(self.work.path, am_url=f"http://127.0.0.1:{am_port}",
+                         resend_interval="1m", smtp_port=smtp_port)
+        with open(ab.config) as f:
+            cfg = f.read()
+        with open(ab.config, "w") as f:  # the smallest backlog bound: 1 MiB
+            f.write(cfg.replace("      resend_interval: 1m\n",
+                                "      resend_interval: 1m\n      max_backlog_bytes: 1048576\n"))
+        self.started(ab)
+        acked, refused, i = set(), None, 0
+        while refused is None and i < 400:
+            batch = [alert("Backlog", f"10.80.{i}.{j}:9100", minutes_left=60) for j in range(50)]
+            status, body, headers = ab.post_alerts(batch)
+            if status == 200:
+                acked.update(a["labels"]["instance"] for a in batch)
+                if i % 20 == 19:
+                    time.sleep(1.2)  # let the worker count its backlog
+            else:
+                refused = (status, body, headers)
+            i += 1
+        self.assertIsNotNone(refused, "the backlog bound was never reached")
+        status, body, headers = refused
+        self.assertEqual(status, 503, body)
+        self.assertIn("max_backlog_bytes", body)
+        self.assertIn("Retry-After", headers)
+        self.assertGreaterEqual(ab.metric("alertbridge_outbox_pending_bytes", output="am"),
+                                1048576)
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as s:
+            with self.assertRaises(smtplib.SMTPDataError) as ctx:
+                s.sendmail("ups@example.com", ["noc@alerts.example"],
+                           b"Subject: UPS ups-a1 on battery\r\n\r\nTime: 2024-07-23 21:04:10\r\n")
+            self.assertEqual(ctx.exception.smtp_code, 452)
+        # The host comes back: the backlog drains, intake takes alerts again, and every
+        # alert that was acknowledged arrives.
+        am = self.alertmanager(port=am_port)
+        wait_for(lambda: ab.post_alerts([alert("BacklogAfter", "10.81.0.1:9100")])[0] == 200,
+                 timeout=30, what="intake open again once the backlog drained")
+        wait_for(lambda: acked <= marked(am, "Backlog"), timeout=30,
+                 what=f"all {len(acked)} acknowledged alerts in Alertmanager")
+        print(f"backlog bound: 503 after {len(acked)} alerts were acknowledged during the "
+              f"outage, SMTP 452; all delivered once the host was back")
 
 
 def churn(ab, worker, stop, counter):
