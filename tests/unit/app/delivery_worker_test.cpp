@@ -1,0 +1,153 @@
+#include "plugin/app/delivery_worker.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "../test_util.hpp"
+#include "plugin/state/sqlite_store.hpp"
+
+namespace alertbridge::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The transport side of an output as the worker sees it: records what it was asked to send
+// and answers what the test says.
+class RecordingTransport final : public pipeline::OutputTransport {
+  public:
+    std::size_t maxRowsPerSend() const override { return 100; }
+    core::Delivery send(const std::vector<std::string_view>& bodies, core::TimePoint) override {
+        std::lock_guard lock(mu);
+        if (failing) return core::Delivery::retry("down", 503);
+        for (auto b : bodies) sent.emplace_back(b);
+        return core::Delivery::ok(200);
+    }
+    std::vector<std::string> taken() {
+        std::lock_guard lock(mu);
+        return sent;
+    }
+    std::mutex mu;
+    bool failing = false;
+    std::vector<std::string> sent;
+};
+
+bool eventually(const std::function<bool()>& f) {
+    for (int i = 0; i < 500; ++i) {
+        if (f()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return f();
+}
+
+class DeliveryWorkerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() /
+               ("alertbridge-worker-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        options_.path = (dir_ / "ab.db").string();
+        store_ = state::openSqliteStore(options_, clock_).value();
+        auto t = std::make_unique<RecordingTransport>();
+        transport_ = t.get();
+        DeliveryOptions o;
+        o.name = "am";
+        o.backoff.initial = std::chrono::milliseconds(10);
+        o.backoff.max = std::chrono::milliseconds(20);
+        worker_ = std::make_unique<DeliveryWorker>(o, std::move(t), *store_, clock_, metrics_);
+    }
+    void TearDown() override {
+        worker_.reset();
+        store_.reset();
+        fs::remove_all(dir_);
+    }
+    void outbox(std::vector<std::string> bodies) {
+        state::StateDelta d;
+        for (auto& b : bodies) d.outbox.push_back({"am", b, 1});
+        std::promise<void> p;
+        store_->applyDelta(std::move(d), [&](const core::Status&) { p.set_value(); });
+        p.get_future().wait();
+    }
+
+    fs::path dir_;
+    state::SqliteOptions options_;
+    core::FakeClock clock_{testing::at("2026-11-25T01:00:00Z")};
+    telemetry::Metrics metrics_;
+    std::unique_ptr<state::Store> store_;
+    RecordingTransport* transport_ = nullptr;
+    std::unique_ptr<DeliveryWorker> worker_;
+};
+
+// There is no read cursor: a pending row is delivered whatever its id, even one below every
+// id delivered before (what a reused id did to the cursor).
+TEST_F(DeliveryWorkerTest, APendingRowIsDeliveredWhateverItsId) {
+    outbox({"[10]", "[11]"});
+    worker_->start();
+    ASSERT_TRUE(eventually([&] { return transport_->taken().size() == 2; }));
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           // What a prune and a reused id used to leave: a new row under
+                           // the id of one delivered before.
+                           "DELETE FROM outbox WHERE id = 1;"
+                           "INSERT INTO outbox(id, output, created_at, alert_count, body) "
+                           "VALUES(1, 'am', 0, 1, '[low]')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    worker_->notify();
+    EXPECT_TRUE(eventually([&] { return transport_->taken().size() == 3; }));
+    EXPECT_EQ(transport_->taken().back(), "[low]");
+}
+
+// While the host is down, a newer copy of a slice replaces the queued one: when it comes
+// back, only the newest state goes out, once.
+TEST_F(DeliveryWorkerTest, ResendsOfASliceCoalesceWhileTheHostIsDown) {
+    transport_->failing = true;
+    worker_->start();
+    for (int i = 0; i < 10; ++i) {
+        worker_->queueResend(0, {{"am", "[slice0 v" + std::to_string(i) + "]", 1}});
+        worker_->queueResend(1, {{"am", "[slice1 v" + std::to_string(i) + "]", 1}});
+    }
+    EXPECT_LE(worker_->queuedResends(), 2u) << "one copy per slice (one may be in flight)";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    {
+        std::lock_guard lock(transport_->mu);
+        transport_->failing = false;
+    }
+    ASSERT_TRUE(eventually([&] { return transport_->taken().size() == 2; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto sent = transport_->taken();
+    std::sort(sent.begin(), sent.end());
+    EXPECT_EQ(sent, (std::vector<std::string>{"[slice0 v9]", "[slice1 v9]"}));
+    // A slice with nothing firing any more withdraws its queued copy.
+    transport_->failing = true;
+    worker_->queueResend(3, {{"am", "[slice3]", 1}});
+    worker_->queueResend(3, {});
+    EXPECT_EQ(worker_->queuedResends(), 0u);
+}
+
+// Re-sends and outbox rows take turns: a backlog of rows does not hold re-sends back.
+TEST_F(DeliveryWorkerTest, ResendsAreNotStarvedByABacklog) {
+    std::vector<std::string> rows;
+    for (int i = 0; i < 2000; ++i) rows.push_back("[row " + std::to_string(i) + "]");
+    outbox(rows);
+    worker_->queueResend(0, {{"am", "[resend]", 1}});
+    worker_->start();
+    ASSERT_TRUE(eventually([&] {
+        auto s = transport_->taken();
+        return std::find(s.begin(), s.end(), "[resend]") != s.end();
+    }));
+    auto s = transport_->taken();
+    auto at = std::find(s.begin(), s.end(), "[resend]") - s.begin();
+    EXPECT_LE(at, 100) << "the re-send went out after at most one send of rows";
+    EXPECT_TRUE(eventually([&] { return transport_->taken().size() == 2001; }));
+}
+
+}  // namespace
+}  // namespace alertbridge::app
