@@ -282,7 +282,7 @@ void Daemon::stop() {
 
 namespace {
 
-net::HttpResponse busy(std::string message, const char* retry_after) {
+net::HttpResponse busy(const std::string& message, const char* retry_after) {
     net::HttpResponse res{503, "application/json", jsonString(message), {}};
     res.headers.emplace_back("Retry-After", retry_after);
     return res;

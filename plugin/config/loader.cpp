@@ -15,6 +15,8 @@
 #include "plugin/core/label_set.hpp"
 
 namespace alertbridge::config {
+
+constexpr std::size_t kMiB = std::size_t{1024} * 1024;
 namespace {
 
 namespace fs = std::filesystem;
@@ -176,8 +178,8 @@ class Loader {
             return;
         }
         r_.readSize(n, p, "queue_capacity", i.queue_capacity, 1, 100000000);
-        r_.readSize(n, p, "queue_max_bytes", i.queue_max_bytes, 1024 * 1024,
-                    64LL * 1024 * 1024 * 1024);
+        r_.readSize(n, p, "queue_max_bytes", i.queue_max_bytes, kMiB,
+                    64 * kMiB * 1024);
         r_.readSize(n, p, "max_body_bytes", i.max_body_bytes, 1024, 1024LL * 1024 * 1024);
         r_.readSize(n, p, "max_alerts_per_request", i.max_alerts_per_request, 1, 1000000);
         r_.readSize(n, p, "max_connections", i.max_connections, 1, 1000000);
@@ -221,7 +223,7 @@ class Loader {
         r_.readDuration(n, p, "outbox_retention", s.outbox_retention);
         r_.readSize(n, p, "cache_mib", s.cache_mib, 1, 65536);
         r_.readSize(n, p, "max_bytes", s.max_bytes, 0, std::numeric_limits<long long>::max());
-        if (s.max_bytes > 0 && s.max_bytes < 1024 * 1024) {
+        if (s.max_bytes > 0 && s.max_bytes < kMiB) {
             r_.error(n["max_bytes"], p + ".max_bytes", "must be 0 (no bound) or at least 1048576");
         }
         r_.readDuration(n, p, "checkpoint_interval", s.checkpoint_interval,
@@ -253,7 +255,7 @@ class Loader {
                                 std::chrono::seconds(1));
                 r_.readSize(o, p, "max_alerts_per_push", out.max_alerts_per_push, 1, 100000);
                 r_.readBool(o, p, "utf8_label_names", out.utf8_label_names);
-                r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, 1024 * 1024,
+                r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, kMiB,
                             std::numeric_limits<long long>::max());
                 c.outputs.alertmanager.push_back(std::move(out));
             }
@@ -294,7 +296,7 @@ class Loader {
             r_.readSize(o, p, "group_id", group_id, 0, 1LL << 53);
             out.group_id = static_cast<long long>(group_id);
             r_.readString(o, p, "group_name", out.group_name);
-            r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, 1024 * 1024,
+            r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, kMiB,
                         std::numeric_limits<long long>::max());
             readList(o, p, "notify_rule_ids", [&](const YAML::Node& v, const std::string& vp) {
                 try {

@@ -84,7 +84,7 @@ std::string fullCause(const std::string& path) {
         for (const auto& f : {path, path + "-wal"}) {
             std::error_code ec;
             auto size = fs::file_size(f, ec);
-            if (!ec && size + 64 * 1024 >= rl.rlim_cur) {
+            if (!ec && size + std::uintmax_t{64} * 1024 >= rl.rlim_cur) {
                 return fmt::format("the file size limit ({} bytes) is reached", rl.rlim_cur);
             }
         }
