@@ -96,8 +96,7 @@ std::string readCommon(const Value& a, const std::string& where, core::LabelName
     if (!a.IsObject()) return fmt::format("{}: expected an alert object", where);
     auto labels = a.FindMember("labels");
     if (labels == a.MemberEnd()) return fmt::format("{}.labels: is required", where);
-    if (auto e = readMap(labels->value, where + ".labels", true, names, alert.labels);
-        !e.empty()) {
+    if (auto e = readMap(labels->value, where + ".labels", true, names, alert.labels); !e.empty()) {
         return e;
     }
     auto ann = a.FindMember("annotations");
@@ -125,7 +124,8 @@ std::string readPostable(const Value& v, const std::string& where, core::TimePoi
     // no end means resolve_timeout from now.
     a.starts_at = starts ? *starts : (ends ? *ends : received_at);
     a.ends_at = ends ? *ends : received_at + options.resolve_timeout;
-    if (starts && ends && *ends < *starts) return fmt::format("{}.endsAt: is before startsAt", where);
+    if (starts && ends && *ends < *starts)
+        return fmt::format("{}.endsAt: is before startsAt", where);
     return "";
 }
 

@@ -76,8 +76,7 @@ void SmtpSession::feed(std::string_view bytes) {
     process();
 }
 
-void SmtpSession::messageStored(const std::string& queue_id, const std::string& error,
-                                bool full) {
+void SmtpSession::messageStored(const std::string& queue_id, const std::string& error, bool full) {
     if (state_ != State::kWaitStore) return;
     if (error.empty()) {
         reply(fmt::format("250 2.0.0 OK: queued as {}", queue_id));

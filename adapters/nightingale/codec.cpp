@@ -53,7 +53,6 @@ std::string readStr(const Value& e, const char* key, const std::string& where, s
     return "";
 }
 
-
 std::string decodeOne(const Value& e, const std::string& where, core::TimePoint received_at,
                       core::Alert& a) {
     if (!e.IsObject()) return fmt::format("{}: expected an event object", where);
@@ -131,8 +130,9 @@ std::string decodeOne(const Value& e, const std::string& where, core::TimePoint 
     // Times are range-checked where they are read: a wrapped value would move the alert
     // to another century.
     core::TimePoint times[3] = {received_at, received_at, received_at};
-    const std::pair<const char*, long long> fields[3] = {
-        {"first_trigger_time", first_trigger}, {"trigger_time", trigger}, {"last_eval_time", last_eval}};
+    const std::pair<const char*, long long> fields[3] = {{"first_trigger_time", first_trigger},
+                                                         {"trigger_time", trigger},
+                                                         {"last_eval_time", last_eval}};
     for (int i = 0; i < 3; ++i) {
         if (fields[i].second == 0) continue;
         auto t = core::fromUnixSeconds(fields[i].second);

@@ -54,13 +54,13 @@ const InputDef* findInput(std::string_view id) {
 std::vector<OutputDef> outputs(const config::Config& cfg) {
     std::vector<OutputDef> out;
     for (const auto& am : cfg.outputs.alertmanager) {
-        out.push_back(OutputDef{
-            am.name,
-            std::make_shared<alertmanager::PushEncoder>(
-                am.name, cfg.global.marker_label, cfg.global.instance, am.max_alerts_per_push,
-                am.utf8_label_names),
-            [&am] { return std::make_unique<alertmanager::PushTransport>(am); },
-            am.max_alerts_per_push, am.backoff, am.resend_interval, am.max_backlog_bytes});
+        out.push_back(OutputDef{am.name,
+                                std::make_shared<alertmanager::PushEncoder>(
+                                    am.name, cfg.global.marker_label, cfg.global.instance,
+                                    am.max_alerts_per_push, am.utf8_label_names),
+                                [&am] { return std::make_unique<alertmanager::PushTransport>(am); },
+                                am.max_alerts_per_push, am.backoff, am.resend_interval,
+                                am.max_backlog_bytes});
     }
     for (const auto& n9e : cfg.outputs.nightingale) {
         // n9e keeps an event active until its recovery arrives: nothing to re-send.

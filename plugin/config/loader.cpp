@@ -178,8 +178,7 @@ class Loader {
             return;
         }
         r_.readSize(n, p, "queue_capacity", i.queue_capacity, 1, 100000000);
-        r_.readSize(n, p, "queue_max_bytes", i.queue_max_bytes, kMiB,
-                    64 * kMiB * 1024);
+        r_.readSize(n, p, "queue_max_bytes", i.queue_max_bytes, kMiB, 64 * kMiB * 1024);
         r_.readSize(n, p, "max_body_bytes", i.max_body_bytes, 1024, 1024LL * 1024 * 1024);
         r_.readSize(n, p, "max_alerts_per_request", i.max_alerts_per_request, 1, 1000000);
         r_.readSize(n, p, "max_connections", i.max_connections, 1, 1000000);

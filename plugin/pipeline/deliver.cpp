@@ -42,8 +42,8 @@ void Deliver::run(core::AlertBatch& batch, Context& ctx) {
             ctx.delta.outbox.push_back(std::move(row));
         }
         if (refused.empty()) continue;
-        metrics_.output(out->name()).alerts_unsupported->Increment(
-            static_cast<double>(refused.size()));
+        metrics_.output(out->name())
+            .alerts_unsupported->Increment(static_cast<double>(refused.size()));
         // The first, then one in a thousand: a sender that keeps posting such alerts must
         // not flood the log.
         if (refused_ % 1000 == 0) {

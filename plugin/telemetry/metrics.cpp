@@ -38,9 +38,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                   .Register(r);
     input_alerts_rejected_ = &BuildCounter()
                                   .Name("alertbridge_input_alerts_rejected_total")
-                                  .Help("Alerts left out of a body that was otherwise taken (a bad "
-                                        "label name, a time out of range); the sender is told "
-                                        "which.")
+                                  .Help(
+                                      "Alerts left out of a body that was otherwise taken (a bad "
+                                      "label name, a time out of range); the sender is told "
+                                      "which.")
                                   .Register(r);
     input_rejected_ = &BuildCounter()
                            .Name("alertbridge_input_requests_rejected_total")
@@ -60,13 +61,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Name("alertbridge_output_results_total")
                            .Help("Delivery request results by outcome: ok, retry or drop.")
                            .Register(r);
-    output_alerts_ = &BuildCounter()
-                          .Name("alertbridge_output_alerts_total")
-                          .Help(
-                              "Alerts handed to a host by an output, by outcome: sent, "
-                              "dropped, resent (re-sends that keep the host's copy alive), or unsupported "
-                              "(left out: the host cannot take the alert's label names).")
-                          .Register(r);
+    output_alerts_ =
+        &BuildCounter()
+             .Name("alertbridge_output_alerts_total")
+             .Help(
+                 "Alerts handed to a host by an output, by outcome: sent, "
+                 "dropped, resent (re-sends that keep the host's copy alive), or unsupported "
+                 "(left out: the host cannot take the alert's label names).")
+             .Register(r);
     outbox_pending_ = &BuildGauge()
                            .Name("alertbridge_outbox_pending_rows")
                            .Help("Outbox rows waiting for delivery, per output.")
@@ -200,14 +202,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Add({});
     queue_bytes_ = &BuildGauge()
                         .Name("alertbridge_intake_queue_bytes")
-                        .Help("Bytes held for requests and emails accepted but not yet "
-                              "processed.")
+                        .Help(
+                            "Bytes held for requests and emails accepted but not yet "
+                            "processed.")
                         .Register(r)
                         .Add({});
     queue_capacity_bytes_ = &BuildGauge()
                                  .Name("alertbridge_intake_queue_capacity_bytes")
-                                 .Help("Bound of intake_queue_bytes (intake.queue_max_bytes); "
-                                       "beyond it HTTP answers 503 and SMTP 452.")
+                                 .Help(
+                                     "Bound of intake_queue_bytes (intake.queue_max_bytes); "
+                                     "beyond it HTTP answers 503 and SMTP 452.")
                                  .Register(r)
                                  .Add({});
     auto& dedupe_family = BuildCounter()

@@ -22,20 +22,27 @@ using prometheus::Gauge;
 using prometheus::Histogram;
 
 // Reasons an input refuses a request. Each becomes a series at zero.
-inline constexpr std::string_view kRejectReasons[] = {
-    "invalid_body",       "unauthorized",           "too_large",   "queue_full",        "not_found",
-    "method_not_allowed", "unsupported_media_type", "store_error", "client_not_allowed",
-    "bytes_full",         "backlog_full"};
+inline constexpr std::string_view kRejectReasons[] = {"invalid_body",
+                                                      "unauthorized",
+                                                      "too_large",
+                                                      "queue_full",
+                                                      "not_found",
+                                                      "method_not_allowed",
+                                                      "unsupported_media_type",
+                                                      "store_error",
+                                                      "client_not_allowed",
+                                                      "bytes_full",
+                                                      "backlog_full"};
 
 inline constexpr std::string_view kDedupeOutcomes[] = {"new",      "changed",          "repeat",
                                                        "resolved", "resolved_unknown", "expired"};
 
 struct InputMetrics {
-    Counter* requests;                                      // every request that reached the input
-    Counter* alerts_received;                               // alerts in well-formed bodies
-    Counter* alerts_accepted;                               // alerts journaled and acknowledged
+    Counter* requests;         // every request that reached the input
+    Counter* alerts_received;  // alerts in well-formed bodies
+    Counter* alerts_accepted;  // alerts journaled and acknowledged
     Counter* alerts_rejected;  // alerts left out of a body they came in (a bad label, time...)
-    Counter* loop_dropped;                                  // alerts carrying our own marker label
+    Counter* loop_dropped;     // alerts carrying our own marker label
     std::map<std::string, Counter*, std::less<>> rejected;  // by reason
     void reject(std::string_view reason) const;
 };

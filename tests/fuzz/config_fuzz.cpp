@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto loaded = config::loadConfigFromString(text, "fuzz.yml");
     if (!loaded.config && loaded.errors.empty()) __builtin_trap();
     std::vector<config::ConfigError> errors;
-    auto rules = email::RuleSet::compile({email::RuleSource{"fuzz-pack.yml", text}}, {}, {}, {},
-                                         errors);
+    auto rules =
+        email::RuleSet::compile({email::RuleSource{"fuzz-pack.yml", text}}, {}, {}, {}, errors);
     (void)rules;
     return 0;
 }

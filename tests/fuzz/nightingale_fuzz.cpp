@@ -36,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!doc.HasParseError());
     auto clean = [](const rapidjson::Value& e) {
         if (!e.IsObject()) return;
-        for (const char* field : {"notify_users_obj", "notify_groups_obj", "callbacks",
-                                  "notify_rules"}) {
+        for (const char* field :
+             {"notify_users_obj", "notify_groups_obj", "callbacks", "notify_rules"}) {
             check(!e.HasMember(field));
         }
     };

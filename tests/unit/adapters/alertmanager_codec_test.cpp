@@ -71,7 +71,8 @@ core::Result<core::AlertBatch> webhook(const std::string& body) {
     return strict(decodeWebhook(body, kReceived, core::LabelNames::kLegacy));
 }
 core::Result<core::AlertBatch> api(const std::string& body) {
-    return strict(decodeApiV2(body, kReceived, {std::chrono::minutes(5), core::LabelNames::kLegacy}));
+    return strict(
+        decodeApiV2(body, kReceived, {std::chrono::minutes(5), core::LabelNames::kLegacy}));
 }
 
 class WebhookGolden : public ::testing::TestWithParam<const char*> {};
@@ -193,8 +194,7 @@ TEST(WebhookDecode, RejectsWithFieldAndIndex) {
 }
 
 TEST(ApiDecode, AlertmanagerDefaultsForMissingTimes) {
-    auto r =
-        api(R"([{"labels":{"a":"1"}},{"labels":{"a":"2"},"endsAt":"2026-11-25T00:30:00Z"},
+    auto r = api(R"([{"labels":{"a":"1"}},{"labels":{"a":"2"},"endsAt":"2026-11-25T00:30:00Z"},
                              {"labels":{"a":"3","empty":""},"startsAt":"2026-11-25T00:10:00Z"}])");
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ((*r)[0].starts_at, kReceived);
@@ -273,13 +273,12 @@ TEST(WebhookDecode, OneBadAlertDoesNotLoseTheGroup) {
 }
 
 TEST(ApiDecode, KeepsTheValidAlertsOfABatchAndRangeChecksTimes) {
-    const std::string body = std::string(
-                                 R"([{"labels":{"a":"1"},"startsAt":"4052-11-25T00:16:15.895Z"},)"
-                                 R"({"labels":{"a":"2"},"endsAt":"1714-09-08T00:00:00Z"},)"
-                                 R"({"labels":{"a":"3","\u00e9t\u00e9":"x"}},)"
-                                 R"({"labels":{"a":"4","bad":")") +
-                             '\xff' +
-                             R"("}},{"labels":{"a":"5"},"endsAt":"0001-01-01T00:00:00Z"}])";
+    const std::string body =
+        std::string(R"([{"labels":{"a":"1"},"startsAt":"4052-11-25T00:16:15.895Z"},)"
+                    R"({"labels":{"a":"2"},"endsAt":"1714-09-08T00:00:00Z"},)"
+                    R"({"labels":{"a":"3","\u00e9t\u00e9":"x"}},)"
+                    R"({"labels":{"a":"4","bad":")") +
+        '\xff' + R"("}},{"labels":{"a":"5"},"endsAt":"0001-01-01T00:00:00Z"}])";
     auto r = decodeApiV2(body, kReceived, {std::chrono::minutes(5), core::LabelNames::kUtf8});
     ASSERT_TRUE(r.ok()) << r.error();
     ASSERT_EQ(r->rejected.size(), 3u);

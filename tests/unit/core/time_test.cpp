@@ -96,7 +96,8 @@ TEST(Time, OutOfRangeYearsAndDurationsAreErrorsNotWrappedValues) {
     EXPECT_EQ(parseRfc3339("1714-09-08T00:00:00Z").error(),
               "year 1714 is out of range (1970 to 2199)");
     EXPECT_TRUE(isZeroTime(parseRfc3339("0001-01-01T00:00:00Z").value()));
-    EXPECT_EQ(formatRfc3339(parseRfc3339("2199-12-31T23:59:59Z").value()), "2199-12-31T23:59:59.000Z");
+    EXPECT_EQ(formatRfc3339(parseRfc3339("2199-12-31T23:59:59Z").value()),
+              "2199-12-31T23:59:59.000Z");
     EXPECT_EQ(formatRfc3339(parseRfc3339("1970-01-01T00:00:00+08:00").value()),
               "1969-12-31T16:00:00.000Z");
     EXPECT_EQ(parseDuration("99999999999999999y").error(),
