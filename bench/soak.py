@@ -26,19 +26,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
-from harness import Alertbridge, Workdir, alert, http, wait_for  # noqa: E402
+from harness import Alertbridge, Workdir, alert, rss_kib, wait_for  # noqa: E402
 from recording_peer import RecordingPeer  # noqa: E402
 
-
-def rss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def main():

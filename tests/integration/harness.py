@@ -270,6 +270,24 @@ def alert(name, instance, minutes_left=5, **labels):
     return a
 
 
+def marked(am, name, marker="alertbridge_origin", instance="alertbridge-01"):
+    """Instances of `name`'s alerts active in Alertmanager that carry alertbridge's marker."""
+    return {a["labels"]["instance"] for a in am.alerts(alertname=name)
+            if a["labels"].get(marker) == instance}
+
+
+def rss_kib(pid):
+    """Resident memory of a process, in KiB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 class Workdir:
     def __init__(self, name):
         self.path = tempfile.mkdtemp(prefix=f"alertbridge-{name}-")

@@ -5,14 +5,7 @@ import threading
 import time
 import unittest
 
-from harness import Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, wait_for
-
-MARKER = "alertbridge_origin"
-
-
-def marked(am, name):
-    return {a["labels"]["instance"] for a in am.alerts(alertname=name)
-            if a["labels"].get(MARKER) == "alertbridge-01"}
+from harness import Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, marked, wait_for
 
 
 class Durability(unittest.TestCase):

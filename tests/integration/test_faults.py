@@ -10,26 +10,11 @@ import smtplib
 import threading
 import time
 import unittest
-from datetime import timedelta
 
-from harness import (SOURCE, Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, now,
-                     rfc3339, wait_for)
+from harness import (SOURCE, Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, marked,
+                     now, rfc3339, rss_kib, wait_for)
 from recording_peer import RecordingPeer
 
-MARKER = "alertbridge_origin"
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def marked(am, name):
-    return {a["labels"]["instance"] for a in am.alerts(alertname=name)
-            if a["labels"].get(MARKER) == "alertbridge-01"}
 
 
 class FaultTest(unittest.TestCase):

@@ -6,19 +6,11 @@ import os
 import smtplib
 import socket
 import subprocess
-import threading
 import time
 import unittest
 
-from harness import (Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, http,
+from harness import (Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, http, marked,
                      wait_for)
-
-MARKER = "alertbridge_origin"
-
-
-def marked(am, name):
-    return {a["labels"]["instance"] for a in am.alerts(alertname=name)
-            if a["labels"].get(MARKER) == "alertbridge-01"}
 
 
 def prlimit_fsize(pid, limit):
