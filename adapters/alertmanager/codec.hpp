@@ -54,11 +54,11 @@ class PushEncoder final : public pipeline::OutputEncoder {
     std::string refuses(const core::Alert& a) const override;
 
   private:
-    bool utf8_label_names_;
     std::string name_;
     std::string marker_label_;
     std::string marker_value_;
     std::size_t max_per_row_;
+    bool utf8_label_names_;
 };
 
 // Replaces every placeholder endsAt in `body` with `ends_at`, in place.
