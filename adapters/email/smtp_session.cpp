@@ -253,6 +253,10 @@ void SmtpSession::command(std::string_view line) {
             error("501 5.5.4 Syntax: DATA");
             return;
         }
+        if (options_.accept_data && !options_.accept_data()) {
+            reply("452 4.3.1 Insufficient system storage; try again later");
+            return;
+        }
         state_ = State::kData;
         prev_crlf_ = true;
         data_bytes_ = 0;

@@ -28,6 +28,10 @@ struct SmtpOptions {
     std::size_t max_errors = 10;  // then 421 and close
     // Decides whether a recipient is accepted (550 otherwise). Empty: accept all.
     std::function<bool(std::string_view address)> accept_recipient;
+    // Whether a message body may be taken now (452 at DATA otherwise, and the client keeps
+    // the message): the daemon says no while its intake byte bound is full, so no body is
+    // read only to be refused. Empty: always.
+    std::function<bool()> accept_data;
     // STARTTLS is offered when the transport can do TLS (a certificate is configured).
     bool tls_available = false;
     // Checks AUTH PLAIN/LOGIN credentials. Empty: AUTH is not offered. AUTH is offered and

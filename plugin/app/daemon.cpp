@@ -117,6 +117,17 @@ core::Result<std::uint16_t> Daemon::start() {
                     });
                 };
         }
+        so.session.accept_data = [this] {
+            if (inflight_bytes_.load() >= config_.intake.queue_max_bytes) {
+                metrics_.input(email::kInput).reject("bytes_full");
+                return false;
+            }
+            if (!backlogFull().empty()) {
+                metrics_.input(email::kInput).reject("backlog_full");
+                return false;
+            }
+            return true;
+        };
         so.tls_cert_file = config_.email.tls_cert_file;
         so.tls_key_file = config_.email.tls_key_file;
         so.session.require_auth = config_.email.auth_required;

@@ -55,6 +55,25 @@ TEST(SmtpSession, WholeMessageWithDotUnstuffingAndDurableAck) {
     EXPECT_TRUE(s.closed());
 }
 
+TEST(SmtpSession, AFullByteBoundIs452AtDataOrAfterTheMessage) {
+    bool room = false;
+    auto o = options();
+    o.accept_data = [&] { return room; };
+    SmtpSession s(o);
+    talk(s, "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<ops@alerts.example>\r\n");
+    EXPECT_EQ(talk(s, "DATA\r\n"), "452 4.3.1 Insufficient system storage; try again later\r\n")
+        << "refused before the body is sent";
+    room = true;
+    EXPECT_EQ(talk(s, "DATA\r\n"), "354 End data with <CR><LF>.<CR><LF>\r\n")
+        << "the envelope is kept, so the client may try DATA again";
+    talk(s, "hi\r\n.\r\n");
+    ASSERT_TRUE(s.takeMessage().has_value());
+    s.messageStored("", "the intake queue holds its bound", /*full=*/true);
+    EXPECT_EQ(s.takeOutput(),
+              "452 4.3.1 Insufficient system storage; try again later: the intake queue holds "
+              "its bound\r\n");
+}
+
 TEST(SmtpSession, StoreFailureIs451AndTheEnvelopeResets) {
     SmtpSession s(options());
     talk(s, std::string(kEnvelope) + "DATA\r\nhi\r\n.\r\n");
