@@ -5,10 +5,20 @@ a test sets, and records each request's alerts. Standard library only; loopback 
 
 import json
 import threading
+from datetime import datetime, timezone
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness import free_port
+
+
+def resolved(alert, at):
+    """Whether a pushed alert says it has ended (its endsAt is not in the future)."""
+    ends = alert.get("endsAt", "")
+    try:
+        return datetime.fromisoformat(ends.replace("Z", "+00:00")) <= at
+    except ValueError:
+        return False
 
 
 class RecordingPeer:
@@ -16,7 +26,7 @@ class RecordingPeer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.lock = threading.Lock()
-        self.sent = Counter()  # (alertname, instance) -> times it was pushed
+        self.sent = Counter()  # (alertname, instance, resolved) -> times it was pushed
         self.pushes = 0
         self.status = 200
         peer = self
@@ -30,10 +40,11 @@ class RecordingPeer:
                 if status == 200:
                     alerts = json.loads(body)
                     assert isinstance(alerts, list)
+                    at = datetime.now(timezone.utc)
                     with peer.lock:
                         peer.pushes += 1
-                        peer.sent.update((a["labels"].get("alertname"), a["labels"].get("instance"))
-                                         for a in alerts)
+                        peer.sent.update((a["labels"].get("alertname"), a["labels"].get("instance"),
+                                          resolved(a, at)) for a in alerts)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -52,16 +63,17 @@ class RecordingPeer:
 
     def _sent(self, alertname):
         with self.lock:
-            return {inst: n for (name, inst), n in self.sent.items() if name == alertname}
+            return {(inst, res): n for (name, inst, res), n in self.sent.items()
+                    if name == alertname}
 
     def instances(self, alertname):
-        return set(self._sent(alertname))
+        return {inst for inst, _ in self._sent(alertname)}
 
     def alert_count(self, alertname):
         return sum(self._sent(alertname).values())
 
     def duplicate_alerts(self, alertname):
-        """Sends beyond the first of each alert."""
+        """Sends beyond the first of each alert in each state (firing, resolved)."""
         return sum(n - 1 for n in self._sent(alertname).values())
 
     def requests_count(self):
