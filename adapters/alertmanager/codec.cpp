@@ -292,9 +292,22 @@ std::string PushEncoder::refuses(const core::Alert& a) const {
 void stampEndsAt(std::string& body, core::TimePoint ends_at) {
     const std::string stamp = core::formatRfc3339(ends_at);
     if (stamp.size() != kEndsAtPlaceholder.size()) return;  // years past 9999: leave as is
-    for (auto pos = body.find(kEndsAtPlaceholder); pos != std::string::npos;
-         pos = body.find(kEndsAtPlaceholder, pos + stamp.size())) {
-        std::memcpy(body.data() + pos, stamp.data(), stamp.size());
+    // Only an alert's own endsAt is stamped: the placeholder text may also be a label's or
+    // an annotation's value (even under a label named endsAt). The encoder writes an
+    // alert's endsAt right after its startsAt, and a sorted label map never puts "endsAt"
+    // after "startsAt", so `"startsAt":"<time>","endsAt":"<placeholder>"` is the key itself.
+    const std::string key = std::string(R"(","endsAt":")") + std::string(kEndsAtPlaceholder);
+    constexpr std::string_view kStarts = R"("startsAt":")";
+    for (auto pos = body.find(key); pos != std::string::npos; pos = body.find(key, pos + 1)) {
+        auto open = body.rfind('"', pos - 1);
+        if (open == std::string::npos || open < kStarts.size() - 1) continue;
+        std::string_view time(body.data() + open + 1, pos - open - 1);
+        bool is_time = !time.empty() && time.size() <= 40 &&
+                       time.find_first_not_of("0123456789-:.TZ+") == std::string_view::npos;
+        if (!is_time || body.compare(open + 1 - kStarts.size(), kStarts.size(), kStarts) != 0) {
+            continue;
+        }
+        std::memcpy(body.data() + pos + key.size() - stamp.size(), stamp.data(), stamp.size());
     }
 }
 

@@ -240,13 +240,41 @@ TEST(PushEncoder, ExactBodyWithMarkerInLabelOrder) {
               R"("endsAt":"2026-11-25T00:04:00.000Z","generatorURL":"http://p/g"}])");
 }
 
+// Found by the fuzzer: the placeholder text as a label name or value (even under a label
+// named endsAt) is the user's data and must not be stamped.
+TEST(PushEncoder, StampLeavesThePlaceholderTextInLabelsAlone) {
+    core::Alert a;
+    a.labels = core::LabelSet{{"9999-12-31T23:59:59.999Zalertname", "x"},
+                              {"endsAt", "9999-12-31T23:59:59.999Z"},
+                              {"note", "9999-12-31T23:59:59.999Z"}};
+    a.annotations = core::LabelSet{{"endsAt", "9999-12-31T23:59:59.999Z"}};
+    a.starts_at = at("2026-11-25T00:00:00Z");
+    a.updated_at = at("2026-11-25T00:05:00Z");
+    PushEncoder enc("am", "alertbridge_origin", "ab-1", 100, true);
+    std::string body = enc.encode({&a, &a});
+    stampEndsAt(body, at("2026-11-25T01:02:03.456Z"));
+    auto back = decodeApiV2(body, kReceived, {});
+    ASSERT_TRUE(back.ok()) << back.error();
+    ASSERT_EQ(back->alerts.size(), 2u);
+    for (const auto& b : back->alerts) {
+        EXPECT_EQ(*b.labels.get("endsAt"), "9999-12-31T23:59:59.999Z");
+        EXPECT_EQ(*b.labels.get("note"), "9999-12-31T23:59:59.999Z");
+        EXPECT_NE(b.labels.get("9999-12-31T23:59:59.999Zalertname"), nullptr);
+        EXPECT_EQ(*b.annotations.get("endsAt"), "9999-12-31T23:59:59.999Z");
+        EXPECT_EQ(*b.ends_at, at("2026-11-25T01:02:03.456Z")) << "the alert's own endsAt is";
+    }
+}
+
 TEST(PushEncoder, StampReplacesOnlyPlaceholders) {
     std::string body =
-        R"([{"endsAt":"9999-12-31T23:59:59.999Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"9999-12-31T23:59:59.999Z"}])";
+        R"([{"startsAt":"2026-11-25T00:00:00.000Z","endsAt":"9999-12-31T23:59:59.999Z"},)"
+        R"({"startsAt":"2026-11-25T00:00:00.000Z","endsAt":"2026-11-25T00:04:00.000Z"},)"
+        R"({"startsAt":"2026-11-25T00:00:00.000Z","endsAt":"9999-12-31T23:59:59.999Z"}])";
     stampEndsAt(body, at("2026-11-25T01:02:03.456Z"));
-    EXPECT_EQ(
-        body,
-        R"([{"endsAt":"2026-11-25T01:02:03.456Z"},{"endsAt":"2026-11-25T00:04:00.000Z"},{"endsAt":"2026-11-25T01:02:03.456Z"}])");
+    EXPECT_EQ(body,
+              R"([{"startsAt":"2026-11-25T00:00:00.000Z","endsAt":"2026-11-25T01:02:03.456Z"},)"
+              R"({"startsAt":"2026-11-25T00:00:00.000Z","endsAt":"2026-11-25T00:04:00.000Z"},)"
+              R"({"startsAt":"2026-11-25T00:00:00.000Z","endsAt":"2026-11-25T01:02:03.456Z"}])");
 }
 
 // One bad alert costs only itself: the others of the body are kept, and each rejected one
