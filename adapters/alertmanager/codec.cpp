@@ -249,8 +249,14 @@ std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) c
             str(v);
         }
         w.EndObject();
+        // Alertmanager refuses an alert whose end is before its start, and a refusal is
+        // for the whole push: a start that a sender's clock put in the future is shown as
+        // no later than when the alert was last received (or ended).
+        auto starts = a.starts_at;
+        if (a.updated_at != core::TimePoint{} && a.updated_at < starts) starts = a.updated_at;
+        if (a.ends_at && *a.ends_at < starts) starts = *a.ends_at;
         w.Key("startsAt");
-        str(core::formatRfc3339(a.starts_at));
+        str(core::formatRfc3339(starts));
         w.Key("endsAt");
         str(ends.empty() ? kEndsAtPlaceholder : ends);
         if (!a.generator_url.empty()) {

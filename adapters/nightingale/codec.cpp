@@ -185,8 +185,11 @@ Result<std::string> scrubBody(std::string_view body) {
     if (doc.HasParseError()) return Error{"body is not valid JSON"};
     auto scrub = [](Value& e) {
         if (!e.IsObject()) return;
+        // Every member of that name: a body may repeat a key, and the journal must keep
+        // none of them.
         for (auto key : kPrivateFields) {
-            e.RemoveMember(Value(rapidjson::StringRef(key.data(), key.size())));
+            while (e.RemoveMember(Value(rapidjson::StringRef(key.data(), key.size())))) {
+            }
         }
     };
     if (doc.IsArray()) {

@@ -1,10 +1,11 @@
 // Fuzz target: the Alertmanager decoders (API v2 and webhook v4, with both label-name
-// rules) and the push encoder fed with what they accept. Invariants: every alert is either
-// accepted or named as rejected; an accepted alert, pushed and read back as Alertmanager
-// would read it, keeps its labels, annotations and start; and nothing crashes or wraps a
-// time (UBSan).
+// rules) and the push encoder fed with what they accept. Invariants: an accepted alert,
+// pushed and read back as Alertmanager would read it, is accepted again (no push is
+// refused for one alert) and keeps its labels, annotations and start; and nothing crashes
+// or wraps a time (UBSan).
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,7 +44,10 @@ void roundTrip(const core::AlertBatch& alerts) {
         labels.set("alertbridge_origin", "fuzz");
         check(b.labels == labels);
         check(b.annotations == a.annotations);
-        check(core::formatRfc3339(b.starts_at) == core::formatRfc3339(a.starts_at));
+        // A start in the future is shown as no later than the alert was received.
+        auto starts = std::min(a.starts_at, a.updated_at);
+        if (a.ends_at) starts = std::min(starts, *a.ends_at);
+        check(core::formatRfc3339(b.starts_at) == core::formatRfc3339(starts));
     }
 }
 

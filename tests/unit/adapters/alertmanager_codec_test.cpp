@@ -265,6 +265,22 @@ TEST(PushEncoder, StampLeavesThePlaceholderTextInLabelsAlone) {
     }
 }
 
+// Found by the fuzzer: a start a sender's clock put after the end Alertmanager is given
+// would make it refuse the whole push. It is shown as no later than the alert's receipt.
+TEST(PushEncoder, AStartInTheFutureIsShownAsTheReceipt) {
+    core::Alert a;
+    a.labels = core::LabelSet{{"alertname", "Early"}};
+    a.starts_at = at("2028-11-25T00:00:00Z");
+    a.updated_at = at("2026-11-25T00:05:00Z");
+    PushEncoder enc("am", "alertbridge_origin", "ab-1", 100);
+    std::string body = enc.encode({&a});
+    EXPECT_NE(body.find(R"("startsAt":"2026-11-25T00:05:00.000Z")"), std::string::npos) << body;
+    stampEndsAt(body, at("2026-11-25T00:09:00Z"));
+    auto back = decodeApiV2(body, kReceived, {});
+    ASSERT_TRUE(back.ok());
+    EXPECT_TRUE(back->rejected.empty()) << back->rejected.front();
+}
+
 TEST(PushEncoder, StampReplacesOnlyPlaceholders) {
     std::string body =
         R"([{"startsAt":"2026-11-25T00:00:00.000Z","endsAt":"9999-12-31T23:59:59.999Z"},)"

@@ -164,6 +164,17 @@ TEST(EventDecode, OneBadEventOfABatchCostsOnlyItself) {
               "2199)");
 }
 
+// Found by the fuzzer: a body that repeats a private key kept the second copy.
+TEST(EventScrub, RemovesEveryCopyOfARepeatedKey) {
+    auto scrubbed =
+        scrubBody(R"({"hash":"h","rule_id":1,"severity":1,"callbacks":["http://x/?token=a"],)"
+                  R"("callbacks":["http://x/?token=b"],"notify_users_obj":[{"phone":"1"}],)"
+                  R"("notify_users_obj":[{"phone":"2"}]})");
+    ASSERT_TRUE(scrubbed.ok());
+    EXPECT_EQ(scrubbed->find("token"), std::string::npos) << *scrubbed;
+    EXPECT_EQ(scrubbed->find("phone"), std::string::npos) << *scrubbed;
+}
+
 TEST(EventScrub, RemovesContactsAndTokens) {
     std::string raw = fixture("nightingale/webhook-event-firing-v6.json");
     ASSERT_NE(raw.find("13800000012"), std::string::npos) << "the fixture carries a phone";
