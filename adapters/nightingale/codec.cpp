@@ -186,9 +186,11 @@ Result<std::string> scrubBody(std::string_view body) {
     auto scrub = [](Value& e) {
         if (!e.IsObject()) return;
         // Every member of that name: a body may repeat a key, and the journal must keep
-        // none of them.
+        // none of them. EraseMember keeps the order of the others (RemoveMember moves the
+        // last member into the gap), so that a repeated key the decoder reads first stays
+        // first, and replay decodes what intake decoded.
         for (auto key : kPrivateFields) {
-            while (e.RemoveMember(Value(rapidjson::StringRef(key.data(), key.size())))) {
+            while (e.EraseMember(Value(rapidjson::StringRef(key.data(), key.size())))) {
             }
         }
     };
