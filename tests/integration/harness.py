@@ -270,6 +270,19 @@ def alert(name, instance, minutes_left=5, **labels):
     return a
 
 
+def stop_all(procs):
+    """Stops every process even when one of them fails to stop cleanly (then raises the
+    first failure), so that a failed test never leaves a daemon running behind it."""
+    first = None
+    for p in procs:
+        try:
+            p.stop()
+        except Exception as e:  # noqa: BLE001 - re-raised below, after the others stopped
+            first = first or e
+    if first is not None:
+        raise first
+
+
 def marked(am, name, marker="alertbridge_origin", instance="alertbridge-01"):
     """Instances of `name`'s alerts active in Alertmanager that carry alertbridge's marker."""
     return {a["labels"]["instance"] for a in am.alerts(alertname=name)

@@ -5,7 +5,8 @@ import threading
 import time
 import unittest
 
-from harness import Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, marked, wait_for
+from harness import (Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, marked,
+                     stop_all, wait_for)
 
 
 class Durability(unittest.TestCase):
@@ -16,10 +17,11 @@ class Durability(unittest.TestCase):
         self.procs = []
 
     def tearDown(self):
-        for p in self.procs:
-            p.stop()
-        self.sink.stop()
-        self.work.cleanup()
+        try:
+            stop_all(self.procs)
+        finally:
+            self.sink.stop()
+            self.work.cleanup()
 
     def started(self, proc):
         self.procs.append(proc)

@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import (SOURCE, Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, marked,
-                     now, rfc3339, rss_kib, wait_for)
+                     now, rfc3339, rss_kib, stop_all, wait_for)
 from recording_peer import RecordingPeer
 
 
@@ -24,10 +24,11 @@ class FaultTest(unittest.TestCase):
         self.procs = []
 
     def tearDown(self):
-        for p in reversed(self.procs):
-            p.stop()
-        self.sink.stop()
-        self.work.cleanup()
+        try:
+            stop_all(reversed(self.procs))
+        finally:
+            self.sink.stop()
+            self.work.cleanup()
 
     def started(self, proc):
         self.procs.append(proc)

@@ -10,7 +10,7 @@ import time
 import unittest
 
 from harness import (Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, http, marked,
-                     wait_for)
+                     stop_all, wait_for)
 
 
 def prlimit_fsize(pid, limit):
@@ -29,10 +29,11 @@ class StoreFails(unittest.TestCase):
                               smtp_port=self.smtp_port).start()
 
     def tearDown(self):
-        self.ab.stop()
-        self.am.stop()
-        self.sink.stop()
-        self.work.cleanup()
+        try:
+            stop_all([self.ab, self.am])
+        finally:
+            self.sink.stop()
+            self.work.cleanup()
 
     def test_a_full_disk_answers_503_and_451_and_recovers_by_itself(self):
         ab = self.ab
