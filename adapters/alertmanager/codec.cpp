@@ -62,8 +62,10 @@ std::string readMap(const Value& obj, const std::string& where, bool is_labels,
         if (is_labels && it->value.GetStringLength() == 0) continue;
         out.appendUnsorted(std::string(name), std::string(sv(it->value)));
     }
-    auto dup = out.sortAndFindDuplicate();
-    if (!dup.empty()) return fmt::format("{}: duplicate name \"{}\"", where, dup);
+    // An empty name counts too: a repeated "" must not hide the repeats sorted after it.
+    if (auto dup = out.sortAndFindDuplicate()) {
+        return fmt::format("{}: duplicate name \"{}\"", where, *dup);
+    }
     if (is_labels && out.empty()) {
         return fmt::format("{}: at least one label pair with a non-empty value is required", where);
     }

@@ -89,13 +89,13 @@ const std::string* LabelSet::get(std::string_view name) const {
     return &it->second;
 }
 
-std::string_view LabelSet::sortAndFindDuplicate() {
+std::optional<std::string_view> LabelSet::sortAndFindDuplicate() {
     std::sort(pairs_.begin(), pairs_.end(),
               [](const Pair& a, const Pair& b) { return a.first < b.first; });
     for (size_t i = 1; i < pairs_.size(); ++i) {
-        if (pairs_[i].first == pairs_[i - 1].first) return pairs_[i].first;
+        if (pairs_[i].first == pairs_[i - 1].first) return std::string_view(pairs_[i].first);
     }
-    return {};
+    return std::nullopt;
 }
 
 Fingerprint LabelSet::fingerprint() const {

@@ -4,6 +4,7 @@
 // same identity here as in Alertmanager. A plain value type; not thread-safe to mutate.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,8 +32,9 @@ class LabelSet {
     void appendUnsorted(std::string name, std::string value) {
         pairs_.emplace_back(std::move(name), std::move(value));
     }
-    // Sorts by name. Returns the first duplicated name, or an empty view if none.
-    std::string_view sortAndFindDuplicate();
+    // Sorts by name. Returns the first duplicated name (which may be the empty name), or
+    // nothing if every name is unique.
+    std::optional<std::string_view> sortAndFindDuplicate();
 
     // Sets several labels in one pass: each of `adds` (unique names, any order; an empty
     // value sets nothing) is added, or replaces the existing value when `overwrite`.

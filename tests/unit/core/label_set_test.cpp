@@ -73,9 +73,17 @@ TEST(LabelSet, FindsDuplicatesAfterUnsortedAppend) {
     LabelSet ls;
     ls.appendUnsorted("b", "1");
     ls.appendUnsorted("a", "1");
-    EXPECT_EQ(ls.sortAndFindDuplicate(), "");
+    EXPECT_FALSE(ls.sortAndFindDuplicate().has_value());
     ls.appendUnsorted("a", "2");
     EXPECT_EQ(ls.sortAndFindDuplicate(), "a");
+    // Found by the fuzzer: a repeated empty name was taken for "no repeat", and hid the
+    // repeats sorted after it.
+    LabelSet empty;
+    empty.appendUnsorted("", "1");
+    empty.appendUnsorted("", "2");
+    empty.appendUnsorted("x", "1");
+    empty.appendUnsorted("x", "2");
+    EXPECT_EQ(empty.sortAndFindDuplicate(), "");
 }
 
 TEST(LabelName, AlertmanagerRule) {
