@@ -217,7 +217,8 @@ core::Result<core::Decoded> decodeWebhook(std::string_view body, core::TimePoint
     return out;
 }
 
-std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) const {
+std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts,
+                                std::vector<state::OutboxKey>* keys) const {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     auto str = [&w](std::string_view s) {
@@ -267,16 +268,29 @@ std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts) c
         }
         w.EndObject();
     };
+    // Each element is keyed by the labels it is shown under, which is how Alertmanager
+    // names an alert. The writer puts the comma before an element, so it starts one byte on.
+    auto keyed = [&](const core::LabelSet& labels, auto&& element) {
+        auto before = buf.GetSize();
+        element();
+        if (keys == nullptr) return;
+        auto begin = static_cast<std::uint32_t>(before + (buf.GetString()[before] == ',' ? 1 : 0));
+        keys->push_back(state::OutboxKey{labels.fingerprint(), begin,
+                                         static_cast<std::uint32_t>(buf.GetSize())});
+    };
     w.StartArray();
     for (const auto* a : alerts) {
         // Alertmanager names an alert by its labels: the copy it holds under the labels
         // shown until now is resolved, or it would linger beside the new one until its
         // endsAt ran out.
         if (a->superseded_labels) {
-            write(*a, *a->superseded_labels, core::formatRfc3339(a->updated_at));
+            keyed(*a->superseded_labels,
+                  [&] { write(*a, *a->superseded_labels, core::formatRfc3339(a->updated_at)); });
         }
         bool resolved = a->ends_at && *a->ends_at <= a->updated_at;
-        write(*a, a->labels, resolved ? core::formatRfc3339(*a->ends_at) : std::string());
+        keyed(a->labels, [&] {
+            write(*a, a->labels, resolved ? core::formatRfc3339(*a->ends_at) : std::string());
+        });
     }
     w.EndArray();
     return {buf.GetString(), buf.GetSize()};

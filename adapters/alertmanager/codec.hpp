@@ -48,7 +48,9 @@ class PushEncoder final : public pipeline::OutputEncoder {
           utf8_label_names_(utf8_label_names) {}
     const std::string& name() const override { return name_; }
     std::size_t maxAlertsPerRow() const override { return max_per_row_; }
-    std::string encode(const std::vector<const core::Alert*>& alerts) const override;
+    using OutputEncoder::encode;
+    std::string encode(const std::vector<const core::Alert*>& alerts,
+                       std::vector<state::OutboxKey>* keys) const override;
     // Without utf8_label_names, a label name outside [a-zA-Z_][a-zA-Z0-9_]* (Alertmanager
     // before 0.27 answers 400 to the whole push for one).
     std::string refuses(const core::Alert& a) const override;

@@ -230,7 +230,8 @@ std::string eventHash(std::string_view instance, core::Fingerprint fp) {
     return hex;
 }
 
-std::string EventEncoder::encode(const std::vector<const core::Alert*>& alerts) const {
+std::string EventEncoder::encode(const std::vector<const core::Alert*>& alerts,
+                                 std::vector<state::OutboxKey>* keys) const {
     const core::Alert& a = *alerts.front();
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -352,6 +353,11 @@ std::string EventEncoder::encode(const std::vector<const core::Alert*>& alerts) 
     key("is_recovered");
     w.Bool(recovered);
     w.EndObject();
+    // n9e names an event by its hash, which follows the alert's identity.
+    if (keys != nullptr) {
+        keys->push_back(
+            state::OutboxKey{a.fingerprint, 0, static_cast<std::uint32_t>(buf.GetSize())});
+    }
     return {buf.GetString(), buf.GetSize()};
 }
 

@@ -96,6 +96,24 @@ void DeliveryWorker::refreshBacklog() {
     }
 }
 
+void DeliveryWorker::scanKeys() {
+    // Rows commit in id order (one writer, ids never reused), so every pending row above
+    // the last one seen is new. A failed read only costs coalescing, never a row.
+    constexpr std::size_t kChunk = 5000;
+    for (;;) {
+        auto keys = reader_->pendingKeys(options_.name, coalescer_.scannedTo(), kChunk);
+        if (!keys) {
+            spdlog::warn(
+                "Reading the outbox keys failed; the backlog is not coalesced now. "
+                "output={} error=\"{}\"",
+                options_.name, keys.error());
+            return;
+        }
+        coalescer_.add(*keys);
+        if (keys->size() < kChunk) return;
+    }
+}
+
 core::Duration DeliveryWorker::nextBackoff() {
     // Exponential from backoff.initial, capped at backoff.max, with +-50% jitter.
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -140,6 +158,7 @@ void DeliveryWorker::loop() {
             refreshBacklog();
             last_gauge = steady;
         }
+        scanKeys();
         auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend());
         if (!rows) {
             spdlog::error("Reading the outbox failed; retrying. output={} error=\"{}\"",
@@ -167,19 +186,23 @@ void DeliveryWorker::loop() {
 }
 
 bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
-    // Take rows in order while the alert total stays within the bound (at least one row).
-    std::vector<std::string_view> bodies;
-    state::OutboxAttempt attempt;
-    std::size_t alerts = 0;
-    for (const auto& r : rows) {
-        if (!bodies.empty() &&
-            alerts + static_cast<std::size_t>(r.alert_count) > options_.max_alerts_per_send) {
-            break;
-        }
-        bodies.push_back(r.body);
-        attempt.ids.push_back(r.id);
-        alerts += static_cast<std::size_t>(r.alert_count);
+    // Rows in order while the alert total stays within the bound, without what newer rows
+    // replace; rows with nothing left are completed unsent first.
+    auto plan = coalescer_.plan(rows, options_.max_alerts_per_send);
+    if (!plan.superseded_ids.empty()) {
+        metrics_.alerts_superseded->Increment(static_cast<double>(plan.left_out_unsent));
+        state::OutboxAttempt done;
+        done.ids = plan.superseded_ids;
+        done.state = state::OutboxState::kSuperseded;
+        done.at = clock_.now();
+        complete(std::move(done));
+        coalescer_.finished(rows, plan.superseded_ids);
     }
+    if (plan.send_ids.empty()) return true;
+    const auto& bodies = plan.bodies;
+    const std::size_t alerts = plan.alerts;
+    state::OutboxAttempt attempt;
+    attempt.ids = plan.send_ids;
     auto started = std::chrono::steady_clock::now();
     metrics_.attempts->Increment();
     auto result = transport_->send(bodies, clock_.now());
@@ -197,7 +220,9 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
                              failures_);
             }
             failures_ = 0;
-            complete(std::move(attempt));
+            complete(attempt);
+            coalescer_.finished(rows, attempt.ids);
+            metrics_.alerts_superseded->Increment(static_cast<double>(plan.left_out_sent));
             return true;
         case core::Delivery::Kind::kDrop:
             metrics_.drop->Increment();
@@ -208,7 +233,9 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
                 options_.name, attempt.ids.size(), alerts, result.reason);
             attempt.state = state::OutboxState::kDropped;
             failures_ = 0;
-            complete(std::move(attempt));
+            complete(attempt);
+            coalescer_.finished(rows, attempt.ids);
+            metrics_.alerts_superseded->Increment(static_cast<double>(plan.left_out_sent));
             return true;
         case core::Delivery::Kind::kRetry:
             metrics_.retry->Increment();

@@ -7,6 +7,8 @@
 // takes the oldest pending rows, and a row stays pending until its completion commits
 // (the worker waits for that commit), so no row can be skipped whatever its id, and a
 // kill -9 repeats at most the one request that was in flight.
+// A backlog coalesces: an element (one alert as the host names it) that a newer pending row
+// also holds is left out, and a row with nothing left is completed unsent (superseded).
 // Re-sends (derived from the active alerts, never journaled) are queued one entry per
 // slice: a newer copy of a slice replaces the queued one, so a backlog holds only the
 // newest state, and a slice is never skipped. Re-sends and outbox rows take turns, so
@@ -22,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "plugin/app/outbox_coalescer.hpp"
 #include "plugin/config/config.hpp"
 #include "plugin/core/clock.hpp"
 #include "plugin/pipeline/output.hpp"
@@ -68,6 +71,7 @@ class DeliveryWorker {
     void complete(state::OutboxAttempt attempt);
     core::Duration nextBackoff();
     void refreshBacklog();  // the outbox backlog gauges and backlogBytes()
+    void scanKeys();        // newly committed pending rows into coalescer_
     void waitFor(core::Duration d);
 
     DeliveryOptions options_;
@@ -76,6 +80,7 @@ class DeliveryWorker {
     const core::Clock& clock_;
     const telemetry::OutputMetrics& metrics_;
     std::unique_ptr<state::StoreReader> reader_;
+    OutboxCoalescer coalescer_;  // worker thread only
 
     mutable std::mutex mu_;
     std::condition_variable cv_;

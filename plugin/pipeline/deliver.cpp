@@ -24,8 +24,9 @@ std::vector<state::OutboxInsert> encodeRows(
         std::vector<const core::Alert*> chunk(
             alerts.begin() + static_cast<std::ptrdiff_t>(i),
             alerts.begin() + static_cast<std::ptrdiff_t>(std::min(alerts.size(), i + per_row)));
-        rows.push_back(state::OutboxInsert{encoder.name(), encoder.encode(chunk),
-                                           static_cast<int>(chunk.size())});
+        state::OutboxInsert row{encoder.name(), "", static_cast<int>(chunk.size()), {}};
+        row.body = encoder.encode(chunk, &row.keys);
+        rows.push_back(std::move(row));
     }
     return rows;
 }

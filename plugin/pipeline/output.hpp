@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plugin/core/alert.hpp"
+#include "plugin/state/store.hpp"
 
 namespace alertbridge::pipeline {
 
@@ -15,7 +16,14 @@ class OutputEncoder {
     virtual ~OutputEncoder() = default;
     virtual const std::string& name() const = 0;
     virtual std::size_t maxAlertsPerRow() const = 0;
-    virtual std::string encode(const std::vector<const core::Alert*>& alerts) const = 0;
+    std::string encode(const std::vector<const core::Alert*>& alerts) const {
+        return encode(alerts, nullptr);
+    }
+    // With `keys`, also appends one key per element of the body (its identity at the host
+    // and its bytes), in body order. A body with more than one element is a JSON array of
+    // them, so a backlog can rebuild it from the elements no newer row replaces.
+    virtual std::string encode(const std::vector<const core::Alert*>& alerts,
+                               std::vector<state::OutboxKey>* keys) const = 0;
     // Whether the host can take this alert at all (an older Alertmanager refuses a whole
     // push for one UTF-8 label name). An alert it cannot take is left out of its pushes;
     // returns the offending detail, or "" when it can.

@@ -17,8 +17,11 @@ class SqliteReader final : public StoreReader {
     explicit SqliteReader(sqlite3* db)
         : db_(db),
           pending_(db,
-                   "SELECT id, output, body, alert_count, attempts, created_at FROM outbox "
+                   "SELECT id, output, body, alert_count, attempts, created_at, keys FROM outbox "
                    "WHERE output = ?1 AND state = 'pending' ORDER BY id LIMIT ?2"),
+          keys_(db,
+                "SELECT id, keys, length(body) FROM outbox "
+                "WHERE output = ?1 AND state = 'pending' AND id > ?2 ORDER BY id LIMIT ?3"),
           count_(db,
                  "SELECT count(*), coalesce(sum(length(body)), 0) FROM outbox "
                  "WHERE output = ?1 AND state = 'pending'"),
@@ -42,7 +45,7 @@ class SqliteReader final : public StoreReader {
 
     // Empty when every statement prepared; else the first error.
     std::string prepareError() const {
-        for (const Stmt* s : {&pending_, &count_, &alerts_, &journal_, &checkpoint_,
+        for (const Stmt* s : {&pending_, &keys_, &count_, &alerts_, &journal_, &checkpoint_,
                               &outbox_journal_, &emails_, &email_}) {
             if (s->get() == nullptr) return s->error();
         }
@@ -50,6 +53,7 @@ class SqliteReader final : public StoreReader {
     }
     ~SqliteReader() override {
         pending_ = Stmt();
+        keys_ = Stmt();
         count_ = Stmt();
         alerts_ = Stmt();
         journal_ = Stmt();
@@ -77,9 +81,27 @@ class SqliteReader final : public StoreReader {
             r.alert_count = sqlite3_column_int(s, 3);
             r.attempts = sqlite3_column_int(s, 4);
             r.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 5));
+            r.keys = decodeOutboxKeys(pending_.column(6), r.body.size());
             rows.push_back(std::move(r));
         }
         sqlite3_reset(pending_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return rows;
+    }
+
+    Result<std::vector<PendingKeys>> pendingKeys(std::string_view output, long long after_id,
+                                                 std::size_t limit) override {
+        std::vector<PendingKeys> rows;
+        keys_.bind(1, output);
+        keys_.bind(2, after_id);
+        keys_.bind(3, static_cast<long long>(limit));
+        int rc;
+        while ((rc = sqlite3_step(keys_.get())) == SQLITE_ROW) {
+            auto body_size = static_cast<std::size_t>(sqlite3_column_int64(keys_.get(), 2));
+            rows.push_back(PendingKeys{sqlite3_column_int64(keys_.get(), 0),
+                                       decodeOutboxKeys(keys_.column(1), body_size)});
+        }
+        sqlite3_reset(keys_.get());
         if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
         return rows;
     }
@@ -202,7 +224,7 @@ class SqliteReader final : public StoreReader {
         bool ok;
     };
     sqlite3* db_;
-    Stmt pending_, count_, alerts_, journal_, checkpoint_, outbox_journal_, emails_, email_;
+    Stmt pending_, keys_, count_, alerts_, journal_, checkpoint_, outbox_journal_, emails_, email_;
 };
 
 }  // namespace

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS outbox(
   attempts INTEGER NOT NULL DEFAULT 0,
   last_attempt_at INTEGER,
   last_error TEXT,
-  finished_at INTEGER);
+  finished_at INTEGER,
+  keys BLOB);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS emails(
   id INTEGER PRIMARY KEY,
@@ -71,6 +72,10 @@ INSERT INTO outbox(id, output, created_at, alert_count, body, state, attempts, l
 DROP TABLE journal_v1;
 DROP TABLE outbox_v1;
 )sql";
+
+// Version 2 to 3: the element keys that let a backlog coalesce. Rows written before have
+// none and go out whole.
+constexpr const char* kFrom2 = "ALTER TABLE outbox ADD COLUMN keys BLOB;";
 
 // Every id that was ever handed out or recorded stays below the next one: the journal's
 // sequence passes the checkpoint's journal id and the archived emails (keyed by journal id),
@@ -144,6 +149,9 @@ Result<int> migrateLocked(sqlite3* db) {
     }
     if (*version == 1) {
         if (auto r = exec(db, kFrom1); !r) return Error{"migrating from version 1: " + r.error()};
+    }
+    if (*version == 2) {
+        if (auto r = exec(db, kFrom2); !r) return Error{"migrating from version 2: " + r.error()};
     }
     if (auto r = exec(db, kTables); !r) return Error{"creating the tables: " + r.error()};
     if (*version == 1) {

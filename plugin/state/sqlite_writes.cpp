@@ -19,7 +19,8 @@ core::Status SqliteWrites::prepare() {
              {&insert_alert_, "INSERT INTO alerts(id, fingerprint, record) VALUES(?1, ?2, ?3)"},
              {&delete_alert_, "DELETE FROM alerts WHERE id = ?1"},
              {&ins_outbox_,
-              "INSERT INTO outbox(output, created_at, alert_count, body) VALUES(?1, ?2, ?3, ?4)"},
+              "INSERT INTO outbox(output, created_at, alert_count, body, keys) "
+              "VALUES(?1, ?2, ?3, ?4, ?5)"},
              {&attempt_,
               "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, "
               "last_error = ?3, state = ?4, finished_at = ?5 WHERE id = ?1"},
@@ -94,6 +95,13 @@ int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
         ins_outbox_.bind(2, millis(now));
         ins_outbox_.bind(3, static_cast<long long>(o.alert_count));
         ins_outbox_.bindBlob(4, o.body);
+        // Bound without a copy, so it must live until the statement ran.
+        const std::string keys = encodeOutboxKeys(o.keys);
+        if (keys.empty()) {
+            sqlite3_bind_null(ins_outbox_.get(), 5);
+        } else {
+            ins_outbox_.bindBlob(5, keys);
+        }
         if (int rc = ins_outbox_.run(); rc != SQLITE_DONE) return rc;
     }
     if (d.outbox_journal_id > 0 && !d.outbox.empty()) {
@@ -108,9 +116,10 @@ int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
 }
 
 int SqliteWrites::attempt(const OutboxAttempt& a) {
-    const char* state = a.state == OutboxState::kPending     ? "pending"
-                        : a.state == OutboxState::kDelivered ? "delivered"
-                                                             : "dropped";
+    const char* state = a.state == OutboxState::kPending      ? "pending"
+                        : a.state == OutboxState::kDelivered  ? "delivered"
+                        : a.state == OutboxState::kSuperseded ? "superseded"
+                                                              : "dropped";
     for (auto id : a.ids) {
         attempt_.bind(1, id);
         attempt_.bind(2, millis(a.at));

@@ -31,10 +31,26 @@ struct JournalEntry {
     std::shared_ptr<EmailRecord> email;
 };
 
+// One element of an outbox body as the host will hold it: its identity there (a hash of the
+// labels it is shown under) and its bytes in the body. A backlog leaves out an element that
+// a newer pending row of the same output replaces, so only the newest state goes out.
+struct OutboxKey {
+    std::uint64_t key = 0;
+    std::uint32_t begin = 0;
+    std::uint32_t end = 0;
+};
+
+// Keys as stored: 16 bytes each (key, begin, end), little-endian.
+std::string encodeOutboxKeys(const std::vector<OutboxKey>& keys);
+// An empty vector for a blob that is not a whole number of keys or whose spans do not lie in
+// `body_size` in order (a row written before keys existed has none).
+std::vector<OutboxKey> decodeOutboxKeys(std::string_view blob, std::size_t body_size);
+
 struct OutboxInsert {
     std::string output;
     std::string body;  // the request body the output will send
     int alert_count = 0;
+    std::vector<OutboxKey> keys;  // empty: the row cannot be coalesced
 };
 
 struct OutboxRow {
@@ -44,6 +60,12 @@ struct OutboxRow {
     int alert_count = 0;
     int attempts = 0;
     TimePoint created_at{};
+    std::vector<OutboxKey> keys;
+};
+
+struct PendingKeys {
+    long long id = 0;
+    std::vector<OutboxKey> keys;
 };
 
 // One version of an alert record. Record rows are append-only: a new version gets a new,
@@ -90,7 +112,9 @@ struct EmailRecord {
     std::string raw;       // the message as received (empty in listings)
 };
 
-enum class OutboxState { kPending, kDelivered, kDropped };
+// kSuperseded: every element of the row was replaced by a newer pending row before it went
+// out, so it was completed without being sent.
+enum class OutboxState { kPending, kDelivered, kDropped, kSuperseded };
 
 struct OutboxAttempt {
     std::vector<long long> ids;
@@ -129,6 +153,10 @@ class StoreReader {
     virtual core::Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output,
                                                                std::size_t limit) = 0;
     virtual core::Result<OutboxBacklog> pendingBacklog(std::string_view output) = 0;
+    // The keys of up to `limit` pending rows of an output with id > after_id, in id order.
+    virtual core::Result<std::vector<PendingKeys>> pendingKeys(std::string_view output,
+                                                               long long after_id,
+                                                               std::size_t limit) = 0;
     virtual core::Status forEachAlert(const std::function<void(long long row_id, core::Fingerprint,
                                                                std::string_view record)>& fn) = 0;
     // Journal entries with id > after_id, in id order.

@@ -66,8 +66,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
              .Name("alertbridge_output_alerts_total")
              .Help(
                  "Alerts handed to a host by an output, by outcome: sent, "
-                 "dropped, resent (re-sends that keep the host's copy alive), or unsupported "
-                 "(left out: the host cannot take the alert's label names).")
+                 "dropped, resent (re-sends that keep the host's copy alive), unsupported "
+                 "(left out: the host cannot take the alert's label names), or superseded "
+                 "(a queued state left out because a newer one of the same alert was queued).")
              .Register(r);
     outbox_pending_ = &BuildGauge()
                            .Name("alertbridge_outbox_pending_rows")
@@ -258,6 +259,7 @@ const OutputMetrics& Metrics::output(std::string_view name) {
     m.pending_bytes = &outbox_pending_bytes_->Add({{"output", n}});
     m.resent = &output_alerts_->Add({{"output", n}, {"outcome", "resent"}});
     m.alerts_unsupported = &output_alerts_->Add({{"output", n}, {"outcome", "unsupported"}});
+    m.alerts_superseded = &output_alerts_->Add({{"output", n}, {"outcome", "superseded"}});
     m.request_duration = &output_duration_->Add(
         {{"output", n}}, Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                      0.25, 0.5, 1, 2.5, 5, 10});

@@ -58,6 +58,7 @@ struct OutputMetrics {
     Gauge* pending_bytes;
     Counter* resent;              // alerts in re-sends that the host took
     Counter* alerts_unsupported;  // alerts the host cannot take (UTF-8 names), left out
+    Counter* alerts_superseded;   // queued states left out: a newer one was queued after them
     Histogram* request_duration;
 };
 

@@ -31,7 +31,20 @@ void roundTrip(const core::AlertBatch& alerts) {
         a.updated_at = kNow;
         ptrs.push_back(&a);
     }
-    std::string body = enc.encode(ptrs);
+    std::vector<state::OutboxKey> keys;
+    std::string body = enc.encode(ptrs, &keys);
+    // Each element's span, pushed alone as a coalesced backlog rebuilds it, is that alert.
+    check(keys.size() == copies.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        std::string one = "[" + body.substr(keys[i].begin, keys[i].end - keys[i].begin) + "]";
+        alertmanager::stampEndsAt(one, kNow + std::chrono::minutes(4));
+        auto alone = alertmanager::decodeApiV2(one, kNow, {});
+        check(alone.ok() && alone->alerts.size() == 1);
+        auto labels = copies[i].labels;
+        labels.set("alertbridge_origin", "fuzz");
+        check(alone->alerts[0].labels == labels);
+        check(keys[i].key == copies[i].labels.fingerprint());
+    }
     alertmanager::stampEndsAt(body, kNow + std::chrono::minutes(4));
     auto back = alertmanager::decodeApiV2(body, kNow, {});
     check(back.ok());

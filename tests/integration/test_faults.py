@@ -69,12 +69,12 @@ class QuietPeriod(FaultTest):
 
 
 class Migration(FaultTest):
-    def test_a_data_dir_from_schema_one_opens_and_delivers_what_it_held(self):
+    def opens_and_delivers_what_it_held(self, fixture):
         peer = RecordingPeer()
         self.addCleanup(peer.stop)
         ab = Alertbridge(self.work.path, am_url=peer.url, resend_interval="1m")
         os.makedirs(ab.data_dir)
-        shutil.copy(os.path.join(SOURCE, "tests", "fixtures", "datadir-v1", "alertbridge.db"),
+        shutil.copy(os.path.join(SOURCE, "tests", "fixtures", fixture, "alertbridge.db"),
                     ab.data_dir)
         self.started(ab)
         # Its pending rows (sent before the kill that left it) and its journal entry after
@@ -92,6 +92,47 @@ class Migration(FaultTest):
         self.assertEqual(ab.post_alerts([alert("AfterMigration", "10.2.9.9:9100")])[0], 200)
         wait_for(lambda: peer.instances("AfterMigration") == {"10.2.9.9:9100"},
                  what="a new alert after the migration")
+
+    def test_a_data_dir_from_schema_one_opens_and_delivers_what_it_held(self):
+        self.opens_and_delivers_what_it_held("datadir-v1")
+
+    def test_a_data_dir_from_schema_two_opens_and_delivers_what_it_held(self):
+        self.opens_and_delivers_what_it_held("datadir-v2")
+
+
+class Coalescing(FaultTest):
+    def test_after_an_outage_only_the_newest_state_of_each_alert_goes_out(self):
+        peer = RecordingPeer()
+        self.addCleanup(peer.stop)
+        peer.status = 503
+        ab = self.started(Alertbridge(self.work.path, am_url=peer.url, resend_interval="1h"))
+        names = [f"10.45.0.{i}:9100" for i in range(100)]
+        # Nine genuine changes of each of 100 alerts while the host is down: fire, resolve,
+        # fire again, ... ending firing. Each change is its own row in the backlog.
+        for change in range(9):
+            t = now()
+            batch = []
+            for n in names:
+                a = alert("Flap", n, minutes_left=60)
+                if change % 2 == 1:
+                    a["endsAt"] = rfc3339(t)
+                batch.append(a)
+            self.assertEqual(ab.post_alerts(batch)[0], 200)
+            time.sleep(0.3)
+        # The stale rows are completed unsent while the host is still down, so the backlog
+        # shrinks to the newest state (and its bytes to what must go out).
+        wait_for(lambda: ab.metric("alertbridge_output_alerts_total", outcome="superseded") == 800,
+                 timeout=15, what="eight stale states of each of 100 alerts left out")
+        wait_for(lambda: ab.metric("alertbridge_outbox_pending_rows") == 1, timeout=5,
+                 what="one row left in the backlog")
+        peer.status = 200
+        wait_for(lambda: peer.instances("Flap") == set(names), what="every alert after the outage")
+        time.sleep(1)
+        sent = peer._sent("Flap")
+        self.assertEqual(sent, {(n, False): 1 for n in names},
+                         "each alert once, in its newest state (firing)")
+        print(f"after an outage: 900 queued changes of 100 alerts went out as "
+              f"{sum(sent.values())} alerts in {peer.requests_count()} requests")
 
 
 class KillUnderLoad(FaultTest):

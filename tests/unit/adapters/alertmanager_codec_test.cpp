@@ -240,6 +240,39 @@ TEST(PushEncoder, ExactBodyWithMarkerInLabelOrder) {
               R"("endsAt":"2026-11-25T00:04:00.000Z","generatorURL":"http://p/g"}])");
 }
 
+// Each element is keyed by the labels it is shown under, and its span is the element
+// alone: a backlog rebuilds a push from spans, and a relabelled alert's resolve of its old
+// labels is an element of its own that a newer state under the new labels does not replace.
+TEST(PushEncoder, KeysNameEachElementAndItsBytes) {
+    core::Alert a;
+    a.labels = core::LabelSet{{"alertname", "A"}, {"instance", "h1"}};
+    a.starts_at = at("2026-11-25T00:00:00Z");
+    a.updated_at = at("2026-11-25T00:05:00Z");
+    core::Alert b = a;
+    b.labels = core::LabelSet{{"alertname", "B"}, {"instance", "h2"}};
+    b.superseded_labels = core::LabelSet{{"alertname", "B"}, {"instance", "old"}};
+    PushEncoder enc("am", "alertbridge_origin", "ab-1", 100);
+    std::vector<state::OutboxKey> keys;
+    std::string body = enc.encode({&a, &b}, &keys);
+    EXPECT_EQ(body, enc.encode({&a, &b})) << "the keys do not change the body";
+    ASSERT_EQ(keys.size(), 3u);
+    EXPECT_EQ(keys[0].key, a.labels.fingerprint());
+    EXPECT_EQ(keys[1].key, b.superseded_labels->fingerprint());
+    EXPECT_EQ(keys[2].key, b.labels.fingerprint());
+    EXPECT_EQ(keys[0].begin, 1u);
+    EXPECT_EQ(keys[2].end, body.size() - 1);
+    std::vector<std::string> instances;
+    for (const auto& k : keys) {
+        auto one = "[" + body.substr(k.begin, k.end - k.begin) + "]";
+        stampEndsAt(one, at("2026-11-25T01:00:00Z"));
+        auto back = decodeApiV2(one, kReceived, {});
+        ASSERT_TRUE(back.ok()) << one;
+        ASSERT_EQ(back->alerts.size(), 1u) << one;
+        instances.push_back(*back->alerts[0].labels.get("instance"));
+    }
+    EXPECT_EQ(instances, (std::vector<std::string>{"h1", "old", "h2"}));
+}
+
 // Found by the fuzzer: the placeholder text as a label name or value (even under a label
 // named endsAt) is the user's data and must not be stamped.
 TEST(PushEncoder, StampLeavesThePlaceholderTextInLabelsAlone) {

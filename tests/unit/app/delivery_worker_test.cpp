@@ -149,5 +149,59 @@ TEST_F(DeliveryWorkerTest, ResendsAreNotStarvedByABacklog) {
     EXPECT_TRUE(eventually([&] { return transport_->taken().size() == 2001; }));
 }
 
+// A backlog coalesces: of ten queued states of an alert, only the newest goes out. A row is
+// rebuilt without the elements a newer row replaces, and completed unsent when nothing of
+// it is left; an element no newer row holds goes out as it was queued.
+TEST_F(DeliveryWorkerTest, ABacklogSendsOnlyTheNewestStateOfEachAlert) {
+    auto row = [](long long first_key, const std::vector<std::string>& elements) {
+        state::OutboxInsert r{"am", "[", static_cast<int>(elements.size()), {}};
+        for (std::size_t i = 0; i < elements.size(); ++i) {
+            if (i > 0) r.body += ',';
+            auto begin = static_cast<std::uint32_t>(r.body.size());
+            r.body += elements[i];
+            r.keys.push_back({static_cast<std::uint64_t>(first_key + static_cast<long long>(i)),
+                              begin, static_cast<std::uint32_t>(r.body.size())});
+        }
+        r.body += ']';
+        return r;
+    };
+    transport_->failing = true;
+    worker_->start();
+    state::StateDelta d;
+    for (int v = 0; v < 10; ++v) {
+        d.outbox.push_back(row(1, {"a" + std::to_string(v), "b" + std::to_string(v)}));
+    }
+    d.outbox.push_back(row(2, {"b10", "c10"}));     // keys 2 (b) and 3 (c)
+    d.outbox.push_back({"am", "[legacy]", 1, {}});  // a row written before keys existed
+    std::promise<void> p;
+    store_->applyDelta(std::move(d), [&](const core::Status&) { p.set_value(); });
+    p.get_future().wait();
+    worker_->notify();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    {
+        std::lock_guard lock(transport_->mu);
+        transport_->failing = false;
+    }
+    ASSERT_TRUE(eventually([&] { return transport_->taken().size() == 3; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(transport_->taken(), (std::vector<std::string>{"[a9]", "[b10,c10]", "[legacy]"}));
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT group_concat(state || ':' || n) FROM "
+                       "(SELECT state, count(*) AS n FROM outbox GROUP BY state ORDER BY state)",
+                       -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))),
+              "delivered:3,superseded:9");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    auto text = metrics_.serialize();
+    EXPECT_NE(text.find("alertbridge_output_alerts_total{outcome=\"superseded\",output=\"am\"} 19"),
+              std::string::npos)
+        << text.substr(text.find("alertbridge_output_alerts_total"), 600);
+}
+
 }  // namespace
 }  // namespace alertbridge::app
