@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <thread>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -54,6 +55,11 @@ StoreErrorClass classify(int extended_rc, int sys_errno) {
             if (sys_errno == ENOSPC || sys_errno == EFBIG || sys_errno == EDQUOT) {
                 return StoreErrorClass::kFull;
             }
+            // A file made read-only or immutable, or a file system remounted read-only:
+            // only an operator can undo it.
+            if (sys_errno == EPERM || sys_errno == EACCES || sys_errno == EROFS) {
+                return StoreErrorClass::kFatal;
+            }
             return StoreErrorClass::kTransient;
         case SQLITE_READONLY:
         case SQLITE_CORRUPT:
@@ -87,6 +93,20 @@ std::string fullCause(const std::string& path) {
             if (!ec && size + std::uintmax_t{64} * 1024 >= rl.rlim_cur) {
                 return fmt::format("the file size limit ({} bytes) is reached", rl.rlim_cur);
             }
+        }
+    }
+    return "";
+}
+
+// Nor the EPERM of a file made immutable or the EROFS of a file system remounted read-only.
+// Ask the kernel whether the files may be written (root included: immutable files and
+// read-only mounts refuse root too).
+std::string readOnlyCause(const std::string& path) {
+    for (const auto& f : {path, path + "-wal", path + "-shm"}) {
+        if (::access(f.c_str(), W_OK) == 0) continue;
+        int err = errno;
+        if (err == EPERM || err == EACCES || err == EROFS) {
+            return fmt::format("{} cannot be written: {}", f, std::strerror(err));
         }
     }
     return "";
@@ -366,6 +386,9 @@ class SqliteStore final : public Store {
             if (auto cause = fullCause(options_.path); !cause.empty()) {
                 cls = StoreErrorClass::kFull;
                 msg += ": " + cause;
+            } else if (auto ro = readOnlyCause(options_.path); !ro.empty()) {
+                cls = StoreErrorClass::kFatal;
+                msg += ": " + ro;
             }
         }
         writes_.rollback();

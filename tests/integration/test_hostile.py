@@ -97,6 +97,57 @@ class StoreFails(unittest.TestCase):
               f"{i - 20} writes past the limit; recovered by itself")
 
 
+    def test_a_read_only_file_is_fatal_answers_503_and_recovers_once_writable(self):
+        # Root ignores file modes; the immutable attribute stops even root's writes (EPERM),
+        # which is what a file made read-only under a running daemon looks like.
+        probe = os.path.join(self.work.path, "chattr-probe")
+        open(probe, "w").close()
+        if subprocess.run(["chattr", "+i", probe], capture_output=True).returncode != 0:
+            self.skipTest("this file system has no immutable attribute (chattr +i)")
+        subprocess.run(["chattr", "-i", probe], check=True)
+        ab = self.ab
+        acked = set()
+
+        def post(i):
+            a = alert("ReadOnly", f"10.61.{i // 250}.{i % 250}:9100", minutes_left=30)
+            status, body, _ = ab.post_alerts([a])
+            if status == 200:
+                acked.add(a["labels"]["instance"])
+            return status, body
+
+        for i in range(20):
+            self.assertEqual(post(i)[0], 200)
+        files = [os.path.join(ab.data_dir, f) for f in ("alertbridge.db", "alertbridge.db-wal")]
+        subprocess.run(["chattr", "+i", *files], check=True)
+        try:
+            status, body = post(20)
+            self.assertEqual(status, 503, body)
+            status, body = post(21)
+            self.assertEqual(status, 503)
+            self.assertIn("(fatal)", body)
+            self.assertEqual(http("GET", ab.url + "/-/ready")[0], 503)
+            self.assertEqual(http("GET", ab.url + "/-/healthy")[0], 200)
+            self.assertEqual(ab.metric("alertbridge_store_writable"), 0)
+            self.assertGreater(
+                ab.metric("alertbridge_store_errors_total", **{"class": "fatal"}), 0)
+            with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=10) as s:
+                with self.assertRaises(smtplib.SMTPDataError) as ctx:
+                    s.sendmail("ups@example.com", ["noc@alerts.example"],
+                               b"Subject: UPS ups-a1 on battery\r\n\r\nTime: 2024-07-23 21:04:10\r\n")
+                self.assertEqual(ctx.exception.smtp_code, 451)
+        finally:
+            subprocess.run(["chattr", "-i", *files], check=True)
+        with open(ab.log_path) as f:
+            self.assertIn("class=fatal", f.read())
+        wait_for(lambda: http("GET", ab.url + "/-/ready")[0] == 200, timeout=20,
+                 what="ready again once the file is writable")
+        for j in range(22, 42):
+            self.assertEqual(post(j)[0], 200)
+        wait_for(lambda: acked <= marked(self.am, "ReadOnly"), timeout=20,
+                 what=f"all {len(acked)} acknowledged alerts in Alertmanager")
+        print(f"read-only file: {len(acked)} acknowledged, all delivered; recovered by itself")
+
+
 class HostileClients(unittest.TestCase):
     def setUp(self):
         self.work = Workdir("hostile")
