@@ -32,6 +32,8 @@ int checkConfig(const std::vector<std::string>& files) {
     for (const auto& f : files) {
         auto r = loadSetup(f);
         if (r.config) r.errors = checkTables(*r.config);
+        checkCalendarHorizons(r, core::SystemClock().now(), r.warnings);
+        for (const auto& w : r.warnings) std::cerr << "warning: " << w.format() << "\n";
         for (const auto& e : r.errors) std::cerr << e.format() << "\n";
         failed = failed || !r.errors.empty();
     }

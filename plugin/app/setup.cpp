@@ -101,12 +101,43 @@ void checkRelabelScopes(const config::Config& cfg, const email::RuleSet& rules,
     }
 }
 
+void checkCalendarHorizons(const Setup& s, core::TimePoint now,
+                           std::vector<config::ConfigError>& warnings) {
+    for (const auto& cal : s.calendars) {
+        auto today = cal->localDate(now);
+        auto left = (cal->lastDay() - today).count();
+        std::string last = date::format("%F", cal->lastDay());
+        if (left < 0) {
+            warnings.push_back(config::ConfigError{
+                s.config ? s.config->file : "", cal->definition().line, "calendars",
+                fmt::format("calendar {} ended on {}: every answer is unknown; add the next "
+                            "year's data file and move valid_until",
+                            cal->name(), last)});
+        } else if (left <= 30) {
+            warnings.push_back(config::ConfigError{
+                s.config ? s.config->file : "", cal->definition().line, "calendars",
+                fmt::format("calendar {} ends on {} ({} days from now): after it every answer "
+                            "is unknown; add the next year's data file and move valid_until",
+                            cal->name(), last, left)});
+        }
+    }
+}
+
 namespace {
 
 Setup finish(config::LoadResult r) {
     Setup s;
     s.errors = std::move(r.errors);
+    s.warnings = std::move(r.warnings);
     if (!r.config) return s;
+    for (const auto& def : r.config->calendars) {
+        auto cal = calendar::Calendar::build(def);
+        if (!cal) {
+            s.errors.push_back(config::ConfigError{r.config->file, def.line, "calendars", cal.error()});
+            continue;
+        }
+        s.calendars.push_back(std::move(*cal));
+    }
     auto rules = compileEmailRules(*r.config, s.errors);
     if (rules) checkRelabelScopes(*r.config, *rules, s.errors);
     if (!s.errors.empty()) return s;

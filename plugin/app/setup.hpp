@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/email/rule_pack.hpp"
+#include "plugin/calendar/calendar.hpp"
 #include "plugin/config/config.hpp"
 #include "plugin/config/yaml_reader.hpp"
 
@@ -17,7 +18,9 @@ namespace alertbridge::app {
 struct Setup {
     std::optional<config::Config> config;               // set only when errors is empty
     std::shared_ptr<const email::RuleSet> email_rules;  // idem
+    std::vector<std::shared_ptr<const calendar::Calendar>> calendars;  // idem, in config order
     std::vector<config::ConfigError> errors;
+    std::vector<config::ConfigError> warnings;
 };
 
 Setup loadSetup(const std::string& file);
@@ -28,6 +31,10 @@ Setup setupFromString(const std::string& yaml, const std::string& file_name);
 // config's.
 std::shared_ptr<const email::RuleSet> compileEmailRules(const config::Config& cfg,
                                                         std::vector<config::ConfigError>& errors);
+
+// Warnings for calendars whose data ends within 30 days of `now` (or has ended).
+void checkCalendarHorizons(const Setup& s, core::TimePoint now,
+                           std::vector<config::ConfigError>& warnings);
 
 // The inputs and email rule packs that relabel rules are scoped to must exist.
 void checkRelabelScopes(const config::Config& cfg, const email::RuleSet& rules,

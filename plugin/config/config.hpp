@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/calendar/types.hpp"
 #include "plugin/core/cidr.hpp"
 #include "plugin/core/clock.hpp"
 #include "plugin/core/label_set.hpp"
@@ -243,6 +244,7 @@ struct Config {
     NormalizeConfig normalize;
     EnrichConfig enrich;
     LogConfig log;
+    std::vector<calendar::CalendarDef> calendars;
 };
 
 }  // namespace alertbridge::config

@@ -11,6 +11,7 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include "plugin/config/calendar_loader.hpp"
 #include "plugin/config/enrich_loader.hpp"
 #include "plugin/core/label_set.hpp"
 
@@ -23,8 +24,12 @@ namespace fs = std::filesystem;
 
 class Loader {
   public:
-    Loader(const std::string& file, std::vector<ConfigError>& errors)
-        : r_(file, errors), base_dir_(fs::path(file).parent_path()) {}
+    Loader(const std::string& file, std::vector<ConfigError>& errors,
+           std::vector<ConfigError>& warnings)
+        : r_(file, errors),
+          base_dir_(fs::path(file).parent_path()),
+          errors_(errors),
+          warnings_(warnings) {}
 
     void load(const YAML::Node& root, Config& c) {
         if (!root.IsDefined() || root.IsNull()) {
@@ -33,7 +38,7 @@ class Loader {
         }
         if (!r_.expectMap(root, "",
                           {"global", "listen", "http_auth", "intake", "storage", "outputs", "email",
-                           "normalize", "enrich", "log"})) {
+                           "normalize", "enrich", "log", "calendars"})) {
             return;
         }
         global(root["global"], c.global);
@@ -49,6 +54,7 @@ class Loader {
             [this](const YAML::Node& n, const std::string& p, Auth& a) { authFields(n, p, a); },
             c.enrich);
         log(root["log"], c.log);
+        loadCalendars(r_, root["calendars"], base_dir_, errors_, warnings_, c.calendars);
     }
 
   private:
@@ -562,6 +568,8 @@ class Loader {
 
     YamlReader r_;
     fs::path base_dir_;
+    std::vector<ConfigError>& errors_;
+    std::vector<ConfigError>& warnings_;
 };
 
 }  // namespace
@@ -578,7 +586,7 @@ LoadResult loadConfigFromString(const std::string& yaml, const std::string& file
             ConfigError{file_name, e.mark.line < 0 ? 0 : e.mark.line + 1, "", e.msg});
         return result;
     }
-    Loader loader(file_name, result.errors);
+    Loader loader(file_name, result.errors, result.warnings);
     loader.load(root, c);
     if (result.errors.empty()) result.config = std::move(c);
     return result;

@@ -14,6 +14,7 @@ namespace alertbridge::config {
 struct LoadResult {
     std::optional<Config> config;  // set only when errors is empty
     std::vector<ConfigError> errors;
+    std::vector<ConfigError> warnings;  // worth a look, not a reason to refuse the file
 };
 
 LoadResult loadConfig(const std::string& path);

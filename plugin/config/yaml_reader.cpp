@@ -55,6 +55,10 @@ void YamlReader::error(const YAML::Node& at, const std::string& path, std::strin
     errors_.push_back(ConfigError{file_, lineOf(at), path, std::move(message)});
 }
 
+void YamlReader::errorAt(int line, const std::string& path, std::string message) {
+    errors_.push_back(ConfigError{file_, line, path, std::move(message)});
+}
+
 std::string YamlReader::join(const std::string& path, std::string_view key) {
     return path.empty() ? std::string(key) : path + "." + std::string(key);
 }

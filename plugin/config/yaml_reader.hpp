@@ -31,6 +31,7 @@ class YamlReader {
         : file_(std::move(file)), errors_(errors) {}
 
     void error(const YAML::Node& at, const std::string& path, std::string message);
+    void errorAt(int line, const std::string& path, std::string message);
 
     // True if `node` is a map (or absent/null, when `optional`); reports otherwise. Every key
     // not in `known` is reported with a "did you mean" hint.
