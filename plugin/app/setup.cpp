@@ -133,7 +133,8 @@ Setup finish(config::LoadResult r) {
     for (const auto& def : r.config->calendars) {
         auto cal = calendar::Calendar::build(def);
         if (!cal) {
-            s.errors.push_back(config::ConfigError{r.config->file, def.line, "calendars", cal.error()});
+            s.errors.push_back(
+                config::ConfigError{r.config->file, def.line, "calendars", cal.error()});
             continue;
         }
         s.calendars.push_back(std::move(*cal));
