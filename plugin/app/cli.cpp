@@ -11,6 +11,7 @@
 #include "plugin/config/loader.hpp"
 #include "plugin/app/registry.hpp"
 #include "plugin/app/email_view.hpp"
+#include "plugin/app/calendar_cli.hpp"
 #include "plugin/app/enrich_cli.hpp"
 #include "plugin/app/setup.hpp"
 #include "adapters/email/mime_text.hpp"
@@ -125,7 +126,7 @@ int serve(const std::string& file) {
                  file, r.config->global.instance, r.config->global.data_dir);
     spdlog::info("Email rule packs are loaded. packs=\"{}\"",
                  fmt::join(r.email_rules->names(), ","));
-    Daemon daemon(std::move(*r.config), r.email_rules, clock);
+    Daemon daemon(std::move(*r.config), r.email_rules, clock, r.calendars);
     auto port = daemon.start();
     if (!port) {
         spdlog::error("alertbridge could not start. error=\"{}\"", port.error());
@@ -171,6 +172,19 @@ int runCli(int argc, char** argv) {
     enrich_cmd->add_option("labels", enrich_labels, "The alert's labels, as label=value")
         ->required();
 
+    CalendarCommand cal_cmd;
+    auto* cal_app = app.add_subcommand(
+        "calendar",
+        "Show what a trading-session calendar says at an instant, or its sessions as iCal");
+    cal_app->add_option("--config,-c", cal_cmd.config_file, "Configuration file")->required();
+    cal_app->add_option("--calendar", cal_cmd.calendar, "Calendar name (default: the first)");
+    cal_app->add_option("--at", cal_cmd.at,
+                        "Instant, RFC 3339 (default now; without an offset, the calendar's time)");
+    cal_app->add_flag("--json", cal_cmd.json, "Print one JSON object");
+    cal_app->add_flag("--ics", cal_cmd.ics,
+                      "Print the sessions of the data's horizon as iCalendar");
+    cal_app->add_option("--group", cal_cmd.group, "With --ics: one group's sessions only");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -180,6 +194,10 @@ int runCli(int argc, char** argv) {
     if (*check_cmd) return checkConfig(check_files);
     if (*email_cmd) return emailTest(email_config, email_file);
     if (*enrich_cmd) return enrichTest(enrich_config, enrich_input, enrich_labels);
+    if (*cal_app) {
+        core::SystemClock clock;
+        return calendarCommand(cal_cmd, clock);
+    }
     return 2;
 }
 

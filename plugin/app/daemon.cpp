@@ -21,8 +21,12 @@
 namespace alertbridge::app {
 
 Daemon::Daemon(config::Config config, std::shared_ptr<const email::RuleSet> email_rules,
-               const core::Clock& clock)
-    : config_(std::move(config)), email_rules_(std::move(email_rules)), clock_(clock) {
+               const core::Clock& clock,
+               std::vector<std::shared_ptr<const calendar::Calendar>> calendars)
+    : config_(std::move(config)),
+      email_rules_(std::move(email_rules)),
+      calendars_(std::move(calendars)),
+      clock_(clock) {
     metrics_.queueCapacity().Set(static_cast<double>(config_.intake.queue_capacity));
 }
 
@@ -196,6 +200,7 @@ core::Result<std::uint16_t> Daemon::start() {
                      box.endpoint, box.mailbox, core::formatDuration(box.poll_interval));
         imap_.push_back(std::move(poller));
     }
+    checkCalendars(clock_.now(), true);
     ready_.store(true);
     spdlog::info("Listening for HTTP. address={}:{}", config_.listen.http.host, *port);
     return *port;

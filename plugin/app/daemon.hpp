@@ -27,6 +27,7 @@
 #include "plugin/config/config.hpp"
 #include "plugin/pipeline/runner.hpp"
 #include "plugin/state/store.hpp"
+#include "plugin/calendar/calendar.hpp"
 #include "plugin/telemetry/metrics.hpp"
 
 namespace alertbridge::app {
@@ -34,7 +35,8 @@ namespace alertbridge::app {
 class Daemon final : public Intake {
   public:
     Daemon(config::Config config, std::shared_ptr<const email::RuleSet> email_rules,
-           const core::Clock& clock);
+           const core::Clock& clock,
+           std::vector<std::shared_ptr<const calendar::Calendar>> calendars = {});
     ~Daemon() override;
 
     // Opens the store, restores alerts and replays unprocessed journal entries, starts the
@@ -55,6 +57,8 @@ class Daemon final : public Intake {
     }
     void emails(const net::HttpRequest& req, std::string_view path,
                 const net::Responder& respond) override;
+    void calendars(const net::HttpRequest& req, std::string_view path,
+                   const net::Responder& respond) override;
     // The part of emails() that reads the store, on the API reader thread.
     void emailsOnReader(const net::HttpRequest& req, long long id, const std::string& action,
                         const net::Responder& respond);
@@ -90,6 +94,8 @@ class Daemon final : public Intake {
     void pipelineLoop();
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);
     void tick();
+    // The calendars' expiry gauges, and a log line when one ends within 30 days (at start).
+    void checkCalendars(core::TimePoint now, bool log);
     void commitDelta(state::StateDelta delta, std::size_t counted);
     void checkpointStep();
     void checkpointAll();
@@ -97,6 +103,7 @@ class Daemon final : public Intake {
 
     config::Config config_;
     std::shared_ptr<const email::RuleSet> email_rules_;
+    std::vector<std::shared_ptr<const calendar::Calendar>> calendars_;
     DecodeContext decode_{config_, *email_rules_};
     const core::Clock& clock_;
     telemetry::Metrics metrics_;

@@ -128,24 +128,6 @@ net::HttpResponse jsonReply(int status, std::string body) {
     return net::HttpResponse{status, "application/json", std::move(body), {}};
 }
 
-// The value of one query parameter ("" when absent). Values here are plain tokens.
-std::string queryParam(std::string_view target, std::string_view name) {
-    auto q = target.find('?');
-    if (q == std::string_view::npos) return "";
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-        auto amp = rest.find('&');
-        auto pair = rest.substr(0, amp);
-        auto eq = pair.find('=');
-        if (pair.substr(0, eq) == name) {
-            return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
-        }
-        if (amp == std::string_view::npos) break;
-        rest = rest.substr(amp + 1);
-    }
-    return "";
-}
-
 template <typename Writer>
 void writeEmail(Writer& w, const state::EmailRecord& e, bool with_result) {
     auto str = [&w](std::string_view s) {

@@ -152,6 +152,7 @@ void Daemon::checkpointAll() {
 
 void Daemon::tick() {
     auto now = clock_.now();
+    checkCalendars(now, false);
     commitDelta(pipeline_->expire(now), 0);
     if (!pipeline_->checkpointRunning() && (std::chrono::steady_clock::now() - last_checkpoint_ >=
                                                 config_.storage.checkpoint_interval ||

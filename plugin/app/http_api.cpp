@@ -1,5 +1,7 @@
 #include "plugin/app/http_api.hpp"
 
+#include <cctype>
+
 #include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -92,7 +94,8 @@ std::optional<net::HttpResponse> HttpApi::checkHead(const net::HttpRequest& head
     for (const auto& in : inputs()) {
         if (!in.path.empty() && path == in.path) input = &in;
     }
-    bool emails = path == "/api/v1/emails" || path.starts_with("/api/v1/emails/");
+    bool emails = path == "/api/v1/emails" || path.starts_with("/api/v1/emails/") ||
+                  path.starts_with("/api/v1/calendars/");
     // A wrong method on an intake path is answered 405 by handle(), as before.
     if (input != nullptr && head.method != "POST") return std::nullopt;
     if (input == nullptr && !emails) return std::nullopt;
@@ -137,6 +140,14 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
             return;
         }
         intake_.emails(req, path, respond);
+        return;
+    }
+    if (path.starts_with("/api/v1/calendars/")) {
+        if (!authorized(req)) {
+            respond(unauthorized());
+            return;
+        }
+        intake_.calendars(req, path, respond);
         return;
     }
     if (req.method != "GET" && req.method != "HEAD") {
@@ -224,6 +235,43 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
         req.body = std::move(scrubbed).value();
     }
     intake_.submit(input, std::move(req.body), received_at, std::move(decoded).value(), respond);
+}
+
+std::string queryParam(std::string_view target, std::string_view name) {
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return "";
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        auto pair = rest.substr(0, amp);
+        auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) {
+            if (eq == std::string_view::npos) return "";
+            // %XX is decoded; a '+' is kept as it is (an offset such as +08:00 sent as is).
+            std::string out;
+            auto v = pair.substr(eq + 1);
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                int hi = 0;
+                int lo = 0;
+                auto hex = [](char c) {
+                    return std::isxdigit(static_cast<unsigned char>(c)) == 0 ? -1
+                           : c <= '9'                                        ? c - '0'
+                                      : (c | 0x20) - 'a' + 10;
+                };
+                if (v[i] == '%' && i + 2 < v.size() && (hi = hex(v[i + 1])) >= 0 &&
+                    (lo = hex(v[i + 2])) >= 0) {
+                    out += static_cast<char>(hi * 16 + lo);
+                    i += 2;
+                    continue;
+                }
+                out += v[i];
+            }
+            return out;
+        }
+        if (amp == std::string_view::npos) break;
+        rest = rest.substr(amp + 1);
+    }
+    return "";
 }
 
 }  // namespace alertbridge::app

@@ -27,6 +27,9 @@ class Intake {
     // The email archive under /api/v1/emails (already authorized). Answers exactly once.
     virtual void emails(const net::HttpRequest& req, std::string_view path,
                         const net::Responder& respond) = 0;
+    // /api/v1/calendars/{name} (JSON, ?at=) and /{name}.ics (?group=). Answers exactly once.
+    virtual void calendars(const net::HttpRequest& req, std::string_view path,
+                           const net::Responder& respond) = 0;
 };
 
 // The answer to a body of which some alerts were rejected and `accepted` were stored. The
@@ -58,6 +61,9 @@ class HttpApi {
     const core::Clock& clock_;
     std::string expected_auth_;  // the whole Authorization header value; empty: no auth
 };
+
+// The value of one query parameter of a request target ("" when absent), %XX decoded.
+std::string queryParam(std::string_view target, std::string_view name);
 
 // A JSON string literal holding `text`, the form Alertmanager uses for error bodies.
 std::string jsonString(std::string_view text);

@@ -64,6 +64,9 @@ class Calendar {
     bool expired(core::TimePoint t) const;
     Day localDate(core::TimePoint t) const;
 
+    // The instant of a wall-clock minute of day d in the location (minute may pass 1440).
+    core::TimePoint instant(Day d, int minute) const;
+
     std::optional<bool> isTradingDay(Day d) const;
     // Whether the evening of trading day d has a night session (false when d does not trade).
     std::optional<bool> hasNight(Day d) const;
@@ -85,7 +88,6 @@ class Calendar {
     explicit Calendar(CalendarDef def) : def_(std::move(def)) {}
     void index();
     const DayInfo* info(Day d) const;
-    core::TimePoint instant(Day d, int minute) const;
     State leafAt(std::size_t group, Day d, int minute) const;
     State unionAt(const std::vector<std::size_t>& members, Day d, int minute) const;
     State stateAt(std::size_t group, Day d, int minute) const;

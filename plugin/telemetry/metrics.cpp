@@ -215,6 +215,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                      "beyond it HTTP answers 503 and SMTP 452.")
                                  .Register(r)
                                  .Add({});
+    calendar_expired_ = &BuildGauge()
+                             .Name("alertbridge_calendar_data_expired")
+                             .Help(
+                                 "1 while a calendar's data has ended (past valid_until or its "
+                                 "last data file): every phase is unknown until next year's "
+                                 "file is added.")
+                             .Register(r);
     auto& dedupe_family = BuildCounter()
                               .Name("alertbridge_pipeline_alerts_total")
                               .Help("Alerts through the pipeline by stage and outcome.")

@@ -114,6 +114,10 @@ class Metrics {
     Gauge& queueCapacity() { return *queue_capacity_; }
     Gauge& queueBytes() { return *queue_bytes_; }
     Gauge& queueCapacityBytes() { return *queue_capacity_bytes_; }
+    // 1 while a calendar's data has ended (every answer unknown), else 0.
+    Gauge& calendarExpired(const std::string& calendar) {
+        return calendar_expired_->Add({{"calendar", calendar}});
+    }
     Counter& alertsExpired() { return *dedupe_.at("expired"); }
 
     std::shared_ptr<prometheus::Registry> registry() { return registry_; }
@@ -166,6 +170,7 @@ class Metrics {
     Gauge* queue_capacity_;
     Gauge* queue_bytes_;
     Gauge* queue_capacity_bytes_;
+    prometheus::Family<Gauge>* calendar_expired_;
 };
 
 }  // namespace alertbridge::telemetry
