@@ -101,6 +101,9 @@ Result<std::shared_ptr<const Calendar>> Calendar::build(CalendarDef def) {
             c->members_[g].push_back(*idx);
         }
     }
+    for (std::size_t g = 0; g < c->def_.groups.size(); ++g) {
+        if (c->members_[g].empty()) c->leaves_.push_back(g);
+    }
     c->index();
     return std::shared_ptr<const Calendar>(std::move(c));
 }
@@ -195,6 +198,13 @@ void Calendar::index() {
         }
     }
     edges_.assign(edges.begin(), edges.end());
+    fixed_from_ = zone_->to_sys(date::local_days{(first_ - date::days{2}).time_since_epoch()},
+                                date::choose::earliest);
+    fixed_to_ = zone_->to_sys(date::local_days{(last_ + date::days{3}).time_since_epoch()},
+                              date::choose::earliest);
+    auto info = zone_->get_info(date::floor<std::chrono::seconds>(fixed_from_));
+    fixed_ = info.end >= fixed_to_;
+    fixed_offset_ = std::chrono::duration_cast<core::Duration>(info.offset);
 }
 
 const Calendar::DayInfo* Calendar::info(Day d) const {
@@ -227,8 +237,17 @@ std::optional<Day> Calendar::prevTradingDay(Day d) const {
     return first_ - date::days{1} + date::days{i->prev};
 }
 
+date::local_time<core::Duration> Calendar::toLocal(core::TimePoint t) const {
+    // The horizon of a zone without DST (Asia/Shanghai since 1991) has one offset: adding it
+    // avoids a search of the zone's transitions on every alert.
+    if (fixed_ && t >= fixed_from_ && t < fixed_to_) {
+        return date::local_time<core::Duration>{t.time_since_epoch() + fixed_offset_};
+    }
+    return zone_->to_local(t);
+}
+
 Day Calendar::localDate(core::TimePoint t) const {
-    auto local = zone_->to_local(t);
+    auto local = toLocal(t);
     return Day{date::floor<date::days>(local).time_since_epoch()};
 }
 
@@ -313,21 +332,17 @@ State Calendar::stateAt(std::size_t group, Day d, int minute) const {
 }
 
 State Calendar::at(std::size_t group, core::TimePoint t) const {
-    auto local = zone_->to_local(t);
+    auto local = toLocal(t);
     auto day = date::floor<date::days>(local);
     auto minute = static_cast<int>(date::floor<std::chrono::minutes>(local - day).count());
     return stateAt(group, Day{day.time_since_epoch()}, minute);
 }
 
 State Calendar::atAny(core::TimePoint t) const {
-    auto local = zone_->to_local(t);
+    auto local = toLocal(t);
     auto day = date::floor<date::days>(local);
     auto minute = static_cast<int>(date::floor<std::chrono::minutes>(local - day).count());
-    std::vector<std::size_t> leaves;
-    for (std::size_t g = 0; g < def_.groups.size(); ++g) {
-        if (members_[g].empty()) leaves.push_back(g);
-    }
-    return unionAt(leaves, Day{day.time_since_epoch()}, minute);
+    return unionAt(leaves_, Day{day.time_since_epoch()}, minute);
 }
 
 std::vector<Transition> Calendar::transitions(core::TimePoint from, core::TimePoint to) const {
@@ -344,7 +359,7 @@ std::vector<Transition> Calendar::transitions(core::TimePoint from, core::TimePo
                 if (s.phase != last[g].phase || s.session != last[g].session) {
                     out.push_back(Transition{t, g, s.phase, s.session});
                 }
-                last[g] = std::move(s);
+                last[g] = s;
             }
         }
     }

@@ -33,7 +33,9 @@ struct State {
     Phase phase = Phase::kUnknown;
     Session session = Session::kNone;
     std::optional<Day> trading_day;  // the day the instant belongs to; closed: the next one
-    std::string group;               // for "any": the group that gave the answer
+    // The group that gave the answer (for "any", the most active one); a view of the
+    // calendar's own name, valid while the calendar lives.
+    std::string_view group;
 };
 
 struct Transition {
@@ -88,6 +90,7 @@ class Calendar {
     explicit Calendar(CalendarDef def) : def_(std::move(def)) {}
     void index();
     const DayInfo* info(Day d) const;
+    date::local_time<core::Duration> toLocal(core::TimePoint t) const;
     State leafAt(std::size_t group, Day d, int minute) const;
     State unionAt(const std::vector<std::size_t>& members, Day d, int minute) const;
     State stateAt(std::size_t group, Day d, int minute) const;
@@ -98,7 +101,13 @@ class Calendar {
     Day last_{};
     std::vector<DayInfo> days_;                      // first_ - 1 .. last_ + 1
     std::vector<std::vector<std::size_t>> members_;  // per group: leaf groups of a union
+    std::vector<std::size_t> leaves_;                // groups with sessions of their own
     std::vector<int> edges_;  // minutes of the day at which some window starts or ends
+    // When the zone keeps one offset over the horizon, that offset (see toLocal()).
+    bool fixed_ = false;
+    core::TimePoint fixed_from_{};
+    core::TimePoint fixed_to_{};
+    core::Duration fixed_offset_{};
 };
 
 }  // namespace alertbridge::calendar

@@ -125,7 +125,7 @@ std::string stateJson(const Calendar& cal, core::TimePoint at) {
     auto any = cal.atAny(at);
     state(any);
     w.Key("group");
-    str(any.group);
+    str(std::string(any.group));
     w.EndObject();
     w.Key("next_transitions");
     w.StartArray();

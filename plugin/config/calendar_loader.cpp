@@ -323,4 +323,48 @@ void loadCalendars(YamlReader& r, const YAML::Node& n, const std::filesystem::pa
     DefLoader(r, base_dir, errors, warnings).load(n, out);
 }
 
+void loadCalendarLabels(YamlReader& r, const YAML::Node& n, const std::string& path,
+                        std::optional<CalendarLabels>& out) {
+    if (!r.expectMap(n, path, {"calendar", "match_group_from_alert", "labels"})) return;
+    CalendarLabels cl;
+    cl.line = lineOf(n);
+    r.readString(n, path, "calendar", cl.calendar, true);
+    r.readBool(n, path, "match_group_from_alert", cl.match_group_from_alert);
+    auto labels = n["labels"];
+    if (!labels || !labels.IsMap()) {
+        // The usual three, under their usual names.
+        cl.labels = {{"market_phase", "phase"},
+                     {"market_session", "session"},
+                     {"trading_day", "trading_day"}};
+        if (labels) r.error(labels, path + ".labels", "must be a map of label name to field");
+    } else {
+        for (const auto& kv : labels) {
+            auto name = kv.first.Scalar();
+            auto field = kv.second.Scalar();
+            auto p = fmt::format("{}.labels.{}", path, name);
+            if (!core::isValidLabelName(name)) {
+                r.error(kv.first, p, fmt::format("\"{}\" is not a valid label name", name));
+            }
+            if (field != "phase" && field != "session" && field != "trading_day" &&
+                field != "group") {
+                r.error(kv.second, p,
+                        fmt::format("\"{}\" is not a field: phase, session, trading_day or group",
+                                    field));
+            }
+            cl.labels.emplace_back(name, field);
+        }
+    }
+    out = std::move(cl);
+}
+
+void checkCalendarNames(YamlReader& r, const Config& c) {
+    if (!c.enrich.calendar_labels) return;
+    const auto& name = c.enrich.calendar_labels->calendar;
+    for (const auto& def : c.calendars) {
+        if (def.name == name) return;
+    }
+    r.errorAt(c.enrich.calendar_labels->line, "enrich.calendar_labels.calendar",
+              fmt::format("no calendar is named \"{}\" (calendars:)", name));
+}
+
 }  // namespace alertbridge::config

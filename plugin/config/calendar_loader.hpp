@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "plugin/calendar/types.hpp"
+#include "plugin/config/config.hpp"
 #include "plugin/config/yaml_reader.hpp"
 
 namespace alertbridge::config {
@@ -18,6 +19,13 @@ namespace alertbridge::config {
 void loadCalendars(YamlReader& r, const YAML::Node& n, const std::filesystem::path& base_dir,
                    std::vector<ConfigError>& errors, std::vector<ConfigError>& warnings,
                    std::vector<calendar::CalendarDef>& out);
+
+// enrich.calendar_labels: {calendar, match_group_from_alert, labels: {name: field}}. The
+// calendar's name is checked against `calendars:` by checkCalendarNames().
+void loadCalendarLabels(YamlReader& r, const YAML::Node& n, const std::string& path,
+                        std::optional<CalendarLabels>& out);
+// Every calendar named elsewhere in the config exists.
+void checkCalendarNames(YamlReader& r, const Config& c);
 
 // One data file on its own (the loader's part for one file), for tests and tools.
 calendar::YearData loadCalendarData(const std::string& path, std::vector<ConfigError>& errors);

@@ -219,6 +219,16 @@ struct ClassifyRule {
     int line = 0;
 };
 
+// Labels from a trading-session calendar, computed at an alert's startsAt (so a firing alert
+// keeps them for its life).
+struct CalendarLabels {
+    std::string calendar;
+    bool match_group_from_alert = true;  // the group from the alert's labels, else "any"
+    // label name -> what it holds: phase, session, trading_day or group.
+    std::vector<std::pair<std::string, std::string>> labels;
+    int line = 0;
+};
+
 struct EnrichConfig {
     std::vector<RelabelRule> relabel_configs;
     std::vector<TableConfig> tables;
@@ -226,6 +236,7 @@ struct EnrichConfig {
     // Set when no classify rule matched, on alerts that do not carry these labels already.
     core::LabelSet classify_default{{"alert_class", "system"}};
     Duration file_check_interval = std::chrono::seconds(1);  // how often table files are stat'ed
+    std::optional<CalendarLabels> calendar_labels;
 };
 
 struct LogConfig {

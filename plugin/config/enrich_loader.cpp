@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "plugin/config/calendar_loader.hpp"
 #include "plugin/core/text.hpp"
 #include "plugin/core/url.hpp"
 
@@ -50,7 +51,7 @@ class EnrichLoader {
     void load(const YAML::Node& n, EnrichConfig& e) {
         if (!r_.expectMap(n, "enrich",
                           {"relabel_configs", "tables", "classify", "classify_default",
-                           "file_check_interval"})) {
+                           "file_check_interval", "calendar_labels"})) {
             return;
         }
         forEach(n, "enrich", "relabel_configs",
@@ -71,6 +72,10 @@ class EnrichLoader {
         }
         r_.readDuration(n, "enrich", "file_check_interval", e.file_check_interval,
                         std::chrono::milliseconds(100));
+        if (n["calendar_labels"]) {
+            loadCalendarLabels(r_, n["calendar_labels"], "enrich.calendar_labels",
+                               e.calendar_labels);
+        }
     }
 
   private:

@@ -55,6 +55,7 @@ class Loader {
             c.enrich);
         log(root["log"], c.log);
         loadCalendars(r_, root["calendars"], base_dir_, errors_, warnings_, c.calendars);
+        checkCalendarNames(r_, c);
     }
 
   private:

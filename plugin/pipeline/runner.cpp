@@ -5,6 +5,7 @@
 
 #include "plugin/pipeline/dedupe.hpp"
 #include "plugin/pipeline/deliver.hpp"
+#include "plugin/pipeline/enrich/calendar_labels.hpp"
 #include "plugin/pipeline/enrich/enrich.hpp"
 #include "plugin/pipeline/normalize.hpp"
 
@@ -23,6 +24,15 @@ Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
     stages_.push_back(std::make_unique<Normalize>(config.normalize));
     stages_.push_back(
         std::make_unique<Enrich>(config.enrich, std::move(*relabeler), std::move(tables), metrics));
+    // After enrich, so the calendar's group matchers see the labels the tables added.
+    if (const auto& cl = config.enrich.calendar_labels) {
+        for (const auto& def : config.calendars) {
+            if (def.name != cl->calendar) continue;
+            auto cal = calendar::Calendar::build(def);
+            if (!cal) throw std::logic_error("calendar failed to build: " + cal.error());
+            stages_.push_back(std::make_unique<CalendarLabels>(*cl, std::move(*cal)));
+        }
+    }
     stages_.push_back(std::make_unique<Dedupe>(index_, metrics));
     stages_.push_back(std::make_unique<Deliver>(outputs_, metrics));
     deliver_ = stages_.back().get();

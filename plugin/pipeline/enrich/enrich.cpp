@@ -67,6 +67,8 @@ Enrich::Enrich(const config::EnrichConfig& cfg, Relabeler relabeler,
     std::size_t classify_max = 0;
     for (const auto& c : cfg_.classify) classify_max = std::max(classify_max, c.set.size());
     max_added_ += classify_max;
+    // Room for the calendar labels step that follows, so it does not grow the labels again.
+    if (cfg_.calendar_labels) max_added_ += cfg_.calendar_labels->labels.size();
 }
 
 void Enrich::run(core::AlertBatch& batch, Context& ctx) {

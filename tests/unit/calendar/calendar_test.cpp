@@ -8,6 +8,7 @@
 #include "../test_util.hpp"
 #include "plugin/app/setup.hpp"
 #include "plugin/config/calendar_loader.hpp"
+#include "plugin/pipeline/enrich/calendar_labels.hpp"
 
 namespace alertbridge::calendar {
 namespace {
@@ -280,3 +281,54 @@ TEST(Windows, AnOverlayCutsWhatItCovers) {
 
 }  // namespace
 }  // namespace alertbridge::calendar
+
+namespace alertbridge::pipeline {
+namespace {
+
+using testing::at;
+
+// The labels come from the alert's startsAt, never from now: every re-post of a firing alert
+// carries the same ones, whatever the market does meanwhile.
+TEST(CalendarLabelsStage, LabelsFollowTheStartAndTheAlertsGroup) {
+    auto s = app::loadSetup(std::string(ALERTBRIDGE_EXAMPLES) + "/full.yml");
+    ASSERT_FALSE(s.calendars.empty());
+    config::CalendarLabels cl;
+    cl.calendar = "cn-futures";
+    cl.labels = {{"market_phase", "phase"},
+                 {"market_session", "session"},
+                 {"trading_day", "trading_day"},
+                 {"market_group", "group"}};
+    CalendarLabels stage(cl, s.calendars[0]);
+    auto labelled = [&](core::LabelSet labels, const char* starts) {
+        core::Alert a;
+        a.labels = std::move(labels);
+        a.starts_at = at(starts);
+        a.updated_at = at("2026-03-09T10:00:00+08:00");  // a later re-post: not used
+        stage.apply(a);
+        return a.labels;
+    };
+    auto rb = labelled({{"exchange", "SHFE"}, {"product", "rb"}}, "2026-03-06T21:30:00+08:00");
+    EXPECT_EQ(*rb.get("market_phase"), "continuous");
+    EXPECT_EQ(*rb.get("market_session"), "night");
+    EXPECT_EQ(*rb.get("trading_day"), "2026-03-09");
+    EXPECT_EQ(*rb.get("market_group"), "n2300");
+    // Closed: no session label, even one the sender set.
+    auto closed = labelled({{"exchange", "GFEX"}, {"product", "lc"}, {"market_session", "day"}},
+                           "2026-03-06T21:30:00+08:00");
+    EXPECT_EQ(*closed.get("market_phase"), "closed");
+    EXPECT_EQ(closed.get("market_session"), nullptr);
+    EXPECT_EQ(*closed.get("trading_day"), "2026-03-09");
+    // No exchange: any group.
+    auto host = labelled({{"alertname", "HostDown"}}, "2026-03-07T01:30:00+08:00");
+    EXPECT_EQ(*host.get("market_phase"), "continuous");
+    EXPECT_EQ(*host.get("market_group"), "any");
+    // The same alert again (a cached group) gives the same labels.
+    EXPECT_EQ(labelled({{"exchange", "SHFE"}, {"product", "rb"}}, "2026-03-06T21:30:00+08:00"), rb);
+    // Past the data: unknown and no trading day.
+    auto late = labelled({{"exchange", "DCE"}}, "2027-01-05T10:00:00+08:00");
+    EXPECT_EQ(*late.get("market_phase"), "unknown");
+    EXPECT_EQ(late.get("trading_day"), nullptr);
+}
+
+}  // namespace
+}  // namespace alertbridge::pipeline
