@@ -139,6 +139,14 @@ Setup finish(config::LoadResult r) {
         }
         s.calendars.push_back(std::move(*cal));
     }
+    // Intervals that ask a calendar hold it.
+    for (auto& ti : r.config->time_intervals) {
+        for (auto& spec : ti.specs) {
+            for (const auto& cal : s.calendars) {
+                if (cal->name() == spec.calendar) spec.cal = cal;
+            }
+        }
+    }
     auto rules = compileEmailRules(*r.config, s.errors);
     if (rules) checkRelabelScopes(*r.config, *rules, s.errors);
     if (!s.errors.empty()) return s;

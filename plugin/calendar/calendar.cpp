@@ -203,7 +203,8 @@ void Calendar::index() {
     fixed_to_ = zone_->to_sys(date::local_days{(last_ + date::days{3}).time_since_epoch()},
                               date::choose::earliest);
     auto info = zone_->get_info(date::floor<std::chrono::seconds>(fixed_from_));
-    fixed_ = info.end >= fixed_to_;
+    // Compared in seconds: the last transition of a zone is far past what nanoseconds hold.
+    fixed_ = info.end >= date::floor<std::chrono::seconds>(fixed_to_);
     fixed_offset_ = std::chrono::duration_cast<core::Duration>(info.offset);
 }
 

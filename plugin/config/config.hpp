@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/calendar/intervals.hpp"
 #include "plugin/calendar/types.hpp"
 #include "plugin/core/cidr.hpp"
 #include "plugin/core/clock.hpp"
@@ -256,6 +257,7 @@ struct Config {
     EnrichConfig enrich;
     LogConfig log;
     std::vector<calendar::CalendarDef> calendars;
+    std::vector<calendar::TimeInterval> time_intervals;
 };
 
 }  // namespace alertbridge::config

@@ -13,6 +13,7 @@
 
 #include "plugin/config/calendar_loader.hpp"
 #include "plugin/config/enrich_loader.hpp"
+#include "plugin/config/interval_loader.hpp"
 #include "plugin/core/label_set.hpp"
 
 namespace alertbridge::config {
@@ -38,7 +39,7 @@ class Loader {
         }
         if (!r_.expectMap(root, "",
                           {"global", "listen", "http_auth", "intake", "storage", "outputs", "email",
-                           "normalize", "enrich", "log", "calendars"})) {
+                           "normalize", "enrich", "log", "calendars", "time_intervals"})) {
             return;
         }
         global(root["global"], c.global);
@@ -56,6 +57,8 @@ class Loader {
         log(root["log"], c.log);
         loadCalendars(r_, root["calendars"], base_dir_, errors_, warnings_, c.calendars);
         checkCalendarNames(r_, c);
+        loadTimeIntervals(r_, root["time_intervals"], c.time_intervals);
+        checkIntervalCalendars(r_, c);
     }
 
   private:
