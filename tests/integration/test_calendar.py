@@ -87,6 +87,18 @@ class CalendarCommand(unittest.TestCase):
         self.assertEqual({g["phase"] for g in s["groups"].values()}, {"unknown"})
         self.assertEqual({g["trading_day"] for g in s["groups"].values()}, {None})
 
+    def test_the_hosts_zone_changes_nothing(self):
+        # Session times are in the calendar's location, whatever TZ the host runs in.
+        for tz in ("UTC", "America/New_York", "Asia/Kolkata"):
+            r = subprocess.run([BINARY, "calendar", "--config", FULL, "--json", "--at",
+                                "2026-03-06T13:30:00Z"], capture_output=True, text=True,
+                               timeout=60, env={**os.environ, "TZ": tz})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            s = json.loads(r.stdout)
+            self.assertEqual(s["at"], "2026-03-06T21:30:00+08:00", tz)
+            self.assertEqual(s["groups"]["n2300"]["phase"], "continuous", tz)
+            self.assertEqual(s["groups"]["n2300"]["trading_day"], "2026-03-09", tz)
+
     def test_table_and_bad_input(self):
         r = calendar("--at", "2026-02-13T22:00+08:00")
         self.assertEqual(r.returncode, 0, r.stderr)
