@@ -6,6 +6,7 @@
 
 #include "plugin/app/calendar_cli.hpp"
 #include "plugin/app/daemon.hpp"
+#include "plugin/app/setup.hpp"
 #include "plugin/calendar/report.hpp"
 
 namespace alertbridge::app {
@@ -15,17 +16,9 @@ void Daemon::checkCalendars(core::TimePoint now, bool log) {
         bool expired = cal->expired(now);
         metrics_.calendarExpired(cal->name()).Set(expired ? 1 : 0);
         if (!log) continue;
-        auto left = (cal->lastDay() - cal->localDate(now)).count();
-        if (expired) {
-            spdlog::warn(
-                "A calendar's data has ended: every phase is unknown until next year's data "
-                "file is added. calendar={} ended={}",
-                cal->name(), date::format("%F", cal->lastDay()));
-        } else if (left <= 30) {
-            spdlog::warn(
-                "A calendar's data ends soon: add next year's data file and move valid_until. "
-                "calendar={} ends={} days_left={}",
-                cal->name(), date::format("%F", cal->lastDay()), left);
+        if (auto w = calendarHorizonWarning(*cal, now); !w.empty()) {
+            spdlog::warn("A calendar needs next year's data file. calendar={} reason=\"{}\"",
+                         cal->name(), w);
         }
     }
 }

@@ -101,24 +101,30 @@ void checkRelabelScopes(const config::Config& cfg, const email::RuleSet& rules,
     }
 }
 
+std::string calendarHorizonWarning(const calendar::Calendar& cal, core::TimePoint now) {
+    auto left = (cal.lastDay() - cal.localDate(now)).count();
+    std::string last = date::format("%F", cal.lastDay());
+    if (left < 0) {
+        return fmt::format(
+            "calendar {} ended on {}: every answer is unknown; add the next "
+            "year's data file and move valid_until",
+            cal.name(), last);
+    }
+    if (left <= 30) {
+        return fmt::format(
+            "calendar {} ends on {} ({} days from now): after it every answer "
+            "is unknown; add the next year's data file and move valid_until",
+            cal.name(), last, left);
+    }
+    return "";
+}
+
 void checkCalendarHorizons(const Setup& s, core::TimePoint now,
                            std::vector<config::ConfigError>& warnings) {
     for (const auto& cal : s.calendars) {
-        auto today = cal->localDate(now);
-        auto left = (cal->lastDay() - today).count();
-        std::string last = date::format("%F", cal->lastDay());
-        if (left < 0) {
-            warnings.push_back(config::ConfigError{
-                s.config ? s.config->file : "", cal->definition().line, "calendars",
-                fmt::format("calendar {} ended on {}: every answer is unknown; add the next "
-                            "year's data file and move valid_until",
-                            cal->name(), last)});
-        } else if (left <= 30) {
-            warnings.push_back(config::ConfigError{
-                s.config ? s.config->file : "", cal->definition().line, "calendars",
-                fmt::format("calendar {} ends on {} ({} days from now): after it every answer "
-                            "is unknown; add the next year's data file and move valid_until",
-                            cal->name(), last, left)});
+        if (auto w = calendarHorizonWarning(*cal, now); !w.empty()) {
+            warnings.push_back(config::ConfigError{s.config ? s.config->file : "",
+                                                   cal->definition().line, "calendars", w});
         }
     }
 }

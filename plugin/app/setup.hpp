@@ -32,6 +32,9 @@ Setup setupFromString(const std::string& yaml, const std::string& file_name);
 std::shared_ptr<const email::RuleSet> compileEmailRules(const config::Config& cfg,
                                                         std::vector<config::ConfigError>& errors);
 
+// Why a calendar needs next year's data: it ended, or ends within 30 days of `now` ("" when
+// neither).
+std::string calendarHorizonWarning(const calendar::Calendar& cal, core::TimePoint now);
 // Warnings for calendars whose data ends within 30 days of `now` (or has ended).
 void checkCalendarHorizons(const Setup& s, core::TimePoint now,
                            std::vector<config::ConfigError>& warnings);
