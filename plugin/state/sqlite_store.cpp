@@ -11,14 +11,12 @@
 #include <filesystem>
 #include <mutex>
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <thread>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugin/state/sqlite_errors.hpp"
 #include "plugin/state/sqlite_reader.hpp"
 #include "plugin/state/sqlite_schema.hpp"
 #include "plugin/state/sqlite_util.hpp"
@@ -26,101 +24,11 @@
 
 namespace alertbridge::state {
 
-std::string_view storeErrorClassName(StoreErrorClass c) {
-    switch (c) {
-        case StoreErrorClass::kTransient:
-            return "transient";
-        case StoreErrorClass::kFull:
-            return "full";
-        case StoreErrorClass::kFatal:
-            return "fatal";
-    }
-    return "transient";
-}
-
 namespace {
 
 using core::Error;
 using core::Result;
 using core::Status;
-
-// Which kind of trouble a failed statement is in. `sys_errno` is the OS error behind an
-// I/O error: a file size limit (EFBIG) or a full disk surfaces as a write error, not as
-// SQLITE_FULL, depending on where the write failed.
-StoreErrorClass classify(int extended_rc, int sys_errno) {
-    switch (extended_rc & 0xff) {
-        case SQLITE_FULL:
-            return StoreErrorClass::kFull;
-        case SQLITE_IOERR:
-            if (sys_errno == ENOSPC || sys_errno == EFBIG || sys_errno == EDQUOT) {
-                return StoreErrorClass::kFull;
-            }
-            // A file made read-only or immutable, or a file system remounted read-only:
-            // only an operator can undo it.
-            if (sys_errno == EPERM || sys_errno == EACCES || sys_errno == EROFS) {
-                return StoreErrorClass::kFatal;
-            }
-            return StoreErrorClass::kTransient;
-        case SQLITE_READONLY:
-        case SQLITE_CORRUPT:
-        case SQLITE_NOTADB:
-        case SQLITE_CANTOPEN:
-        case SQLITE_PERM:
-        case SQLITE_AUTH:
-        case SQLITE_MISUSE:
-            return StoreErrorClass::kFatal;
-        default:
-            return StoreErrorClass::kTransient;
-    }
-}
-
-// SQLite does not always keep the OS error of a failed write. Tell a full disk or a file
-// size limit from a passing I/O error by looking: free space on the file system, and the
-// process's file size limit against the database and WAL sizes.
-std::string fullCause(const std::string& path) {
-    namespace fs = std::filesystem;
-    struct statvfs st {};
-    auto dir = fs::path(path).parent_path();
-    if (::statvfs(dir.empty() ? "." : dir.c_str(), &st) == 0 &&
-        static_cast<unsigned long long>(st.f_bavail) * st.f_frsize < 1024ULL * 1024) {
-        return "no space left on the file system";
-    }
-    struct rlimit rl {};
-    if (::getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        for (const auto& f : {path, path + "-wal"}) {
-            std::error_code ec;
-            auto size = fs::file_size(f, ec);
-            if (!ec && size + std::uintmax_t{64} * 1024 >= rl.rlim_cur) {
-                return fmt::format("the file size limit ({} bytes) is reached", rl.rlim_cur);
-            }
-        }
-    }
-    return "";
-}
-
-// Nor the EPERM of a file made immutable or the EROFS of a file system remounted read-only.
-// Ask the kernel whether the files may be written (root included: immutable files and
-// read-only mounts refuse root too).
-std::string readOnlyCause(const std::string& path) {
-    for (const auto& f : {path, path + "-wal", path + "-shm"}) {
-        if (::access(f.c_str(), W_OK) == 0) continue;
-        int err = errno;
-        if (err == EPERM || err == EACCES || err == EROFS) {
-            return fmt::format("{} cannot be written: {}", f, std::strerror(err));
-        }
-    }
-    return "";
-}
-
-// Backoff between attempts while the store fails: it doubles from the class's first step.
-core::Duration backoff(StoreErrorClass c, int failures) {
-    using std::chrono::milliseconds;
-    long long first = c == StoreErrorClass::kTransient ? 100
-                      : c == StoreErrorClass::kFull    ? 250
-                                                       : 1000;
-    long long ms = first << std::min(failures, 6);
-    return milliseconds(std::min<long long>(ms, 5000));
-}
 
 class SqliteStore final : public Store {
   public:

@@ -1,0 +1,28 @@
+#pragma once
+// How the SQLite store tells its failures apart: the class of a failed statement, the cause
+// of a write error SQLite reported without its errno (a full disk, a file size limit, a file
+// that cannot be written), and the backoff between attempts. Internal to plugin/state.
+
+#include <string>
+
+#include "plugin/state/store.hpp"
+
+namespace alertbridge::state {
+
+// Which kind of trouble a failed statement is in. `sys_errno` is the OS error behind an
+// I/O error: a file size limit (EFBIG) or a full disk surfaces as a write error, not as
+// SQLITE_FULL, depending on where the write failed.
+StoreErrorClass classify(int extended_rc, int sys_errno);
+
+// Why the store at `path` cannot grow ("" when no such cause is seen): no space on its file
+// system, or the process's file size limit reached by the database or its WAL.
+std::string fullCause(const std::string& path);
+
+// Which of the store's files the kernel refuses to let this process write ("" when none):
+// immutable, read-only, or on a read-only mount (root included).
+std::string readOnlyCause(const std::string& path);
+
+// Backoff between attempts while the store fails: it doubles from the class's first step.
+core::Duration backoff(StoreErrorClass c, int failures);
+
+}  // namespace alertbridge::state
