@@ -105,6 +105,7 @@ Result<std::shared_ptr<const Calendar>> Calendar::build(CalendarDef def) {
         if (c->members_[g].empty()) c->leaves_.push_back(g);
     }
     c->index();
+    if (auto built = c->buildPlans(); !built) return core::Error{built.error()};
     return std::shared_ptr<const Calendar>(std::move(c));
 }
 
@@ -276,25 +277,29 @@ const Window* covering(const std::vector<Window>& ws, int minute) {
 
 State unknown() { return State{}; }
 
+State unknownIn(const GroupDef& g) {
+    return State{Phase::kUnknown, Session::kNone, std::nullopt, g.name};
+}
+
 }  // namespace
 
 State Calendar::leafAt(std::size_t group, Day d, int minute) const {
     const auto& g = def_.groups[group];
-    if (d < first_ || d > last_) return unknown();
+    if (d < first_ || d > last_) return unknownIn(g);
     if (const auto* w = covering(g.day, minute)) {
         auto trading = isTradingDay(d);
-        if (!trading) return unknown();
+        if (!trading) return unknownIn(g);
         if (*trading) return State{w->phase, Session::kDay, d, g.name};
     }
     if (const auto* w = covering(g.night, minute)) {
         auto night = hasNight(d);
-        if (!night) return unknown();
+        if (!night) return unknownIn(g);
         if (*night) return State{w->phase, Session::kNight, nextTradingDay(d), g.name};
     }
     if (const auto* w = covering(g.night, minute + 1440)) {
         Day before = d - date::days{1};
         auto night = hasNight(before);
-        if (!night) return unknown();
+        if (!night) return unknownIn(g);
         if (*night) return State{w->phase, Session::kNight, nextTradingDay(before), g.name};
     }
     // Closed: the trading day of the next session. Before the end of a trading day's day
@@ -330,20 +335,6 @@ State Calendar::stateAt(std::size_t group, Day d, int minute) const {
     State s = unionAt(members_[group], d, minute);
     s.group = def_.groups[group].name;
     return s;
-}
-
-State Calendar::at(std::size_t group, core::TimePoint t) const {
-    auto local = toLocal(t);
-    auto day = date::floor<date::days>(local);
-    auto minute = static_cast<int>(date::floor<std::chrono::minutes>(local - day).count());
-    return stateAt(group, Day{day.time_since_epoch()}, minute);
-}
-
-State Calendar::atAny(core::TimePoint t) const {
-    auto local = toLocal(t);
-    auto day = date::floor<date::days>(local);
-    auto minute = static_cast<int>(date::floor<std::chrono::minutes>(local - day).count());
-    return unionAt(leaves_, Day{day.time_since_epoch()}, minute);
 }
 
 std::vector<Transition> Calendar::transitions(core::TimePoint from, core::TimePoint to) const {

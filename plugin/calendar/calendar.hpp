@@ -15,6 +15,8 @@
 //   answer is unknown. An answer that needs a day outside the data is unknown too, so the
 //   last evening of the data has no known night until next year's file is added.
 
+#include <compare>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,8 +77,12 @@ class Calendar {
     std::optional<Day> nextTradingDay(Day d) const;  // strictly after d
     std::optional<Day> prevTradingDay(Day d) const;  // strictly before d
 
+    // From tables built once (see plans.cpp): a few array reads per call.
     State at(std::size_t group, core::TimePoint t) const;
     State atAny(core::TimePoint t) const;  // the most active group
+    // The same answer from the rules, without the tables, for a local date and minute of
+    // the day (group: none for "any"). The tables are built from it; tests compare the two.
+    State evaluate(std::optional<std::size_t> group, Day d, int minute) const;
     // Every change of phase of every group in [from, to), in time order.
     std::vector<Transition> transitions(core::TimePoint from, core::TimePoint to) const;
 
@@ -87,8 +93,22 @@ class Calendar {
         std::int32_t next = -1;  // index of the next trading day, -1 unknown
         std::int32_t prev = -1;
     };
+    // One cell of a day plan: the answer over one interval between window edges, with the
+    // trading day as an offset from the date (so that alike days share a plan).
+    struct Cell {
+        Phase phase = Phase::kUnknown;
+        Session session = Session::kNone;
+        std::int16_t day_offset = kNoDay;
+        std::uint16_t group = kNoGroup;  // index of the group named in the answer
+        auto operator<=>(const Cell&) const = default;
+    };
+    static constexpr std::int16_t kNoDay = INT16_MIN;
+    static constexpr std::uint16_t kNoGroup = UINT16_MAX;
+
     explicit Calendar(CalendarDef def) : def_(std::move(def)) {}
     void index();
+    core::Status buildPlans();
+    State lookup(std::size_t slot, core::TimePoint t) const;
     const DayInfo* info(Day d) const;
     date::local_time<core::Duration> toLocal(core::TimePoint t) const;
     State leafAt(std::size_t group, Day d, int minute) const;
@@ -103,6 +123,12 @@ class Calendar {
     std::vector<std::vector<std::size_t>> members_;  // per group: leaf groups of a union
     std::vector<std::size_t> leaves_;                // groups with sessions of their own
     std::vector<int> edges_;  // minutes of the day at which some window starts or ends
+    // Day plans: segment_of_[minute] is the interval between edges holding that minute;
+    // plan_of_[slot * days_.size() + day] names a plan (slot: a group, or "any" last), and
+    // plan p is cells_[p * edges_.size() ...]. Alike days share one plan.
+    std::vector<std::uint16_t> segment_of_;
+    std::vector<std::uint32_t> plan_of_;
+    std::vector<Cell> cells_;
     // When the zone keeps one offset over the horizon, that offset (see toLocal()).
     bool fixed_ = false;
     core::TimePoint fixed_from_{};

@@ -68,7 +68,7 @@ class DeliveryWorkerTest : public ::testing::Test {
     }
     void outbox(std::vector<std::string> bodies) {
         state::StateDelta d;
-        for (auto& b : bodies) d.outbox.push_back({"am", b, 1});
+        for (auto& b : bodies) d.outbox.push_back({"am", b, 1, {}});
         std::promise<void> p;
         store_->applyDelta(std::move(d), [&](const core::Status&) { p.set_value(); });
         p.get_future().wait();
@@ -111,8 +111,8 @@ TEST_F(DeliveryWorkerTest, ResendsOfASliceCoalesceWhileTheHostIsDown) {
     transport_->failing = true;
     worker_->start();
     for (int i = 0; i < 10; ++i) {
-        worker_->queueResend(0, {{"am", "[slice0 v" + std::to_string(i) + "]", 1}});
-        worker_->queueResend(1, {{"am", "[slice1 v" + std::to_string(i) + "]", 1}});
+        worker_->queueResend(0, {{"am", "[slice0 v" + std::to_string(i) + "]", 1, {}}});
+        worker_->queueResend(1, {{"am", "[slice1 v" + std::to_string(i) + "]", 1, {}}});
     }
     EXPECT_LE(worker_->queuedResends(), 2u) << "one copy per slice (one may be in flight)";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -127,7 +127,7 @@ TEST_F(DeliveryWorkerTest, ResendsOfASliceCoalesceWhileTheHostIsDown) {
     EXPECT_EQ(sent, (std::vector<std::string>{"[slice0 v9]", "[slice1 v9]"}));
     // A slice with nothing firing any more withdraws its queued copy.
     transport_->failing = true;
-    worker_->queueResend(3, {{"am", "[slice3]", 1}});
+    worker_->queueResend(3, {{"am", "[slice3]", 1, {}}});
     worker_->queueResend(3, {});
     EXPECT_EQ(worker_->queuedResends(), 0u);
 }
@@ -137,7 +137,7 @@ TEST_F(DeliveryWorkerTest, ResendsAreNotStarvedByABacklog) {
     std::vector<std::string> rows;
     for (int i = 0; i < 2000; ++i) rows.push_back("[row " + std::to_string(i) + "]");
     outbox(rows);
-    worker_->queueResend(0, {{"am", "[resend]", 1}});
+    worker_->queueResend(0, {{"am", "[resend]", 1, {}}});
     worker_->start();
     ASSERT_TRUE(eventually([&] {
         auto s = transport_->taken();

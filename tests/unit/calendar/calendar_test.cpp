@@ -252,7 +252,9 @@ TEST(ShippedCalendar, EveryMinuteOfTwoYears) {
                 auto anchor = cal.prevTradingDay(*s.trading_day);
                 ASSERT_TRUE(anchor && cal.hasNight(*anchor).value_or(false));
             }
-            if (s.session == Session::kDay) ASSERT_EQ(*s.trading_day, date);
+            if (s.session == Session::kDay) {
+                ASSERT_EQ(*s.trading_day, date);
+            }
             if (s.phase != Phase::kClosed && s.phase != Phase::kUnknown) {
                 ASSERT_NE(s.session, Session::kNone);
             }
@@ -266,6 +268,41 @@ TEST(ShippedCalendar, EveryMinuteOfTwoYears) {
             EXPECT_EQ(static_cast<std::size_t>(mine), changes) << cal.groupName(g);
         }
     }
+}
+
+// The tables at() reads agree with the rules at every minute the data holds, one day either
+// side, for every group and for "any" (every 7th minute under the sanitizers).
+TEST(ShippedCalendar, TablesAgreeWithTheRules) {
+    const auto& cal = shipped();
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    const int step = 7;
+#else
+    const int step = 1;
+#endif
+    auto same = [](const State& a, const State& b) {
+        return a.phase == b.phase && a.session == b.session && a.trading_day == b.trading_day &&
+               a.group == b.group;
+    };
+    std::size_t compared = 0;
+    for (Day d = cal.firstDay() - date::days{2}; d <= cal.lastDay() + date::days{2};
+         d += date::days{1}) {
+        for (int m = 0; m < 1440; m += step) {
+            auto t = cal.instant(d, m);
+            for (std::size_t g = 0; g <= cal.groupCount(); ++g) {
+                std::optional<std::size_t> group;
+                if (g < cal.groupCount()) group = g;
+                State fast = group ? cal.at(*group, t) : cal.atAny(t);
+                State rule = cal.evaluate(group, d, m);
+                ASSERT_TRUE(same(fast, rule))
+                    << date::format("%F", d) << " minute " << m << " group "
+                    << (group ? cal.groupName(g) : "any") << ": " << phaseName(fast.phase) << "/"
+                    << phaseName(rule.phase) << " " << text(fast.trading_day) << "/"
+                    << text(rule.trading_day) << " " << fast.group << "/" << rule.group;
+                ++compared;
+            }
+        }
+    }
+    EXPECT_GT(compared, 730u * 1440u * cal.groupCount() / static_cast<unsigned>(step));
 }
 
 TEST(Windows, AnOverlayCutsWhatItCovers) {
