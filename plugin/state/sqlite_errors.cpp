@@ -9,8 +9,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace alertbridge::state {
 
@@ -92,6 +94,45 @@ std::string readOnlyCause(const std::string& path) {
         }
     }
     return "";
+}
+
+bool isDamage(int extended_rc) {
+    return (extended_rc & 0xff) == SQLITE_CORRUPT || (extended_rc & 0xff) == SQLITE_NOTADB;
+}
+
+std::string damageAdvice(const std::string& path) {
+    return fmt::format(
+        "the file is damaged and was left as it is. Stop alertbridge, keep a copy of it, then "
+        "salvage what it holds with `sqlite3 {0} .dump | sed 's/^ROLLBACK; -- due to "
+        "errors$/COMMIT;/' | sqlite3 {0}.recovered` (the dump skips the damaged pages and "
+        "keeps the rest) and move {0}.recovered into its place (remove {0}-wal and {0}-shm first); "
+        "moving the file "
+        "aside instead starts empty and loses what it had not delivered",
+        path);
+}
+
+core::Status checkIntact(sqlite3* db, const std::string& path) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(3)", -1, &stmt, nullptr);
+    std::vector<std::string> problems;
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const auto* text = sqlite3_column_text(stmt, 0);
+        std::string line = text != nullptr ? reinterpret_cast<const char*>(text) : "";
+        std::replace(line.begin(), line.end(), '\n', ' ');  // one log line
+        if (line != "ok") problems.push_back(std::move(line));
+    }
+    int ext = sqlite3_extended_errcode(db);
+    std::string err = sqlite3_errmsg(db);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        if (isDamage(ext)) {
+            return core::Error{fmt::format("\"{}\": {}; {}", path, err, damageAdvice(path))};
+        }
+        return core::Error{fmt::format("\"{}\": checking the file failed: {}", path, err)};
+    }
+    if (problems.empty()) return core::okStatus();
+    return core::Error{fmt::format("\"{}\": the integrity check found: {}; {}", path,
+                                   fmt::join(problems, "; "), damageAdvice(path))};
 }
 
 // Backoff between attempts while the store fails: it doubles from the class's first step.

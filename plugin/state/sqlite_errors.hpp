@@ -5,7 +5,10 @@
 
 #include <string>
 
+#include "plugin/core/result.hpp"
 #include "plugin/state/store.hpp"
+
+struct sqlite3;
 
 namespace alertbridge::state {
 
@@ -21,6 +24,14 @@ std::string fullCause(const std::string& path);
 // Which of the store's files the kernel refuses to let this process write ("" when none):
 // immutable, read-only, or on a read-only mount (root included).
 std::string readOnlyCause(const std::string& path);
+
+// A file that is not a database or holds a malformed page: retrying cannot help, and
+// writing on would bury what is left. What to say, and the check made when the store opens.
+bool isDamage(int extended_rc);
+std::string damageAdvice(const std::string& path);
+// PRAGMA quick_check over the whole file (1 s for 490 MiB from the page cache): an error naming the
+// first problems and how to recover when the file is damaged.
+core::Status checkIntact(sqlite3* db, const std::string& path);
 
 // Backoff between attempts while the store fails: it doubles from the class's first step.
 core::Duration backoff(StoreErrorClass c, int failures);

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugin/state/sqlite_errors.hpp"
+
 namespace alertbridge::state {
 namespace {
 
@@ -262,6 +264,7 @@ Result<sqlite3*> openDb(const std::string& path, bool synchronous_full, std::siz
     if (sqlite3_exec(db, pragmas.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = err ? err : "unknown error";
         sqlite3_free(err);
+        if (isDamage(sqlite3_extended_errcode(db))) msg += "; " + damageAdvice(path);
         sqlite3_close(db);
         return Error{fmt::format("cannot configure the database \"{}\": {}", path, msg)};
     }

@@ -36,6 +36,9 @@ class SqliteStore final : public Store {
         : db_(db), options_(std::move(options)), clock_(clock), writes_(db) {}
 
     Status init() {
+        if (auto intact = checkIntact(db_, options_.path); !intact) {
+            return Error{"the store " + intact.error()};
+        }
         auto from = migrateSchema(db_);
         if (!from) return Error{fmt::format("the store \"{}\": {}", options_.path, from.error())};
         if (*from != 0 && *from != kSchemaVersion) {

@@ -1,16 +1,20 @@
-"""A store that cannot write, and slow or hostile clients. Real processes on loopback: the
-real Alertmanager and alertbridge; the disk fault is a file size limit set on the running
-daemon with prlimit (root ignores file modes, so a read-only file would not do)."""
+"""A store that cannot write, a damaged store, and slow or hostile clients. Real processes on
+loopback: the real Alertmanager and alertbridge; the disk fault is a file size limit set on the
+running daemon with prlimit (root ignores file modes, so a read-only file is made immutable);
+the damage is a page of the database overwritten while alertbridge is stopped."""
 
+import hashlib
 import os
+import re
 import smtplib
+import sqlite3
 import socket
 import subprocess
 import time
 import unittest
 
-from harness import (Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, http, marked,
-                     stop_all, wait_for)
+from harness import (BINARY, Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, http,
+                     marked, stop_all, wait_for)
 
 
 def prlimit_fsize(pid, limit):
@@ -146,6 +150,91 @@ class StoreFails(unittest.TestCase):
         wait_for(lambda: acked <= marked(self.am, "ReadOnly"), timeout=20,
                  what=f"all {len(acked)} acknowledged alerts in Alertmanager")
         print(f"read-only file: {len(acked)} acknowledged, all delivered; recovered by itself")
+
+
+class DamagedStore(unittest.TestCase):
+    """A damaged database file (a bad sector, a torn copy) is refused at start with what to
+    do, and left as it is; the salvage the message gives keeps every row of the undamaged
+    pages, so what was waiting for delivery still reaches Alertmanager."""
+
+    def setUp(self):
+        self.work = Workdir("damaged")
+        self.sink = Sink()
+        self.am = Alertmanager(self.work.path, free_port(), self.sink.port)  # not yet started
+        self.procs = [self.am]
+
+    def tearDown(self):
+        try:
+            stop_all(self.procs)
+        finally:
+            self.sink.stop()
+            self.work.cleanup()
+
+    def fill(self, name, n):
+        """n alerts acknowledged while Alertmanager is down, then a clean stop: they wait in
+        the outbox."""
+        ab = Alertbridge(self.work.path, am_url=self.am.url, resend_interval="1m")
+        self.procs.append(ab)
+        ab.start()
+        acked = set()
+        for i in range(n):
+            a = alert(name, f"10.62.{i // 250}.{i % 250}:9100", minutes_left=30)
+            self.assertEqual(ab.post_alerts([a])[0], 200)
+            acked.add(a["labels"]["instance"])
+        ab.stop()
+        return ab, acked, os.path.join(ab.data_dir, "alertbridge.db")
+
+    def refused(self, ab, db):
+        def digest():
+            with open(db, "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest()
+
+        before = digest()
+        p = subprocess.run([BINARY, "serve", "--config", ab.config], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout[-2000:])
+        self.assertEqual(digest(), before, "a damaged file must be left as it is")
+        lines = [ln for ln in p.stdout.splitlines() if "level=error" in ln]
+        self.assertEqual(len(lines), 1, p.stdout[-2000:])
+        self.assertIn(db, lines[0])
+        self.assertIn("the file is damaged and was left as it is", lines[0])
+        return lines[0]
+
+    def test_a_damaged_page_is_refused_at_start_and_the_salvage_delivers_everything(self):
+        ab, acked, db = self.fill("DamagedPage", 300)
+        with sqlite3.connect(db) as con:
+            root = con.execute(
+                "SELECT rootpage FROM sqlite_master WHERE name = 'journal'").fetchone()[0]
+            page = con.execute("PRAGMA page_size").fetchone()[0]
+        with open(db, "r+b") as f:  # the journal's root page, as a bad sector leaves it
+            f.seek((root - 1) * page)
+            f.write(b"\xaa" * page)
+        line = self.refused(ab, db)
+        self.assertIn("integrity check found", line)
+        # The operator follows the message, word for word.
+        salvage = re.search(r"`([^`]+)`", line).group(1)
+        subprocess.run(salvage, shell=True, check=True, timeout=60)
+        for extra in ("-wal", "-shm"):
+            if os.path.exists(db + extra):
+                os.remove(db + extra)
+        os.replace(db + ".recovered", db)
+        self.am.start()
+        again = Alertbridge(self.work.path, am_url=self.am.url, resend_interval="1m")
+        self.procs.append(again)
+        again.start()
+        wait_for(lambda: acked <= marked(self.am, "DamagedPage"), timeout=30,
+                 what=f"all {len(acked)} alerts that waited in the damaged file")
+        status, _, _ = again.post_alerts([alert("DamagedPage", "10.62.9.9:9100")])
+        self.assertEqual(status, 200)
+        print(f"damaged page: refused at start, file untouched; after the salvage all "
+              f"{len(acked)} waiting alerts delivered")
+
+    def test_a_file_that_is_not_a_database_is_refused_at_start(self):
+        ab, _, db = self.fill("NotADatabase", 5)
+        with open(db, "r+b") as f:  # the header, as a file copied over it would leave it
+            f.write(b"this is not the store" * 5)
+        line = self.refused(ab, db)
+        self.assertIn("file is not a database", line)
 
 
 class HostileClients(unittest.TestCase):
