@@ -66,8 +66,12 @@ core::Result<std::uint16_t> Daemon::start() {
         return core::Error{msg};
     }
     table_sources_->start();
-    pipeline_ =
-        std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders), tables_);
+    engine::EngineOptions eo;
+    for (const auto& o : outputs_) eo.resend_intervals.push_back(o.resend_interval);
+    eo.checkpoint_interval = config_.storage.checkpoint_interval;
+    engine_ = std::make_unique<engine::Engine>(
+        std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders), tables_),
+        std::move(eo));
 
     if (auto s = restore(); !s) return core::Error{s.error()};
 
@@ -77,9 +81,10 @@ core::Result<std::uint16_t> Daemon::start() {
             std::make_unique<DeliveryWorker>(opts, o.transport(), *store_, clock_, metrics_));
         workers_.back()->start();
     }
-    pipeline_thread_ = std::thread([this] {
-        pthread_setname_np(pthread_self(), "ab-pipeline");
-        pipelineLoop();
+    engine_->start(clock_.now());
+    engine_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "ab-engine");
+        engineLoop();
     });
 
     api_reads_ = std::make_unique<TaskThread>("ab-api-reads", 64);
@@ -219,9 +224,9 @@ void Daemon::stop() {
         stopping_ = true;
     }
     cv_.notify_all();
-    if (pipeline_thread_.joinable()) {
-        pipeline_thread_.join();
-        checkpointAll();  // the pipeline thread is gone: this thread owns the state now
+    if (engine_thread_.joinable()) {
+        engine_thread_.join();
+        checkpointAll();  // the engine thread is gone: this thread owns the state now
     }
     for (auto& w : workers_) w->stop();
     if (store_) store_->stop();
@@ -341,23 +346,26 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
     auto shared = std::make_shared<core::AlertBatch>(std::move(batch));
     state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body),
                               std::move(email)};
-    store_->appendJournal(std::move(entry), [this, shared, n, bytes, &m, done = std::move(done)](
-                                                const core::Result<long long>& id) {
-        if (!id) {
-            release(n, bytes);
-            m.reject("store_error");
-            done(Outcome::kStoreError, 0, id.error());
-            return;
-        }
-        m.alerts_accepted->Increment(static_cast<double>(n));
-        metrics_.journalBatches().Increment();
-        long long journal_id = *id;
-        done(Outcome::kStored, journal_id, "");
-        post([this, shared, journal_id, n, bytes] {
-            runBatch(std::move(*shared), journal_id, n);
-            release(0, bytes);
-        });
-    });
+    store_->appendJournal(std::move(entry),
+                          [this, shared, n, bytes, &m, received_at,
+                           done = std::move(done)](const core::Result<long long>& id) {
+                              if (!id) {
+                                  release(n, bytes);
+                                  m.reject("store_error");
+                                  done(Outcome::kStoreError, 0, id.error());
+                                  return;
+                              }
+                              m.alerts_accepted->Increment(static_cast<double>(n));
+                              metrics_.journalBatches().Increment();
+                              long long journal_id = *id;
+                              done(Outcome::kStored, journal_id, "");
+                              // At received_at, the instant the journal holds, so a restore that
+                              // applies the same entry computes the same state.
+                              post([this, shared, journal_id, n, bytes, received_at] {
+                                  runBatch(std::move(*shared), journal_id, n, received_at);
+                                  release(0, bytes);
+                              });
+                          });
 }
 
 void Daemon::release(std::size_t alerts, std::size_t bytes) {

@@ -1,8 +1,8 @@
 #pragma once
 // Daemon: wires config, store, pipeline, delivery workers and the HTTP server, and owns
 // their lifecycle. Threads: HTTP I/O threads decode and validate; the store's writer
-// thread group-commits; one pipeline thread owns all pipeline state (no locks in the
-// domain); one delivery thread per output. start() restores state before serving.
+// thread group-commits; one engine thread owns all alert state and timers (no locks in
+// the domain); one delivery thread per output. start() restores state before serving.
 
 #include <atomic>
 #include <condition_variable>
@@ -25,7 +25,7 @@
 #include "plugin/app/registry.hpp"
 #include "plugin/app/task_thread.hpp"
 #include "plugin/config/config.hpp"
-#include "plugin/pipeline/runner.hpp"
+#include "plugin/engine/engine.hpp"
 #include "plugin/state/store.hpp"
 #include "plugin/calendar/calendar.hpp"
 #include "plugin/telemetry/metrics.hpp"
@@ -91,9 +91,12 @@ class Daemon final : public Intake {
     // A raw message from an IMAP mailbox; returns once it is durable (or could not be).
     bool acceptImapMessage(const std::string& mailbox, std::string raw);
     void post(std::function<void()> task);
-    void pipelineLoop();
-    void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted);
-    void tick();
+    void engineLoop();
+    void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted,
+                  core::TimePoint now);
+    // Carries out what the engine asked for; `counted` intake alerts are released once the
+    // store has the delta.
+    void handle(engine::Effects effects, std::size_t counted);
     // The calendars' expiry gauges, and a log line when one ends within 30 days (at start).
     void checkCalendars(core::TimePoint now, bool log);
     void commitDelta(state::StateDelta delta, std::size_t counted);
@@ -110,7 +113,7 @@ class Daemon final : public Intake {
     std::unique_ptr<state::Store> store_;
     std::shared_ptr<pipeline::TableSnapshots> tables_;
     std::unique_ptr<lookup::TableSources> table_sources_;
-    std::unique_ptr<pipeline::Pipeline> pipeline_;
+    std::unique_ptr<engine::Engine> engine_;
     std::vector<OutputDef> outputs_;
     std::vector<std::unique_ptr<DeliveryWorker>> workers_;
     std::unique_ptr<HttpApi> api_;
@@ -125,16 +128,14 @@ class Daemon final : public Intake {
     std::atomic<std::size_t> inflight_bytes_{0};
     std::atomic<bool> ready_{false};
 
-    // The pipeline thread's task queue.
+    // The engine thread's task queue.
     std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::function<void()>> tasks_;
     bool stopping_ = false;
-    std::thread pipeline_thread_;
-    long long last_resend_second_ = 0;  // the last second of the clock whose slice was queued
+    std::thread engine_thread_;
     // Journal entries up to this id already have their outbox rows stored (set by restore).
     long long replayed_outbox_id_ = 0;
-    std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace alertbridge::app

@@ -1,5 +1,6 @@
-// The pipeline side of the daemon: restore after a restart, the pipeline thread's loop,
-// commits of its state changes, checkpoints, expiry and re-send slices.
+// The engine side of the daemon: restore after a restart, the engine thread's loop (it
+// waits on the injected clock until the engine's next deadline or the next task), and
+// carrying out what the engine asks: store writes, checkpoints, re-send copies, gauges.
 #include <pthread.h>
 
 #include <algorithm>
@@ -16,7 +17,7 @@ core::Status Daemon::restore() {
     std::size_t restored = 0, damaged = 0;
     auto s =
         reader->forEachAlert([&](long long row, core::Fingerprint fp, std::string_view record) {
-            if (pipeline_->restore(row, fp, record)) {
+            if (engine_->pipeline().restore(row, fp, record)) {
                 ++restored;
             } else {
                 ++damaged;
@@ -30,7 +31,7 @@ core::Status Daemon::restore() {
     // Requests journaled after the last checkpoint run again, in order.
     auto checkpoint_id = reader->checkpointJournalId();
     if (!checkpoint_id) return core::Error{"cannot read the checkpoint: " + checkpoint_id.error()};
-    pipeline_->restoredCheckpoint(*checkpoint_id);
+    engine_->pipeline().restoredCheckpoint(*checkpoint_id);
     auto outbox_id = reader->outboxJournalId();
     if (!outbox_id) return core::Error{"cannot read the outbox mark: " + outbox_id.error()};
     replayed_outbox_id_ = *outbox_id;
@@ -66,14 +67,18 @@ core::Status Daemon::restore() {
                 continue;
             }
             dropOwnMarker(*batch, config_.global);
-            runBatch(std::move(batch).value(), e.id, 0);
+            // At the instant it arrived: timers due before it (an alert that ended in
+            // between) fire first, and its alerts age from then, not from the restart.
+            handle(engine_->advance(e.received_at), 0);
+            runBatch(std::move(batch).value(), e.id, 0, e.received_at);
             ++replayed;
         }
     }
+    handle(engine_->advance(clock_.now()), 0);
     checkpointAll();
     store_->flush();
     spdlog::info("State restored. active_alerts={} replayed_requests={} checkpoint={}",
-                 pipeline_->activeAlerts(), replayed, *checkpoint_id);
+                 engine_->pipeline().activeAlerts(), replayed, *checkpoint_id);
     return core::okStatus();
 }
 
@@ -85,36 +90,50 @@ void Daemon::post(std::function<void()> task) {
     cv_.notify_one();
 }
 
-void Daemon::pipelineLoop() {
-    auto next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+void Daemon::engineLoop() {
     std::deque<std::function<void()>> batch;
     for (;;) {
         {
             std::unique_lock lock(mu_);
-            cv_.wait_until(lock, next_tick, [this] { return stopping_ || !tasks_.empty(); });
+            for (;;) {
+                if (stopping_ || !tasks_.empty()) break;
+                auto deadline = engine_->nextDeadline();
+                if (deadline && clock_.now() >= *deadline) break;
+                // No deadline: an hour is as good as forever, since a task wakes it.
+                clock_.waitUntil(cv_, lock,
+                                 deadline.value_or(clock_.now() + std::chrono::hours(1)));
+            }
             if (stopping_ && tasks_.empty()) return;
             batch.swap(tasks_);
         }
         for (auto& t : batch) t();
         batch.clear();
-        if (std::chrono::steady_clock::now() >= next_tick) {
-            tick();
-            next_tick = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        }
+        handle(engine_->advance(clock_.now()), 0);
     }
 }
 
-void Daemon::runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted) {
+void Daemon::runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted,
+                      core::TimePoint now) {
     for (auto& a : batch) a.origin.journal_id = journal_id;
-    auto delta = pipeline_->process(std::move(batch), journal_id, clock_.now());
+    auto effects = engine_->apply(engine::AlertsArrived{std::move(batch), journal_id}, now);
     if (journal_id <= replayed_outbox_id_) {
         // Replay after a crash: this entry's outbox rows were committed before it, and are
         // delivered or still pending. Queuing them again would only send them twice.
-        delta.outbox.clear();
+        effects.delta.outbox.clear();
     } else {
-        delta.outbox_journal_id = journal_id;
+        effects.delta.outbox_journal_id = journal_id;
     }
-    commitDelta(std::move(delta), counted);
+    handle(std::move(effects), counted);
+}
+
+void Daemon::handle(engine::Effects effects, std::size_t counted) {
+    commitDelta(std::move(effects.delta), counted);
+    // Re-sends start once the engine does (after restore), when the workers exist.
+    for (const auto& r : effects.resends) {
+        workers_.at(r.output)->queueResend(r.slice, engine_->resendRows(r));
+    }
+    if (effects.housekeep) checkCalendars(clock_.now(), false);
+    if (effects.checkpoint && !engine_->pipeline().checkpointRunning()) checkpointStep();
 }
 
 void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
@@ -135,10 +154,9 @@ void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
 // Runs on the pipeline thread. Each step is committed before the next is taken, so a
 // pass holds at most one step's records in memory and never monopolises the writer.
 void Daemon::checkpointStep() {
-    auto d = pipeline_->checkpointStep(2000);
-    if (!pipeline_->checkpointRunning()) last_checkpoint_ = std::chrono::steady_clock::now();
+    auto d = engine_->pipeline().checkpointStep(2000);
     if (d.empty()) return;
-    bool more = pipeline_->checkpointRunning();
+    bool more = engine_->pipeline().checkpointRunning();
     store_->applyDelta(std::move(d), [this, more](const core::Status& s) {
         if (s.ok() && more) post([this] { checkpointStep(); });
     });
@@ -146,42 +164,7 @@ void Daemon::checkpointStep() {
 
 // The whole pass at once; only while no pipeline thread runs (start-up, shutdown).
 void Daemon::checkpointAll() {
-    for (auto& d : pipeline_->checkpoint(2000)) commitDelta(std::move(d), 0);
-    last_checkpoint_ = std::chrono::steady_clock::now();
-}
-
-void Daemon::tick() {
-    auto now = clock_.now();
-    checkCalendars(now, false);
-    commitDelta(pipeline_->expire(now), 0);
-    if (!pipeline_->checkpointRunning() && (std::chrono::steady_clock::now() - last_checkpoint_ >=
-                                                config_.storage.checkpoint_interval ||
-                                            pipeline_->pendingChanges() > 100000)) {
-        checkpointStep();
-    }
-    // Each second of the clock owns one slice of the firing alerts (by fingerprint), so
-    // every alert is re-sent once per resend_interval. A tick that comes late (a busy
-    // pipeline thread) queues every second it missed, so no slice is ever skipped. The
-    // worker keeps one copy per slice (the newest), so a busy or unreachable output delays
-    // a slice but never loses it, and memory holds at most one encoded copy of the firing
-    // alerts. After a restart the first full round ends within one interval, well inside
-    // the 4x TTL the hosts were given.
-    const long long second =
-        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    if (last_resend_second_ == 0 || second < last_resend_second_) last_resend_second_ = second - 1;
-    for (std::size_t i = 0; i < outputs_.size(); ++i) {
-        if (outputs_[i].resend_interval == core::Duration::zero()) continue;
-        auto secs =
-            std::chrono::duration_cast<std::chrono::seconds>(outputs_[i].resend_interval).count();
-        const auto slices = static_cast<long long>(std::max<long long>(1, secs));
-        const long long from = std::max(last_resend_second_ + 1, second - slices + 1);
-        for (long long s = from; s <= second; ++s) {
-            auto slice = static_cast<std::size_t>(s % slices);
-            workers_[i]->queueResend(slice,
-                                     pipeline_->resend(i, slice, static_cast<std::size_t>(slices)));
-        }
-    }
-    last_resend_second_ = second;
+    for (auto& d : engine_->pipeline().checkpoint(2000)) commitDelta(std::move(d), 0);
 }
 
 }  // namespace alertbridge::app

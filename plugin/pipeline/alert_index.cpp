@@ -253,6 +253,11 @@ std::vector<core::Fingerprint> AlertIndex::expiredBy(core::TimePoint now) {
     return out;
 }
 
+std::optional<core::TimePoint> AlertIndex::nextExpiry() const {
+    if (expiry_.empty()) return std::nullopt;
+    return core::TimePoint(std::chrono::milliseconds(expiry_.front().first));
+}
+
 void AlertIndex::forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const {
     for (const auto& [fp, e] : map_) fn(fp, e);
 }

@@ -63,6 +63,9 @@ class AlertIndex {
     // Fingerprints of alerts whose endsAt is at or before `now`, each once. They stay in
     // the index; the caller erases them. Cost is proportional to what expired, not to size.
     std::vector<core::Fingerprint> expiredBy(core::TimePoint now);
+    // When expiredBy() may next find something (it may then find nothing: an alert that
+    // changed since keeps its old entry until then). None when no alert can expire.
+    std::optional<core::TimePoint> nextExpiry() const;
 
   private:
     std::unordered_map<core::Fingerprint, Entry> map_;

@@ -1,0 +1,114 @@
+#include "plugin/engine/engine.hpp"
+
+#include <algorithm>
+
+namespace alertbridge::engine {
+
+namespace {
+
+long long secondOf(core::TimePoint t) {
+    return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+}
+
+core::TimePoint atSecond(long long s) {
+    return core::TimePoint(std::chrono::duration_cast<core::Duration>(std::chrono::seconds(s)));
+}
+
+long long slicesOf(core::Duration interval) {
+    return std::max<long long>(1,
+                               std::chrono::duration_cast<std::chrono::seconds>(interval).count());
+}
+
+constexpr auto kHousekeepEvery = std::chrono::minutes(1);
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<pipeline::Pipeline> pipeline, EngineOptions options)
+    : pipeline_(std::move(pipeline)), options_(std::move(options)) {
+    resent_through_.assign(options_.resend_intervals.size(), 0);
+}
+
+void Engine::start(core::TimePoint now) {
+    started_ = true;
+    const long long second = secondOf(now);
+    for (std::size_t i = 0; i < options_.resend_intervals.size(); ++i) {
+        if (options_.resend_intervals[i] == core::Duration::zero()) continue;
+        // The first slice goes out at the next whole second; a full round takes one interval.
+        resent_through_[i] = second;
+        timers_.set({TimerKind::kResend, static_cast<std::uint32_t>(i)}, atSecond(second + 1));
+    }
+    timers_.set({TimerKind::kCheckpoint, 0}, now + options_.checkpoint_interval);
+    timers_.set({TimerKind::kHousekeep, 0}, now);
+    armExpiry();
+}
+
+Effects Engine::apply(Event event, core::TimePoint now) {
+    Effects out;
+    auto& arrived = std::get<AlertsArrived>(event);
+    out.delta = pipeline_->process(std::move(arrived.alerts), arrived.journal_id, now);
+    if (started_ && !pipeline_->checkpointRunning() &&
+        pipeline_->pendingChanges() > options_.checkpoint_after_changes) {
+        out.checkpoint = true;
+    }
+    armExpiry();
+    return out;
+}
+
+Effects Engine::advance(core::TimePoint now) {
+    Effects out;
+    for (const auto& key : timers_.due(now)) {
+        switch (key.kind) {
+            case TimerKind::kExpiry: {
+                auto d = pipeline_->expire(now);
+                out.delta.outbox.insert(out.delta.outbox.end(),
+                                        std::make_move_iterator(d.outbox.begin()),
+                                        std::make_move_iterator(d.outbox.end()));
+                break;
+            }
+            case TimerKind::kResend:
+                resendsDue(key.index, now, out);
+                break;
+            case TimerKind::kCheckpoint:
+                out.checkpoint = true;
+                timers_.set(key, now + options_.checkpoint_interval);
+                break;
+            case TimerKind::kHousekeep:
+                out.housekeep = true;
+                timers_.set(key, now + kHousekeepEvery);
+                break;
+        }
+    }
+    armExpiry();
+    return out;
+}
+
+// Each second of the clock owns one slice of the firing alerts (by fingerprint), so every
+// alert is re-sent once per resend_interval. Advancing late (a busy engine thread, or a
+// clock that jumped) hands out every second it passed, at most one full round, so no slice
+// is ever skipped; the delivery worker keeps the newest copy of each slice.
+void Engine::resendsDue(std::size_t output, core::TimePoint now, Effects& out) {
+    const long long slices = slicesOf(options_.resend_intervals[output]);
+    const long long second = secondOf(now);
+    long long& through = resent_through_[output];
+    if (second < through) through = second - 1;  // the clock went back: carry on from now
+    for (long long s = std::max(through + 1, second - slices + 1); s <= second; ++s) {
+        out.resends.push_back(ResendSlice{output, static_cast<std::size_t>(s % slices),
+                                          static_cast<std::size_t>(slices)});
+    }
+    through = std::max(through, second);
+    timers_.set({TimerKind::kResend, static_cast<std::uint32_t>(output)}, atSecond(second + 1));
+}
+
+std::vector<state::OutboxInsert> Engine::resendRows(const ResendSlice& r) const {
+    return pipeline_->resend(r.output, r.slice, r.slices);
+}
+
+void Engine::armExpiry() {
+    if (auto t = pipeline_->index().nextExpiry()) {
+        timers_.set({TimerKind::kExpiry, 0}, *t);
+    } else {
+        timers_.cancel({TimerKind::kExpiry, 0});
+    }
+}
+
+}  // namespace alertbridge::engine

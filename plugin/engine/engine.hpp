@@ -1,0 +1,84 @@
+#pragma once
+// Engine: the one owner of alert state and of every timer, on one thread. Its inputs are
+// events (alert batches now; acks, silences and schedule overrides later), each journaled
+// before it is applied, and the instants at which it is asked to catch up:
+//   apply(event, now)   runs an event through the stages;
+//   advance(now)        fires every timer that is due, in deadline order;
+//   nextDeadline()      the instant the caller must call advance() again.
+// It never reads a clock and never waits: `serve` calls it as the clock moves, restore
+// calls it at each journal entry's received_at, and `replay` at each trace line's time, so
+// the three run the same code and differ only in where `now` comes from.
+//
+// What an event or a timer asks of the outside world comes back as Effects for the caller
+// to carry out (store writes, re-send copies for the delivery workers, a checkpoint pass).
+
+#include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "plugin/engine/timers.hpp"
+#include "plugin/pipeline/runner.hpp"
+
+namespace alertbridge::engine {
+
+// A decoded batch from any intake, with the journal entry that holds it (0: none).
+struct AlertsArrived {
+    core::AlertBatch alerts;
+    long long journal_id = 0;
+};
+using Event = std::variant<AlertsArrived>;
+
+// One slice (by fingerprint) of the firing alerts whose copy output `output` is due for.
+struct ResendSlice {
+    std::size_t output = 0;
+    std::size_t slice = 0;
+    std::size_t slices = 1;
+};
+
+struct Effects {
+    state::StateDelta delta;           // for the store: alert changes and outbox rows
+    std::vector<ResendSlice> resends;  // copies due (derived state: never stored)
+    bool checkpoint = false;           // a checkpoint pass is due
+    bool housekeep = false;            // the minute's gauges are due
+};
+
+struct EngineOptions {
+    std::vector<core::Duration> resend_intervals;  // per output; zero: no re-sends
+    core::Duration checkpoint_interval = std::chrono::seconds(30);
+    std::size_t checkpoint_after_changes = 100000;  // or sooner, when this many wait
+};
+
+class Engine {
+  public:
+    Engine(std::unique_ptr<pipeline::Pipeline> pipeline, EngineOptions options);
+
+    // Arms the periodic timers (re-sends, checkpoints, housekeeping) from `now`. Until then
+    // only alert timers run: restore applies the journal first, then starts.
+    void start(core::TimePoint now);
+    bool started() const { return started_; }
+
+    Effects apply(Event event, core::TimePoint now);
+    Effects advance(core::TimePoint now);
+    std::optional<core::TimePoint> nextDeadline() const { return timers_.next(); }
+
+    // The copy a re-send slice asks for, built from the alerts as they are now.
+    std::vector<state::OutboxInsert> resendRows(const ResendSlice& r) const;
+
+    pipeline::Pipeline& pipeline() { return *pipeline_; }
+    const pipeline::Pipeline& pipeline() const { return *pipeline_; }
+    const Timers& timers() const { return timers_; }
+
+  private:
+    void armExpiry();
+    void resendsDue(std::size_t output, core::TimePoint now, Effects& out);
+
+    std::unique_ptr<pipeline::Pipeline> pipeline_;
+    EngineOptions options_;
+    Timers timers_;
+    bool started_ = false;
+    // Per output: the last second of the clock whose slice was handed out.
+    std::vector<long long> resent_through_;
+};
+
+}  // namespace alertbridge::engine

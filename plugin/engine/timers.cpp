@@ -1,0 +1,42 @@
+#include "plugin/engine/timers.hpp"
+
+namespace alertbridge::engine {
+
+void Timers::set(TimerKey key, core::TimePoint at) {
+    auto [it, added] = at_.try_emplace(key, at);
+    if (!added) {
+        queue_.erase({it->second, key});
+        it->second = at;
+    }
+    queue_.emplace(at, key);
+}
+
+void Timers::cancel(TimerKey key) {
+    auto it = at_.find(key);
+    if (it == at_.end()) return;
+    queue_.erase({it->second, key});
+    at_.erase(it);
+}
+
+std::optional<core::TimePoint> Timers::deadline(TimerKey key) const {
+    auto it = at_.find(key);
+    if (it == at_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::optional<core::TimePoint> Timers::next() const {
+    if (queue_.empty()) return std::nullopt;
+    return queue_.begin()->first;
+}
+
+std::vector<TimerKey> Timers::due(core::TimePoint now) {
+    std::vector<TimerKey> out;
+    while (!queue_.empty() && queue_.begin()->first <= now) {
+        out.push_back(queue_.begin()->second);
+        at_.erase(queue_.begin()->second);
+        queue_.erase(queue_.begin());
+    }
+    return out;
+}
+
+}  // namespace alertbridge::engine

@@ -1,0 +1,189 @@
+// The engine on a simulated clock: timers fire in deadline order, alert expiry is a timer,
+// re-send slices are never skipped however late the engine is advanced, and the periodic
+// timers only start with start(). Nothing here sleeps or reads a clock.
+#include "plugin/engine/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "../test_util.hpp"
+#include "adapters/alertmanager/codec.hpp"
+#include "plugin/config/loader.hpp"
+
+namespace alertbridge::engine {
+namespace {
+
+using namespace std::chrono;
+using testing::at;
+
+TEST(Timers, FireInDeadlineOrderAndMoveWhenSetAgain) {
+    Timers t;
+    auto t0 = at("2026-03-09T00:00:00Z");
+    t.set({TimerKind::kResend, 1}, t0 + seconds(5));
+    t.set({TimerKind::kResend, 0}, t0 + seconds(5));
+    t.set({TimerKind::kExpiry, 0}, t0 + seconds(9));
+    t.set({TimerKind::kCheckpoint, 0}, t0 + seconds(1));
+    t.set({TimerKind::kCheckpoint, 0}, t0 + seconds(7));  // moved, not added
+    EXPECT_EQ(t.size(), 4u);
+    EXPECT_EQ(t.next(), t0 + seconds(5));
+    EXPECT_TRUE(t.due(t0 + seconds(4)).empty());
+    auto due = t.due(t0 + seconds(7));
+    ASSERT_EQ(due.size(), 3u);
+    EXPECT_EQ(due[0], (TimerKey{TimerKind::kResend, 0}));  // ties in key order
+    EXPECT_EQ(due[1], (TimerKey{TimerKind::kResend, 1}));
+    EXPECT_EQ(due[2], (TimerKey{TimerKind::kCheckpoint, 0}));
+    t.cancel({TimerKind::kExpiry, 0});
+    EXPECT_EQ(t.next(), std::nullopt);
+    EXPECT_EQ(t.size(), 0u);
+}
+
+// One engine with an Alertmanager output re-sent every 4 s, and a way to make alerts.
+struct Rig {
+    Rig() : t0(at("2026-03-09T14:00:00Z")) {
+        config = config::loadConfigFromString("global: {instance: ab-1}\n", "t.yml").config.value();
+        auto encoder =
+            std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
+        EngineOptions o;
+        o.resend_intervals = {seconds(4)};
+        o.checkpoint_interval = seconds(30);
+        engine = std::make_unique<Engine>(
+            std::make_unique<pipeline::Pipeline>(
+                config, metrics,
+                std::vector<std::shared_ptr<const pipeline::OutputEncoder>>{encoder}),
+            o);
+    }
+
+    core::Alert alert(const std::string& instance, std::optional<core::TimePoint> ends = {}) const {
+        core::Alert a;
+        a.labels = core::LabelSet{{"alertname", "HostDown"}, {"instance", instance}};
+        a.starts_at = t0 - minutes(1);
+        if (ends) a.ends_at = *ends;
+        a.origin.kind = core::SourceKind::kAlertmanagerApi;
+        return a;
+    }
+
+    core::TimePoint t0;
+    config::Config config;
+    telemetry::Metrics metrics;
+    std::unique_ptr<Engine> engine;
+};
+
+class EngineTest : public ::testing::Test {
+  protected:
+    core::Alert alert(const std::string& instance, std::optional<core::TimePoint> ends = {}) {
+        return rig_.alert(instance, ends);
+    }
+    Rig rig_;
+    core::TimePoint t0_ = rig_.t0;
+    std::unique_ptr<Engine>& engine_ = rig_.engine;
+};
+
+TEST_F(EngineTest, AnAlertEndsWhenItsEndsAtComesAndNotBefore) {
+    auto ends = t0_ + minutes(4);
+    auto fx = engine_->apply(AlertsArrived{{alert("10.0.0.1", ends)}, 1}, t0_);
+    EXPECT_EQ(fx.delta.outbox.size(), 1u);  // new: pushed
+    EXPECT_EQ(engine_->nextDeadline(), ends) << "not started: only the alert's own timer";
+    EXPECT_TRUE(engine_->advance(ends - milliseconds(1)).delta.outbox.empty());
+    EXPECT_EQ(engine_->pipeline().activeAlerts(), 1u);
+    auto ended = engine_->advance(ends);
+    ASSERT_EQ(ended.delta.outbox.size(), 1u);
+    EXPECT_NE(ended.delta.outbox[0].body.find("\"endsAt\""), std::string::npos);
+    EXPECT_EQ(engine_->pipeline().activeAlerts(), 0u);
+    EXPECT_EQ(engine_->nextDeadline(), std::nullopt);
+}
+
+TEST_F(EngineTest, AnUpdatedEndsAtMovesTheTimer) {
+    engine_->apply(AlertsArrived{{alert("10.0.0.1", t0_ + minutes(4))}, 1}, t0_);
+    engine_->apply(AlertsArrived{{alert("10.0.0.1", t0_ + minutes(5))}, 2}, t0_ + minutes(1));
+    // The old deadline may wake the engine, but nothing ends then.
+    EXPECT_TRUE(engine_->advance(t0_ + minutes(4)).delta.outbox.empty());
+    EXPECT_EQ(engine_->pipeline().activeAlerts(), 1u);
+    EXPECT_EQ(engine_->nextDeadline(), t0_ + minutes(5));
+    EXPECT_EQ(engine_->advance(t0_ + minutes(5)).delta.outbox.size(), 1u);
+}
+
+TEST_F(EngineTest, ResendSlicesAreNeverSkippedHoweverLateTheEngineRuns) {
+    engine_->apply(AlertsArrived{{alert("10.0.0.1"), alert("10.0.0.2")}, 1}, t0_);
+    EXPECT_FALSE(engine_->started());
+    EXPECT_TRUE(engine_->advance(t0_ + seconds(3)).resends.empty()) << "not started";
+    auto start = t0_ + seconds(3);
+    engine_->start(start);
+    EXPECT_EQ(engine_->nextDeadline(), start) << "housekeeping first";
+    auto first = engine_->advance(start);
+    EXPECT_TRUE(first.housekeep);
+    EXPECT_TRUE(first.resends.empty());
+    // On time: one slice a second, each of the 4 slices once in 4 seconds.
+    std::vector<std::size_t> slices;
+    for (int s = 1; s <= 4; ++s) {
+        for (const auto& r : engine_->advance(start + seconds(s)).resends) {
+            EXPECT_EQ(r.slices, 4u);
+            slices.push_back(r.slice);
+        }
+    }
+    std::sort(slices.begin(), slices.end());
+    EXPECT_EQ(slices, (std::vector<std::size_t>{0, 1, 2, 3}));
+    // Late by 2.5 s: the two seconds passed are both handed out.
+    EXPECT_EQ(engine_->advance(start + seconds(6) + milliseconds(500)).resends.size(), 2u);
+    // Late by an hour: one full round, not 3,600 slices.
+    auto late = engine_->advance(start + hours(1));
+    EXPECT_EQ(late.resends.size(), 4u);
+    // The copies hold every firing alert exactly once over a round.
+    std::size_t alerts = 0;
+    for (const auto& r : late.resends) {
+        for (const auto& row : engine_->resendRows(r)) alerts += row.alert_count;
+    }
+    EXPECT_EQ(alerts, 2u);
+}
+
+TEST_F(EngineTest, CheckpointsAreTimersOnTheSameClock) {
+    engine_->start(t0_);
+    engine_->advance(t0_);
+    EXPECT_FALSE(engine_->advance(t0_ + seconds(29)).checkpoint);
+    EXPECT_TRUE(engine_->advance(t0_ + seconds(30)).checkpoint);
+    EXPECT_FALSE(engine_->advance(t0_ + seconds(59)).checkpoint);
+    EXPECT_TRUE(engine_->advance(t0_ + seconds(60)).checkpoint);
+}
+
+TEST(Engine, TheSameInputsGiveTheSameOutputs) {
+    auto run = [] {
+        Rig rig;
+        std::vector<std::string> out;
+        rig.engine->start(rig.t0);
+        for (int i = 0; i < 50; ++i) {
+            auto t = rig.t0 + seconds(i * 7);
+            auto late = rig.alert("10.0.1." + std::to_string(i % 9), t + seconds(20 + i % 5));
+            std::vector<Effects> effects;
+            effects.push_back(rig.engine->advance(t));
+            effects.push_back(rig.engine->apply(AlertsArrived{{late}, i + 1}, t));
+            for (const auto& fx : effects) {
+                for (const auto& row : fx.delta.outbox) out.push_back(row.body);
+                for (const auto& r : fx.resends) out.push_back(std::to_string(r.slice));
+            }
+        }
+        return out;
+    };
+    auto a = run();
+    EXPECT_GT(a.size(), 50u);
+    EXPECT_EQ(a, run());
+}
+
+TEST(FakeClock, AWaiterWakesWhenTheClockReachesItsDeadline) {
+    core::FakeClock clock(at("2026-03-09T00:00:00Z"));
+    std::mutex mu;
+    std::condition_variable cv;
+    auto deadline = clock.now() + minutes(5);
+    bool reached = false;
+    std::thread waiter([&] {
+        std::unique_lock lock(mu);
+        while (clock.now() < deadline) clock.waitUntil(cv, lock, deadline);
+        reached = true;
+    });
+    clock.advance(minutes(2));
+    clock.advance(minutes(3));
+    waiter.join();  // returns only if the second advance woke it
+    EXPECT_TRUE(reached);
+}
+
+}  // namespace
+}  // namespace alertbridge::engine
