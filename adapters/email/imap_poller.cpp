@@ -99,8 +99,12 @@ std::string quoted(const std::string& mailbox) {
 
 }  // namespace
 
-ImapPoller::ImapPoller(ImapOptions options, Handler handler, Observer observer)
-    : options_(std::move(options)), handler_(std::move(handler)), observer_(std::move(observer)) {
+ImapPoller::ImapPoller(ImapOptions options, Handler handler, Observer observer,
+                       const core::Clock& clock)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      observer_(std::move(observer)),
+      clock_(clock) {
     static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
     (void)kInit;
 }
@@ -128,7 +132,9 @@ void ImapPoller::loop() {
         auto r = pollOnce();
         if (observer_) observer_(r ? *r : ImapPollStats{}, r ? std::string() : r.error());
         std::unique_lock lock(mu_);
-        if (cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; })) return;
+        auto until = clock_.now() + options_.poll_interval;
+        while (!stopping_ && clock_.now() < until) clock_.waitUntil(cv_, lock, until);
+        if (stopping_) return;
     }
 }
 

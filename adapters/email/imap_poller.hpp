@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "plugin/core/clock.hpp"
 #include "plugin/core/result.hpp"
 
 namespace alertbridge::email {
@@ -47,7 +48,7 @@ class ImapPoller {
     // After every poll: its outcome (error empty when the server answered).
     using Observer = std::function<void(const ImapPollStats&, const std::string& error)>;
 
-    ImapPoller(ImapOptions options, Handler handler, Observer observer);
+    ImapPoller(ImapOptions options, Handler handler, Observer observer, const core::Clock& clock);
     ~ImapPoller();
     ImapPoller(const ImapPoller&) = delete;
     ImapPoller& operator=(const ImapPoller&) = delete;
@@ -63,6 +64,7 @@ class ImapPoller {
     ImapOptions options_;
     Handler handler_;
     Observer observer_;
+    const core::Clock& clock_;
     std::thread thread_;
     std::mutex mu_;
     std::condition_variable cv_;

@@ -309,7 +309,9 @@ void TableSources::run(std::size_t i) {
     for (;;) {
         {
             std::unique_lock lock(mu_);
-            if (cv_.wait_for(lock, wait, [&] { return stopping_; })) return;
+            auto until = clock_.now() + wait;
+            while (!stopping_ && clock_.now() < until) clock_.waitUntil(cv_, lock, until);
+            if (stopping_) return;
         }
         auto s = refresh(i);
         if (!url) continue;

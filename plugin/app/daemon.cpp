@@ -199,7 +199,8 @@ core::Result<std::uint16_t> Daemon::start() {
                 } else if (stats.stored > 0) {
                     spdlog::debug("IMAP messages stored. mailbox={} count={}", name, stats.stored);
                 }
-            });
+            },
+            clock_);
         poller->start();
         spdlog::info("Polling an IMAP mailbox. name={} endpoint={} mailbox={} every={}", box.name,
                      box.endpoint, box.mailbox, core::formatDuration(box.poll_interval));

@@ -76,14 +76,16 @@ std::size_t DeliveryWorker::queuedResends() const {
 void DeliveryWorker::waitFor(core::Duration d) {
     // In steps of at most a second, so the backlog the intake bound reads stays fresh
     // through a long backoff.
-    auto until = std::chrono::steady_clock::now() + d;
+    // On the injected clock, like every other wait.
+    auto until = clock_.now() + d;
     for (;;) {
         {
             std::unique_lock lock(mu_);
-            auto step = std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds(1));
-            if (cv_.wait_until(lock, step, [this] { return stopping_; })) return;
+            auto step = std::min(until, clock_.now() + std::chrono::seconds(1));
+            while (!stopping_ && clock_.now() < step) clock_.waitUntil(cv_, lock, step);
+            if (stopping_) return;
         }
-        if (std::chrono::steady_clock::now() >= until) return;
+        if (clock_.now() >= until) return;
         refreshBacklog();
     }
 }
@@ -146,17 +148,18 @@ void DeliveryWorker::loop() {
                       options_.name);
         return;
     }
-    auto last_gauge = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    auto last_gauge = clock_.now() - std::chrono::hours(1);
     for (;;) {
         {
             std::lock_guard lock(mu_);
             if (stopping_) return;
             notified_ = false;
         }
-        auto steady = std::chrono::steady_clock::now();
-        if (steady - last_gauge > std::chrono::seconds(1)) {
+        auto now = clock_.now();
+        // Also when the clock went back: a gauge a second stale at most.
+        if (now - last_gauge > std::chrono::seconds(1) || now < last_gauge) {
             refreshBacklog();
-            last_gauge = steady;
+            last_gauge = now;
         }
         scanKeys();
         auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend());
@@ -172,8 +175,12 @@ void DeliveryWorker::loop() {
             has_resend = !resends_.empty();
         }
         if (rows->empty() && !has_resend) {
+            // A second at most, so the gauges stay fresh while idle.
             std::unique_lock lock(mu_);
-            cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || notified_; });
+            auto until = clock_.now() + std::chrono::seconds(1);
+            while (!stopping_ && !notified_ && clock_.now() < until) {
+                clock_.waitUntil(cv_, lock, until);
+            }
             continue;
         }
         // Outbox rows and re-sends take turns, so a steady stream of new alerts cannot
@@ -203,11 +210,11 @@ bool DeliveryWorker::deliver(const std::vector<state::OutboxRow>& rows) {
     const std::size_t alerts = plan.alerts;
     state::OutboxAttempt attempt;
     attempt.ids = plan.send_ids;
-    auto started = std::chrono::steady_clock::now();
+    auto started = clock_.now();
     metrics_.attempts->Increment();
-    auto result = transport_->send(bodies, clock_.now());
+    auto result = transport_->send(bodies, started);
     metrics_.request_duration->Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count()));
     attempt.at = clock_.now();
     attempt.last_error = result.reason;
     switch (result.kind) {
@@ -274,10 +281,10 @@ bool DeliveryWorker::deliverResend() {
         alerts += static_cast<std::size_t>(r.alert_count);
     }
     metrics_.attempts->Increment();
-    auto started = std::chrono::steady_clock::now();
-    auto result = transport_->send(bodies, clock_.now());
+    auto started = clock_.now();
+    auto result = transport_->send(bodies, started);
     metrics_.request_duration->Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count()));
     if (result.kind == core::Delivery::Kind::kOk) {
         metrics_.ok->Increment();
         metrics_.resent->Increment(static_cast<double>(alerts));

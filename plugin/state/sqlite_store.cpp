@@ -184,7 +184,8 @@ class SqliteStore final : public Store {
         auto has_work = [&] { return stopping_ || !queue_.empty() || !urgent_.empty(); };
         if (failing_.load()) {
             // Wait out the backoff, then retry what is queued or probe with a small write.
-            cv_.wait_for(lock, backoff(failure_class_, failures_), [&] { return stopping_; });
+            auto until = clock_.now() + backoff(failure_class_, failures_);
+            while (!stopping_ && clock_.now() < until) clock_.waitUntil(cv_, lock, until);
         } else {
             cv_.wait(lock, has_work);
         }
@@ -206,20 +207,22 @@ class SqliteStore final : public Store {
 
     void writerLoop() {
         std::deque<Op> batch;
-        auto last_prune = std::chrono::steady_clock::now();
+        auto last_prune = clock_.now();
         while (take(batch)) {
-            auto started = std::chrono::steady_clock::now();
+            auto started = clock_.now();
             if (batch.empty() && failing_.load() && failure_class_ == StoreErrorClass::kFull) {
                 prune();  // what is past retention may make room for the probe
                 last_prune = started;
             }
             Outcome out = batch.empty() ? probe() : commit(batch);
             CommitStats stats{
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count()),
                 batch.size(), out.status.ok(), out.cls,
                 out.status.ok() ? std::string() : out.status.error()};
             noteOutcome(out, batch.size());
             // A full store prunes at once: what is past retention may make room.
+            // (A clock set back restarts the interval rather than stopping pruning.)
+            if (started < last_prune) last_prune = started;
             if ((out.status.ok() && started - last_prune >= options_.prune_interval) ||
                 (!out.status.ok() && out.cls == StoreErrorClass::kFull)) {
                 prune();

@@ -120,7 +120,11 @@ TEST_F(DeliveryWorkerTest, ResendsOfASliceCoalesceWhileTheHostIsDown) {
         std::lock_guard lock(transport_->mu);
         transport_->failing = false;
     }
-    ASSERT_TRUE(eventually([&] { return transport_->taken().size() == 2; }));
+    // The worker backs off on the injected clock: time moves only as the test moves it.
+    ASSERT_TRUE(eventually([&] {
+        clock_.advance(std::chrono::seconds(1));
+        return transport_->taken().size() == 2;
+    }));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto sent = transport_->taken();
     std::sort(sent.begin(), sent.end());
@@ -182,7 +186,11 @@ TEST_F(DeliveryWorkerTest, ABacklogSendsOnlyTheNewestStateOfEachAlert) {
         std::lock_guard lock(transport_->mu);
         transport_->failing = false;
     }
-    ASSERT_TRUE(eventually([&] { return transport_->taken().size() == 3; }));
+    // The worker backs off on the injected clock: time moves only as the test moves it.
+    ASSERT_TRUE(eventually([&] {
+        clock_.advance(std::chrono::seconds(1));
+        return transport_->taken().size() == 3;
+    }));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_EQ(transport_->taken(), (std::vector<std::string>{"[a9]", "[b10,c10]", "[legacy]"}));
     sqlite3* db = nullptr;

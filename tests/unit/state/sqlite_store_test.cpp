@@ -399,13 +399,24 @@ TEST_F(StoreTest, AFullStoreFailsClearlyKeepsStateChangesAndRecoversByItself) {
     auto fut = applied.get_future();
     EXPECT_EQ(fut.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
     // A small write fits, so the probe may clear the flag; a large one still does not.
-    ASSERT_EQ(fut.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    // The writer backs off on the injected clock: time moves only as the test moves it.
+    for (int i = 0; i < 200 && fut.wait_for(std::chrono::milliseconds(50)) !=
+                                   std::future_status::ready;
+         ++i) {
+        clock_.advance(std::chrono::seconds(1));
+    }
+    ASSERT_EQ(fut.wait_for(std::chrono::seconds(0)), std::future_status::ready);
     EXPECT_TRUE(fut.get());
     auto big = [&] {
         std::promise<core::Result<long long>> p;
         store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body},
                               [&](const core::Result<long long>& r) { p.set_value(r); });
-        return p.get_future().get();
+        auto f = p.get_future();
+        // While the writer backs off, only the test's clock ends the wait.
+        while (f.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+            clock_.advance(std::chrono::milliseconds(500));
+        }
+        return f.get();
     };
     EXPECT_FALSE(big().ok()) << "still full";
     // Time passes: the checkpointed entries are past retention, and the full store prunes
