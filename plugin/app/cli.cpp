@@ -12,6 +12,7 @@
 #include "plugin/app/registry.hpp"
 #include "plugin/app/email_view.hpp"
 #include "plugin/app/calendar_cli.hpp"
+#include "plugin/app/replay_cli.hpp"
 #include "plugin/app/enrich_cli.hpp"
 #include "plugin/app/setup.hpp"
 #include "adapters/email/mime_text.hpp"
@@ -185,6 +186,16 @@ int runCli(int argc, char** argv) {
                       "Print the sessions of the data's horizon as iCalendar");
     cal_app->add_option("--group", cal_cmd.group, "With --ics: one group's sessions only");
 
+    ReplayCommand replay_cmd;
+    auto* replay_app = app.add_subcommand(
+        "replay", "Run a recorded alert trace through the engine on a simulated clock");
+    replay_app->add_option("--config,-c", replay_cmd.config_file, "Configuration file")->required();
+    replay_app->add_option("--start", replay_cmd.start, "The trace's origin (t = 0), RFC 3339")
+        ->required();
+    replay_app->add_option("--out", replay_cmd.out, "Write one JSON line per notification here");
+    replay_app->add_option("trace", replay_cmd.trace, "The trace, one JSON object per line")
+        ->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -194,6 +205,7 @@ int runCli(int argc, char** argv) {
     if (*check_cmd) return checkConfig(check_files);
     if (*email_cmd) return emailTest(email_config, email_file);
     if (*enrich_cmd) return enrichTest(enrich_config, enrich_input, enrich_labels);
+    if (*replay_app) return replayCommand(replay_cmd);
     if (*cal_app) {
         core::SystemClock clock;
         return calendarCommand(cal_cmd, clock);

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugin/app/email_view.hpp"
+#include "plugin/app/engine_setup.hpp"
 #include "plugin/core/auth.hpp"
 #include "plugin/core/time.hpp"
 #include "plugin/pipeline/normalize.hpp"
@@ -55,8 +56,6 @@ core::Result<std::uint16_t> Daemon::start() {
     });
 
     outputs_ = outputs(config_);
-    std::vector<std::shared_ptr<const pipeline::OutputEncoder>> encoders;
-    for (const auto& o : outputs_) encoders.push_back(o.encoder);
     // Tables load before the journal replays, so replayed alerts are enriched as before.
     tables_ = std::make_shared<pipeline::TableSnapshots>(config_.enrich.tables.size());
     table_sources_ = std::make_unique<lookup::TableSources>(config_, tables_, metrics_, clock_);
@@ -66,12 +65,7 @@ core::Result<std::uint16_t> Daemon::start() {
         return core::Error{msg};
     }
     table_sources_->start();
-    engine::EngineOptions eo;
-    for (const auto& o : outputs_) eo.resend_intervals.push_back(o.resend_interval);
-    eo.checkpoint_interval = config_.storage.checkpoint_interval;
-    engine_ = std::make_unique<engine::Engine>(
-        std::make_unique<pipeline::Pipeline>(config_, metrics_, std::move(encoders), tables_),
-        std::move(eo));
+    engine_ = buildEngine(config_, metrics_, outputs_, tables_, false);
 
     if (auto s = restore(); !s) return core::Error{s.error()};
 

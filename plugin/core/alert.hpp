@@ -50,6 +50,10 @@ struct Alert {
     // that copy in the same request. Never persisted.
     std::optional<LabelSet> superseded_labels;
 
+    // Set by dedupe (and expiry): what this alert is news of. Never persisted.
+    enum class Change : std::uint8_t { kNone, kNew, kUpdate, kResolve };
+    Change change = Change::kNone;
+
     // Set by normalize.
     Fingerprint fingerprint = 0;
     Severity severity = Severity::kWarning;

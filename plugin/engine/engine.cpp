@@ -45,7 +45,8 @@ void Engine::start(core::TimePoint now) {
 Effects Engine::apply(Event event, core::TimePoint now) {
     Effects out;
     auto& arrived = std::get<AlertsArrived>(event);
-    out.delta = pipeline_->process(std::move(arrived.alerts), arrived.journal_id, now);
+    out.delta = pipeline_->process(std::move(arrived.alerts), arrived.journal_id, now,
+                                   options_.report_notifications ? &out.notifications : nullptr);
     if (started_ && !pipeline_->checkpointRunning() &&
         pipeline_->pendingChanges() > options_.checkpoint_after_changes) {
         out.checkpoint = true;
@@ -54,15 +55,22 @@ Effects Engine::apply(Event event, core::TimePoint now) {
     return out;
 }
 
+// Timers fire one at a time in deadline order. An alert ends at its own endsAt, not at
+// the instant the engine got round to it, so a late advance (or a replay that jumps from
+// one post to the next) tells the same story as a punctual one. Periodic timers re-arm
+// from `now`: a late one catches up once (re-sends hand out the seconds they missed).
 Effects Engine::advance(core::TimePoint now) {
     Effects out;
-    for (const auto& key : timers_.due(now)) {
+    auto* notes = options_.report_notifications ? &out.notifications : nullptr;
+    while (auto due = timers_.popDue(now)) {
+        const auto& [at, key] = *due;
         switch (key.kind) {
             case TimerKind::kExpiry: {
-                auto d = pipeline_->expire(now);
+                auto d = pipeline_->expire(at, notes);
                 out.delta.outbox.insert(out.delta.outbox.end(),
                                         std::make_move_iterator(d.outbox.begin()),
                                         std::make_move_iterator(d.outbox.end()));
+                armExpiry();
                 break;
             }
             case TimerKind::kResend:

@@ -37,7 +37,10 @@ struct ResendSlice {
 };
 
 struct Effects {
-    state::StateDelta delta;           // for the store: alert changes and outbox rows
+    state::StateDelta delta;  // for the store: alert changes and outbox rows
+    // What the outbox rows tell whom and why, one per row (only when the engine was built
+    // to report them: the daemon does not read them yet, replay writes them).
+    std::vector<core::Notification> notifications;
     std::vector<ResendSlice> resends;  // copies due (derived state: never stored)
     bool checkpoint = false;           // a checkpoint pass is due
     bool housekeep = false;            // the minute's gauges are due
@@ -47,6 +50,7 @@ struct EngineOptions {
     std::vector<core::Duration> resend_intervals;  // per output; zero: no re-sends
     core::Duration checkpoint_interval = std::chrono::seconds(30);
     std::size_t checkpoint_after_changes = 100000;  // or sooner, when this many wait
+    bool report_notifications = false;
 };
 
 class Engine {

@@ -39,4 +39,12 @@ std::vector<TimerKey> Timers::due(core::TimePoint now) {
     return out;
 }
 
+std::optional<std::pair<core::TimePoint, TimerKey>> Timers::popDue(core::TimePoint now) {
+    if (queue_.empty() || queue_.begin()->first > now) return std::nullopt;
+    auto first = *queue_.begin();
+    at_.erase(first.second);
+    queue_.erase(queue_.begin());
+    return first;
+}
+
 }  // namespace alertbridge::engine

@@ -37,6 +37,8 @@ class Timers {
     std::optional<core::TimePoint> next() const;
     // Removes and returns every key due at or before `now`.
     std::vector<TimerKey> due(core::TimePoint now);
+    // Removes and returns the earliest timer if it is due at or before `now`.
+    std::optional<std::pair<core::TimePoint, TimerKey>> popDue(core::TimePoint now);
     std::size_t size() const { return at_.size(); }
 
   private:

@@ -31,6 +31,7 @@ void Dedupe::run(core::AlertBatch& batch, Context& ctx) {
             prev.ends_at = a.ends_at;
             prev.updated_at = a.updated_at;
             prev.starts_at = a.starts_at;
+            prev.change = core::Alert::Change::kResolve;
             out.push_back(std::move(prev));
             continue;
         }
@@ -38,11 +39,13 @@ void Dedupe::run(core::AlertBatch& batch, Context& ctx) {
         index_.put(a.fingerprint, encodeRecord(a));
         if (!known) {
             new_.Increment();
+            a.change = core::Alert::Change::kNew;
             out.push_back(std::move(a));
         } else if (prev.labels != a.labels || prev.annotations != a.annotations ||
                    prev.generator_url != a.generator_url) {
             changed_.Increment();
             if (prev.labels != a.labels) a.superseded_labels = std::move(prev.labels);
+            a.change = core::Alert::Change::kUpdate;
             out.push_back(std::move(a));
         } else {
             repeat_.Increment();

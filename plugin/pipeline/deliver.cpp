@@ -8,7 +8,8 @@ namespace alertbridge::pipeline {
 
 std::vector<state::OutboxInsert> encodeRows(
     const OutputEncoder& encoder, const std::vector<const core::Alert*>& all,
-    std::vector<std::pair<const core::Alert*, std::string>>* refused) {
+    std::vector<std::pair<const core::Alert*, std::string>>* refused,
+    std::vector<std::vector<const core::Alert*>>* chunks) {
     std::vector<const core::Alert*> alerts;
     alerts.reserve(all.size());
     for (const auto* a : all) {
@@ -27,8 +28,23 @@ std::vector<state::OutboxInsert> encodeRows(
         state::OutboxInsert row{encoder.name(), "", static_cast<int>(chunk.size()), {}};
         row.body = encoder.encode(chunk, &row.keys);
         rows.push_back(std::move(row));
+        if (chunks != nullptr) chunks->push_back(std::move(chunk));
     }
     return rows;
+}
+
+core::Notification notice(const std::string& output, const std::vector<const core::Alert*>& row,
+                          core::TimePoint at) {
+    core::Notification n{at, output, output, core::NotifyReason::kResolve, 0, {}};
+    bool all_resolved = true, any_new = false;
+    for (const auto* a : row) {
+        bool resolved = a->change == core::Alert::Change::kResolve;
+        all_resolved = all_resolved && resolved;
+        any_new = any_new || a->change == core::Alert::Change::kNew;
+        n.alerts.push_back({a->fingerprint, resolved});
+    }
+    if (!all_resolved) n.reason = any_new ? core::NotifyReason::kNew : core::NotifyReason::kUpdate;
+    return n;
 }
 
 void Deliver::run(core::AlertBatch& batch, Context& ctx) {
@@ -37,11 +53,15 @@ void Deliver::run(core::AlertBatch& batch, Context& ctx) {
     ptrs.reserve(batch.size());
     for (const auto& a : batch) ptrs.push_back(&a);
     std::vector<std::pair<const core::Alert*, std::string>> refused;
+    std::vector<std::vector<const core::Alert*>> chunks;
     for (const auto& out : outputs_) {
         refused.clear();
-        for (auto& row : encodeRows(*out, ptrs, &refused)) {
+        chunks.clear();
+        auto* want = ctx.notifications != nullptr ? &chunks : nullptr;
+        for (auto& row : encodeRows(*out, ptrs, &refused, want)) {
             ctx.delta.outbox.push_back(std::move(row));
         }
+        for (const auto& c : chunks) ctx.notifications->push_back(notice(out->name(), c, ctx.now));
         if (refused.empty()) continue;
         metrics_.output(out->name())
             .alerts_unsupported->Increment(static_cast<double>(refused.size()));

@@ -27,8 +27,15 @@ class Deliver final : public Stage {
 
 // Splits the alerts the encoder can take into rows of at most encoder.maxAlertsPerRow()
 // and encodes each. Alerts it refuses are left out; `refused` (if given) gets them.
+// `chunks` (if given) gets the alerts of each row.
 std::vector<state::OutboxInsert> encodeRows(
     const OutputEncoder& encoder, const std::vector<const core::Alert*>& alerts,
-    std::vector<std::pair<const core::Alert*, std::string>>* refused = nullptr);
+    std::vector<std::pair<const core::Alert*, std::string>>* refused = nullptr,
+    std::vector<std::vector<const core::Alert*>>* chunks = nullptr);
+
+// What a row of these alerts tells: a resolution when every alert in it ends, news when
+// one of them is new, an update otherwise.
+core::Notification notice(const std::string& output, const std::vector<const core::Alert*>& row,
+                          core::TimePoint at);
 
 }  // namespace alertbridge::pipeline

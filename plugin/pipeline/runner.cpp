@@ -40,9 +40,10 @@ Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
 }
 
 state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id,
-                                    core::TimePoint now) {
+                                    core::TimePoint now,
+                                    std::vector<core::Notification>* notifications) {
     state::StateDelta delta;
-    Context ctx{now, delta};
+    Context ctx{now, delta, notifications};
     for (auto& stage : stages_) {
         if (batch.empty()) break;
         stage->run(batch, ctx);
@@ -53,7 +54,8 @@ state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id
     return delta;
 }
 
-state::StateDelta Pipeline::expire(core::TimePoint now) {
+state::StateDelta Pipeline::expire(core::TimePoint now,
+                                   std::vector<core::Notification>* notifications) {
     std::vector<core::Fingerprint> ended = index_.expiredBy(now);
     state::StateDelta delta;
     if (ended.empty()) return delta;
@@ -63,12 +65,13 @@ state::StateDelta Pipeline::expire(core::TimePoint now) {
         core::Alert a;
         if (decodeRecord(index_.find(fp)->bytes(), fp, a)) {
             a.updated_at = now;  // the resolution is news as of now
+            a.change = core::Alert::Change::kResolve;
             batch.push_back(std::move(a));
         }
         index_.erase(fp);
     }
     metrics_.alertsExpired().Increment(static_cast<double>(ended.size()));
-    Context ctx{now, delta};
+    Context ctx{now, delta, notifications};
     deliver_->run(batch, ctx);
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;

@@ -26,10 +26,13 @@ class Pipeline {
 
     // Runs one decoded, journaled batch through every stage. The returned delta holds the
     // outbox rows; state changes wait in the index for the next checkpoint().
-    state::StateDelta process(core::AlertBatch batch, long long journal_id, core::TimePoint now);
+    // `notifications` (if given) gets one entry per outbox row: what it tells whom, and why.
+    state::StateDelta process(core::AlertBatch batch, long long journal_id, core::TimePoint now,
+                              std::vector<core::Notification>* notifications = nullptr);
 
     // Resolves every active alert whose endsAt has passed and queues its resolution.
-    state::StateDelta expire(core::TimePoint now);
+    state::StateDelta expire(core::TimePoint now,
+                             std::vector<core::Notification>* notifications = nullptr);
 
     // Request bodies that re-send the firing alerts of slice `slice` of `slices` (by
     // fingerprint) to output `output`. Re-sends are derived state: never journaled.

@@ -7,6 +7,7 @@
 
 #include "plugin/config/config.hpp"
 #include "plugin/core/alert.hpp"
+#include "plugin/core/notification.hpp"
 #include "plugin/state/store.hpp"
 
 namespace alertbridge::pipeline {
@@ -14,6 +15,8 @@ namespace alertbridge::pipeline {
 struct Context {
     core::TimePoint now;
     state::StateDelta& delta;
+    // Where the deliver stage tells what it queued (null: no one asks).
+    std::vector<core::Notification>* notifications = nullptr;
 };
 
 class Stage {

@@ -47,6 +47,7 @@ struct Rig {
         EngineOptions o;
         o.resend_intervals = {seconds(4)};
         o.checkpoint_interval = seconds(30);
+        o.report_notifications = true;
         engine = std::make_unique<Engine>(
             std::make_unique<pipeline::Pipeline>(
                 config, metrics,
@@ -91,6 +92,23 @@ TEST_F(EngineTest, AnAlertEndsWhenItsEndsAtComesAndNotBefore) {
     EXPECT_NE(ended.delta.outbox[0].body.find("\"endsAt\""), std::string::npos);
     EXPECT_EQ(engine_->pipeline().activeAlerts(), 0u);
     EXPECT_EQ(engine_->nextDeadline(), std::nullopt);
+}
+
+// Advanced late, or from one replayed post to the next, the engine still ends each alert
+// at its own endsAt, in order.
+TEST_F(EngineTest, ALateAdvanceEndsEachAlertAtItsOwnEndsAt) {
+    engine_->apply(
+        AlertsArrived{{alert("10.0.0.1", t0_ + minutes(4)), alert("10.0.0.2", t0_ + minutes(2)),
+                       alert("10.0.0.3", t0_ + hours(2))},
+                      1},
+        t0_);
+    auto fx = engine_->advance(t0_ + hours(1));
+    ASSERT_EQ(fx.notifications.size(), 2u);
+    EXPECT_EQ(fx.notifications[0].at, t0_ + minutes(2));
+    EXPECT_EQ(fx.notifications[0].reason, core::NotifyReason::kResolve);
+    EXPECT_EQ(fx.notifications[1].at, t0_ + minutes(4));
+    EXPECT_EQ(engine_->pipeline().activeAlerts(), 1u);
+    EXPECT_EQ(engine_->nextDeadline(), t0_ + hours(2));
 }
 
 TEST_F(EngineTest, AnUpdatedEndsAtMovesTheTimer) {
