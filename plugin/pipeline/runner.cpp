@@ -35,8 +35,18 @@ Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
     }
     stages_.push_back(std::make_unique<Dedupe>(index_, metrics));
     stages_.push_back(std::make_unique<Deliver>(outputs_, metrics));
-    deliver_ = stages_.back().get();
+    for (const auto& st : stages_) stage_metrics_.push_back(metrics_.stage(st->name()));
     metrics_.activeAlerts().Set(0);
+}
+
+void Pipeline::runStage(std::size_t i, core::AlertBatch& batch, Context& ctx) {
+    const auto in = batch.size();
+    stages_[i]->run(batch, ctx);
+    const auto out = batch.size();
+    const auto& m = stage_metrics_[i];
+    m.received->Increment(static_cast<double>(in));
+    m.passed->Increment(static_cast<double>(out));
+    if (out < in) m.dropped->Increment(static_cast<double>(in - out));
 }
 
 state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id,
@@ -44,10 +54,7 @@ state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id
                                     std::vector<core::Notification>* notifications) {
     state::StateDelta delta;
     Context ctx{now, delta, notifications};
-    for (auto& stage : stages_) {
-        if (batch.empty()) break;
-        stage->run(batch, ctx);
-    }
+    for (std::size_t i = 0; i < stages_.size() && !batch.empty(); ++i) runStage(i, batch, ctx);
     // Batches arrive in journal order, so every id up to this one has been applied.
     if (journal_id > applied_journal_id_) applied_journal_id_ = journal_id;
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
@@ -72,7 +79,7 @@ state::StateDelta Pipeline::expire(core::TimePoint now,
     }
     metrics_.alertsExpired().Increment(static_cast<double>(ended.size()));
     Context ctx{now, delta, notifications};
-    deliver_->run(batch, ctx);
+    runStage(stages_.size() - 1, batch, ctx);  // deliver
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
 }

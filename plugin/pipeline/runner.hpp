@@ -63,7 +63,9 @@ class Pipeline {
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     AlertIndex index_;
     std::vector<std::unique_ptr<Stage>> stages_;
-    Stage* deliver_ = nullptr;
+    std::vector<telemetry::StageMetrics> stage_metrics_;  // one per stage
+    // Runs stage `i` on the batch and counts what it received, passed and dropped.
+    void runStage(std::size_t i, core::AlertBatch& batch, Context& ctx);
     long long applied_journal_id_ = 0;  // highest journal id whose batch has run
     long long checkpointed_id_ = 0;
     bool checkpoint_running_ = false;

@@ -230,6 +230,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
         dedupe_[std::string(o)] =
             &dedupe_family.Add({{"stage", "dedupe"}, {"outcome", std::string(o)}});
     }
+    pipeline_alerts_ = &dedupe_family;
+}
+
+StageMetrics Metrics::stage(std::string_view name) {
+    std::lock_guard lock(mu_);
+    std::string n(name);
+    return StageMetrics{&pipeline_alerts_->Add({{"stage", n}, {"outcome", "received"}}),
+                        &pipeline_alerts_->Add({{"stage", n}, {"outcome", "passed"}}),
+                        &pipeline_alerts_->Add({{"stage", n}, {"outcome", "dropped"}})};
 }
 
 const InputMetrics& Metrics::input(std::string_view name) {

@@ -37,6 +37,15 @@ inline constexpr std::string_view kRejectReasons[] = {"invalid_body",
 inline constexpr std::string_view kDedupeOutcomes[] = {"new",      "changed",          "repeat",
                                                        "resolved", "resolved_unknown", "expired"};
 
+// What one stage did with the alerts it was given (ARCHITECTURE.md step 10): received,
+// passed on, and dropped (taken out of the batch: a repeat, a relabel drop, a resolve of an
+// unknown alert). The suppress stages will add "suppressed".
+struct StageMetrics {
+    Counter* received;
+    Counter* passed;
+    Counter* dropped;
+};
+
 struct InputMetrics {
     Counter* requests;         // every request that reached the input
     Counter* alerts_received;  // alerts in well-formed bodies
@@ -92,6 +101,7 @@ class Metrics {
     const InputMetrics& input(std::string_view name);
     const OutputMetrics& output(std::string_view name);
     Counter& dedupe(std::string_view outcome);
+    StageMetrics stage(std::string_view name);
     const EmailRuleMetrics& emailRule(std::string_view rule);
     // IMAP polls by mailbox and result (ok, error), and messages taken from each.
     Counter& imapPolls(std::string_view mailbox, std::string_view result);
@@ -130,6 +140,7 @@ class Metrics {
     std::map<std::string, InputMetrics, std::less<>> inputs_;
     std::map<std::string, OutputMetrics, std::less<>> outputs_;
     std::map<std::string, Counter*, std::less<>> dedupe_;
+    prometheus::Family<Counter>* pipeline_alerts_;
     std::map<std::string, EmailRuleMetrics, std::less<>> email_rules_;
     std::map<std::string, RelabelRuleMetrics, std::less<>> relabel_rules_;
     std::map<std::string, EnrichTableMetrics, std::less<>> enrich_tables_;

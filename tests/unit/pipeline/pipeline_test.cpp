@@ -76,6 +76,26 @@ TEST_F(PipelineTest, NewAlertIsStoredAndQueuedForEveryOutput) {
     EXPECT_EQ(count("new"), 3);
 }
 
+// Every stage counts what it received, passed on and dropped (ARCHITECTURE.md step 10).
+TEST_F(PipelineTest, EveryStageCountsWhatItReceivedPassedAndDropped) {
+    run({alert("10.0.0.1"), alert("10.0.0.2"), alert("10.0.0.3")}, 1);
+    run({alert("10.0.0.1"), alert("10.0.0.2"), alert("10.0.0.3", "changed")}, 2);
+    auto value = [&](const char* stage, const char* what) {
+        auto m = metrics_.stage(stage);
+        return std::string(what) == "received" ? m.received->Value()
+               : std::string(what) == "passed" ? m.passed->Value()
+                                               : m.dropped->Value();
+    };
+    EXPECT_EQ(value("normalize", "received"), 6);
+    EXPECT_EQ(value("normalize", "passed"), 6);
+    EXPECT_EQ(value("enrich", "passed"), 6);
+    EXPECT_EQ(value("dedupe", "received"), 6);
+    EXPECT_EQ(value("dedupe", "passed"), 4) << "3 new, 1 changed";
+    EXPECT_EQ(value("dedupe", "dropped"), 2) << "2 repeats";
+    EXPECT_EQ(value("deliver", "received"), 4);
+    EXPECT_EQ(value("deliver", "dropped"), 0);
+}
+
 TEST_F(PipelineTest, RepeatIsCountedNotNotified) {
     run({alert("10.0.0.1")});
     clock_.advance(seconds(30));
