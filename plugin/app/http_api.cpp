@@ -95,7 +95,7 @@ std::optional<net::HttpResponse> HttpApi::checkHead(const net::HttpRequest& head
         if (!in.path.empty() && path == in.path) input = &in;
     }
     bool emails = path == "/api/v1/emails" || path.starts_with("/api/v1/emails/") ||
-                  path.starts_with("/api/v1/calendars/");
+                  path.starts_with("/api/v1/calendars/") || path == "/api/v1/alerts";
     // A wrong method on an intake path is answered 405 by handle(), as before.
     if (input != nullptr && head.method != "POST") return std::nullopt;
     if (input == nullptr && !emails) return std::nullopt;
@@ -148,6 +148,14 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
             return;
         }
         intake_.calendars(req, path, respond);
+        return;
+    }
+    if (path == "/api/v1/alerts") {
+        if (!authorized(req)) {
+            respond(unauthorized());
+            return;
+        }
+        intake_.alerts(req, respond);
         return;
     }
     if (req.method != "GET" && req.method != "HEAD") {

@@ -30,6 +30,8 @@ class Intake {
     // /api/v1/calendars/{name} (JSON, ?at=) and /{name}.ics (?group=). Answers exactly once.
     virtual void calendars(const net::HttpRequest& req, std::string_view path,
                            const net::Responder& respond) = 0;
+    // /api/v1/alerts (?filter=matchers): the active alerts from a snapshot. Answers once.
+    virtual void alerts(const net::HttpRequest& req, const net::Responder& respond) = 0;
 };
 
 // The answer to a body of which some alerts were rejected and `accepted` were stored. The

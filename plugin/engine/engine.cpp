@@ -111,6 +111,16 @@ std::vector<state::OutboxInsert> Engine::resendRows(const ResendSlice& r) const 
     return pipeline_->resend(r.output, r.slice, r.slices);
 }
 
+std::shared_ptr<const AlertSnapshot> Engine::snapshot(core::TimePoint now) const {
+    auto snap = std::make_shared<AlertSnapshot>();
+    snap->at = now;
+    snap->records.reserve(pipeline_->index().size());
+    pipeline_->index().forEach([&](core::Fingerprint fp, const pipeline::AlertIndex::Entry& e) {
+        snap->records.emplace_back(fp, std::string(e.bytes()));
+    });
+    return snap;
+}
+
 void Engine::armExpiry() {
     if (auto t = pipeline_->index().nextExpiry()) {
         timers_.set({TimerKind::kExpiry, 0}, *t);

@@ -46,6 +46,13 @@ struct Effects {
     bool housekeep = false;            // the minute's gauges are due
 };
 
+// The active alerts as they were at one instant: their records (the compact form the index
+// keeps), copied on the engine thread and read anywhere after. Immutable once published.
+struct AlertSnapshot {
+    core::TimePoint at{};
+    std::vector<std::pair<core::Fingerprint, std::string>> records;
+};
+
 struct EngineOptions {
     std::vector<core::Duration> resend_intervals;  // per output; zero: no re-sends
     core::Duration checkpoint_interval = std::chrono::seconds(30);
@@ -65,6 +72,9 @@ class Engine {
     Effects apply(Event event, core::TimePoint now);
     Effects advance(core::TimePoint now);
     std::optional<core::TimePoint> nextDeadline() const { return timers_.next(); }
+
+    // A copy of the active alerts, for readers on other threads.
+    std::shared_ptr<const AlertSnapshot> snapshot(core::TimePoint now) const;
 
     // The copy a re-send slice asks for, built from the alerts as they are now.
     std::vector<state::OutboxInsert> resendRows(const ResendSlice& r) const;

@@ -10,10 +10,11 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness import (BINARY, SOURCE, Alertbridge, Alertmanager, Sink, Workdir, alert, free_port,
-                     wait_for)
+                     http, wait_for)
 
 TOKEN = "cmdb-reader-token"
 BASIC = "Basic " + base64.b64encode(b"cmdb-reader:s3cret").decode()
@@ -161,6 +162,33 @@ class Enrichment(unittest.TestCase):
         self.assertGreaterEqual(self.ab.metric("alertbridge_enrich_table_rows", table="cmdb"), 30)
         self.assertGreaterEqual(self.ab.metric("alertbridge_classify_alerts_total",
                                                rule="customer"), 1)
+
+    def test_the_alerts_api_shows_the_enriched_labels_from_a_snapshot(self):
+        self.post(alert("ApiViewDown", "10.8.1.21:9100"), alert("ApiViewDown", "10.8.4.21:9100"))
+
+        def view(flt):
+            status, body = http("GET", self.ab.url + "/api/v1/alerts?filter=" +
+                                urllib.parse.quote(flt))[:2]
+            self.assertEqual(status, 200, body)
+            return json.loads(body)
+
+        # Acknowledged means journaled; the engine applies it a moment later.
+        wait_for(lambda: view('alertname="ApiViewDown"')["count"] == 2, what="both alerts")
+        view = view('{alertname="ApiViewDown",whitelist="Y"}')
+        self.assertEqual(view["count"], 1)
+        a = view["alerts"][0]
+        self.assertEqual(a["labels"]["owner"], "zhang.wei")
+        self.assertEqual(a["labels"]["alert_class"], "business")
+        # Firing, with the end the sender announced (minutes ahead), as Alertmanager shows it.
+        self.assertGreater(a["endsAt"], view["at"])
+        self.assertEqual(a["status"], "firing")
+        self.assertEqual(a["suppressedBy"], [])
+        self.assertEqual(len(a["fingerprint"]), 16)
+        status, body = http("GET", self.ab.url + "/api/v1/alerts?filter=" +
+                            urllib.parse.quote('alertname=~"("'))[:2]
+        self.assertEqual(status, 400)
+        self.assertIn("filter", body)
+        self.assertEqual(http("POST", self.ab.url + "/api/v1/alerts", [])[0], 405)
 
     def test_tables_reload_under_load_and_keep_the_last_good_copy(self):
         path = os.path.join(self.tables, "cmdb.csv")
