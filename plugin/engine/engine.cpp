@@ -47,6 +47,7 @@ Effects Engine::apply(Event event, core::TimePoint now) {
     auto& arrived = std::get<AlertsArrived>(event);
     out.delta = pipeline_->process(std::move(arrived.alerts), arrived.journal_id, now,
                                    options_.report_notifications ? &out.notifications : nullptr);
+    out.delta.at = now;
     if (started_ && !pipeline_->checkpointRunning() &&
         pipeline_->pendingChanges() > options_.checkpoint_after_changes) {
         out.checkpoint = true;
@@ -87,6 +88,7 @@ Effects Engine::advance(core::TimePoint now) {
         }
     }
     armExpiry();
+    out.delta.at = now;
     return out;
 }
 

@@ -88,7 +88,10 @@ class SqliteStore final : public Store {
         auto shared = std::make_shared<StateDelta>(std::move(delta));
         std::size_t weight =
             1 + shared->upserts.size() + shared->deletes.size() + shared->outbox.size();
-        enqueue(Op{[this, shared]() -> int { return writes_.delta(*shared, clock_.now()); },
+        enqueue(Op{[this, shared]() -> int {
+                       return writes_.delta(*shared,
+                                            shared->at != TimePoint{} ? shared->at : clock_.now());
+                   },
                    std::move(done), /*retry_on_failure=*/true, weight});
     }
 

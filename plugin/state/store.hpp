@@ -91,6 +91,9 @@ struct StateDelta {
     // The journal entry the outbox rows derive from (0: none, such as an expiry). Recorded
     // with them, so that a replay after a crash does not queue them a second time.
     long long outbox_journal_id = 0;
+    // The instant the engine made these changes (the outbox rows' created_at); unset: when
+    // the writer commits them.
+    TimePoint at{};
     bool empty() const {
         return upserts.empty() && deletes.empty() && outbox.empty() && checkpoint_journal_id == 0;
     }

@@ -84,6 +84,7 @@ TEST_F(EngineTest, AnAlertEndsWhenItsEndsAtComesAndNotBefore) {
     auto ends = t0_ + minutes(4);
     auto fx = engine_->apply(AlertsArrived{{alert("10.0.0.1", ends)}, 1}, t0_);
     EXPECT_EQ(fx.delta.outbox.size(), 1u);  // new: pushed
+    EXPECT_EQ(fx.delta.at, t0_) << "the outbox rows' created_at is the engine's now";
     EXPECT_EQ(engine_->nextDeadline(), ends) << "not started: only the alert's own timer";
     EXPECT_TRUE(engine_->advance(ends - milliseconds(1)).delta.outbox.empty());
     EXPECT_EQ(engine_->pipeline().activeAlerts(), 1u);
