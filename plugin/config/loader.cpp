@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "plugin/config/calendar_loader.hpp"
+#include "plugin/config/email_loader.hpp"
 #include "plugin/config/enrich_loader.hpp"
 #include "plugin/config/interval_loader.hpp"
 #include "plugin/core/label_set.hpp"
@@ -48,7 +49,12 @@ class Loader {
         intake(root["intake"], c.intake);
         storage(root["storage"], c.storage);
         outputs(root["outputs"], c);
-        email(root["email"], c.email);
+        loadEmail(
+            r_, root["email"], base_dir_,
+            [this](const YAML::Node& n, const std::string& p, std::string& out) {
+                readPassword(n, p, out);
+            },
+            c.email);
         normalize(root["normalize"], c.normalize);
         loadEnrich(
             r_, root["enrich"], base_dir_,
@@ -307,17 +313,18 @@ class Loader {
             r_.readString(o, p, "group_name", out.group_name);
             r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, kMiB,
                         std::numeric_limits<long long>::max());
-            readList(o, p, "notify_rule_ids", [&](const YAML::Node& v, const std::string& vp) {
-                try {
-                    out.notify_rule_ids.push_back(v.as<long long>());
-                } catch (const YAML::Exception&) {
-                    r_.error(v, vp, "expected a notify rule id (a whole number)");
-                }
-            });
-            readList(o, p, "notify_channels", [&](const YAML::Node& v, const std::string&) {
+            r_.readScalars(o, p, "notify_rule_ids",
+                           [&](const YAML::Node& v, const std::string& vp) {
+                               try {
+                                   out.notify_rule_ids.push_back(v.as<long long>());
+                               } catch (const YAML::Exception&) {
+                                   r_.error(v, vp, "expected a notify rule id (a whole number)");
+                               }
+                           });
+            r_.readScalars(o, p, "notify_channels", [&](const YAML::Node& v, const std::string&) {
                 out.notify_channels.push_back(v.Scalar());
             });
-            readList(o, p, "notify_groups", [&](const YAML::Node& v, const std::string&) {
+            r_.readScalars(o, p, "notify_groups", [&](const YAML::Node& v, const std::string&) {
                 out.notify_groups.push_back(v.Scalar());
             });
             // n9e v8+ still runs the legacy path for enabled rules: both would notify.
@@ -335,140 +342,6 @@ class Loader {
             }
             c.outputs.nightingale.push_back(std::move(out));
         }
-    }
-
-    void email(const YAML::Node& n, EmailConfig& e) {
-        const std::string p = "email";
-        if (!r_.expectMap(n, p,
-                          {"limits", "accept_recipients", "allowed_clients", "generic", "rules",
-                           "disable_builtin_rules", "retention", "imap", "tls", "auth"})) {
-            return;
-        }
-        r_.readDuration(n, p, "retention", e.retention, std::chrono::hours(1));
-        if (const auto& t = n["tls"]; r_.expectMap(t, "email.tls", {"cert_file", "key_file"})) {
-            for (auto [key, out] : {std::pair{"cert_file", &e.tls_cert_file},
-                                    std::pair{"key_file", &e.tls_key_file}}) {
-                std::string file;
-                r_.readString(t, "email.tls", key, file, true);
-                if (file.empty()) continue;
-                fs::path path = fs::path(file).is_absolute() ? fs::path(file) : base_dir_ / file;
-                if (!fs::exists(path)) {
-                    r_.error(t[key], std::string("email.tls.") + key,
-                             fmt::format("cannot read \"{}\"", path.string()));
-                }
-                *out = path.string();
-            }
-        }
-        if (const auto& a = n["auth"]; r_.expectMap(a, "email.auth", {"users", "required"})) {
-            r_.readBool(a, "email.auth", "required", e.auth_required);
-            const auto& users = a["users"];
-            if (r_.expectSequence(users, "email.auth.users")) {
-                for (std::size_t i = 0; i < users.size(); ++i) {
-                    auto up = YamlReader::index("email.auth.users", i);
-                    if (!r_.expectMap(users[i], up, {"username", "password", "password_file"})) {
-                        continue;
-                    }
-                    BasicAuth u;
-                    r_.readString(users[i], up, "username", u.username, true);
-                    readPassword(users[i], up, u.password);
-                    e.auth_users.push_back(std::move(u));
-                }
-            }
-            if (e.auth_users.empty()) {
-                r_.error(a, "email.auth.users", "list at least one user");
-            } else if (!n["tls"]) {
-                r_.error(a, "email.auth",
-                         "AUTH is offered only over TLS: set email.tls (cert_file, key_file)");
-            }
-        }
-        if (const auto& list = n["imap"]; list && r_.expectSequence(list, "email.imap")) {
-            std::set<std::string> names;
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                imap(list[i], YamlReader::index("email.imap", i), names, e.imap);
-            }
-        }
-        readList(n, p, "allowed_clients", [&](const YAML::Node& v, const std::string& vp) {
-            auto c = core::parseCidr(v.Scalar());
-            if (!c) {
-                r_.error(v, vp, c.error());
-                return;
-            }
-            e.allowed_clients.push_back(*c);
-        });
-        readList(n, p, "rules", [&](const YAML::Node& v, const std::string&) {
-            fs::path path =
-                fs::path(v.Scalar()).is_absolute() ? fs::path(v.Scalar()) : base_dir_ / v.Scalar();
-            e.rule_files.push_back(Located{path.string(), v.Mark().line + 1});
-        });
-        readList(n, p, "disable_builtin_rules", [&](const YAML::Node& v, const std::string&) {
-            e.disabled_builtin_rules.push_back(Located{v.Scalar(), v.Mark().line + 1});
-        });
-        auto l = n["limits"];
-        const std::string lp = "email.limits";
-        if (r_.expectMap(
-                l, lp,
-                {"max_message_bytes", "max_recipients", "max_connections", "command_timeout"})) {
-            r_.readSize(l, lp, "max_message_bytes", e.max_message_bytes, 1024,
-                        std::size_t{1} << 30);
-            r_.readSize(l, lp, "max_recipients", e.max_recipients, 1, 10000);
-            r_.readSize(l, lp, "max_connections", e.max_connections, 1, 100000);
-            r_.readDuration(l, lp, "command_timeout", e.command_timeout, std::chrono::seconds(1));
-        }
-        readList(n, p, "accept_recipients", [&](const YAML::Node& v, const std::string& vp) {
-            const std::string& s = v.Scalar();
-            if (s.find('@') == std::string::npos) {
-                r_.error(v, vp, "expected an address (ops@example.com) or a domain (@example.com)");
-                return;
-            }
-            e.accept_recipients.push_back(s);
-        });
-        auto g = n["generic"];
-        if (r_.expectMap(g, p + ".generic", {"resolve_timeout"})) {
-            r_.readDuration(g, p + ".generic", "resolve_timeout", e.generic_resolve_timeout,
-                            std::chrono::minutes(1));
-        }
-    }
-
-    void imap(const YAML::Node& m, const std::string& p, std::set<std::string>& names,
-              std::vector<ImapMailbox>& out) {
-        if (!r_.expectMap(m, p,
-                          {"name", "endpoint", "username", "password", "password_file", "mailbox",
-                           "poll_interval", "after", "ca_file"})) {
-            return;
-        }
-        ImapMailbox b;
-        r_.readString(m, p, "name", b.name, true);
-        if (!b.name.empty() && !names.insert(b.name).second) {
-            r_.error(m["name"], p + ".name", fmt::format("duplicate mailbox name \"{}\"", b.name));
-        }
-        r_.readString(m, p, "endpoint", b.endpoint, true);
-        if (!b.endpoint.empty() && b.endpoint.rfind("imap://", 0) != 0 &&
-            b.endpoint.rfind("imaps://", 0) != 0) {
-            r_.error(m["endpoint"], p + ".endpoint",
-                     "expected imap://host[:port] or imaps://host[:port]");
-        }
-        r_.readString(m, p, "username", b.username, true);
-        readPassword(m, p, b.password);
-        r_.readString(m, p, "mailbox", b.mailbox);
-        r_.readString(m, p, "ca_file", b.ca_file);
-        if (!b.ca_file.empty()) {
-            fs::path path =
-                fs::path(b.ca_file).is_absolute() ? fs::path(b.ca_file) : base_dir_ / b.ca_file;
-            if (!fs::exists(path)) {
-                r_.error(m["ca_file"], p + ".ca_file",
-                         fmt::format("cannot read \"{}\"", path.string()));
-            }
-            b.ca_file = path.string();
-        }
-        r_.readDuration(m, p, "poll_interval", b.poll_interval, std::chrono::seconds(1));
-        std::string after = "mark_seen";
-        r_.readString(m, p, "after", after);
-        if (after.rfind("move:", 0) == 0 && after.size() > 5) {
-            b.move_to = after.substr(5);
-        } else if (after != "mark_seen") {
-            r_.error(m["after"], p + ".after", "expected mark_seen or move:<folder>");
-        }
-        out.push_back(std::move(b));
     }
 
     // name, endpoint, timeout and backoff, shared by every output.
@@ -501,21 +374,6 @@ class Loader {
             if (backoff.max < backoff.initial) {
                 r_.error(b, p + ".backoff.max", "must not be less than backoff.initial");
             }
-        }
-    }
-
-    // Calls `fn` on each scalar of the list at `key`; reports non-scalars.
-    void readList(const YAML::Node& o, const std::string& p, const char* key,
-                  const std::function<void(const YAML::Node&, const std::string&)>& fn) {
-        auto list = o[key];
-        std::string lp = YamlReader::join(p, key);
-        if (!r_.expectSequence(list, lp)) return;
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            if (!list[i].IsScalar()) {
-                r_.error(list[i], YamlReader::index(lp, i), "expected a single value");
-                continue;
-            }
-            fn(list[i], YamlReader::index(lp, i));
         }
     }
 

@@ -169,4 +169,18 @@ void YamlReader::checkString(const YAML::Node& map, const std::string& path, con
     if (!problem.empty()) error(map[key], join(path, key), problem);
 }
 
+void YamlReader::readScalars(const YAML::Node& map, const std::string& path, const char* key,
+                             const std::function<void(const YAML::Node&, const std::string&)>& fn) {
+    auto list = map[key];
+    std::string lp = join(path, key);
+    if (!expectSequence(list, lp)) return;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        if (!list[i].IsScalar()) {
+            error(list[i], index(lp, i), "expected a single value");
+            continue;
+        }
+        fn(list[i], index(lp, i));
+    }
+}
+
 }  // namespace alertbridge::config

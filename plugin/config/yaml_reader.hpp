@@ -38,6 +38,9 @@ class YamlReader {
     bool expectMap(const YAML::Node& node, const std::string& path,
                    const std::vector<std::string_view>& known);
     bool expectSequence(const YAML::Node& node, const std::string& path);
+    // Calls `fn` on each scalar of the list at `key` of `map`; reports non-scalars.
+    void readScalars(const YAML::Node& map, const std::string& path, const char* key,
+                     const std::function<void(const YAML::Node&, const std::string&)>& fn);
 
     // Readers for one key of a map. Absent keys leave `out` unchanged (its default).
     // `required` reports a missing key at the map's line.
