@@ -400,11 +400,10 @@ TEST_F(StoreTest, AFullStoreFailsClearlyKeepsStateChangesAndRecoversByItself) {
     EXPECT_EQ(fut.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
     // A small write fits, so the probe may clear the flag; a large one still does not.
     // The writer backs off on the injected clock: time moves only as the test moves it.
-    for (int i = 0; i < 200 && fut.wait_for(std::chrono::milliseconds(50)) !=
-                                   std::future_status::ready;
-         ++i) {
-        clock_.advance(std::chrono::seconds(1));
-    }
+    auto ready = [&] {
+        return fut.wait_for(std::chrono::milliseconds(50)) == std::future_status::ready;
+    };
+    for (int i = 0; i < 200 && !ready(); ++i) clock_.advance(std::chrono::seconds(1));
     ASSERT_EQ(fut.wait_for(std::chrono::seconds(0)), std::future_status::ready);
     EXPECT_TRUE(fut.get());
     auto big = [&] {
