@@ -128,9 +128,17 @@ class Coalescing(FaultTest):
         peer.status = 200
         wait_for(lambda: peer.instances("Flap") == set(names), what="every alert after the outage")
         time.sleep(1)
-        sent = peer._sent("Flap")
-        self.assertEqual(sent, {(n, False): 1 for n in names},
-                         "each alert once, in its newest state (firing)")
+        # A re-send slice (one 3600th of the firing alerts each second) may also carry one
+        # of them: those copies are counted apart, and are never a stale state.
+        for _ in range(20):
+            sent = peer._sent("Flap")
+            resent = ab.metric("alertbridge_output_alerts_total", outcome="resent")
+            if peer._sent("Flap") == sent:
+                break
+        self.assertEqual(set(sent), {(n, False) for n in names},
+                         "only the newest state of each alert (firing), never a stale one")
+        self.assertEqual(sum(sent.values()), len(names) + resent,
+                         "each alert once from the backlog; anything more is a counted re-send")
         print(f"after an outage: 900 queued changes of 100 alerts went out as "
               f"{sum(sent.values())} alerts in {peer.requests_count()} requests")
 
