@@ -22,31 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TRACE = os.path.join(ROOT, "tests", "fixtures", "trace")
 
-CONFIG = """global:
-  instance: alertbridge-01
-  data_dir: ./data
-  timezone: Asia/Shanghai
-  marker_label: alertbridge_origin
-listen:
-  http: "127.0.0.1:9095"
-outputs:
-  alertmanager:
-    - name: am
-      endpoint: "http://127.0.0.1:9093"
-      resend_interval: 1m
-enrich:
-  relabel_configs:
-    - source_labels: [instance]
-      regex: '([0-9.]+)(?::\\d+)?'
-      target_label: ip
-  tables:
-    - name: cmdb
-      source: {file: week-a.cmdb.csv}
-      key_label: host
-      key_column: host
-      columns: {site: cmdb_site, rack: cmdb_rack, service: cmdb_service, team: cmdb_team,
-                tor_switch: tor_switch, smartx_cluster: smartx_cluster}
-"""
+CONFIG = os.path.join(TRACE, "replay.yml")  # with the CMDB beside it
 
 
 def main():
@@ -60,10 +36,7 @@ def main():
         with gzip.open(os.path.join(TRACE, "week-a.jsonl.gz"), "rb") as src, \
                 open(trace, "wb") as dst:
             shutil.copyfileobj(src, dst)
-        shutil.copy(os.path.join(TRACE, "week-a.cmdb.csv"), work)
-        config = os.path.join(work, "alertbridge.yml")
-        with open(config, "w") as f:
-            f.write(CONFIG)
+        config = CONFIG
         walls, posts, notes = [], 0, 0
         for _ in range(args.runs):
             r = subprocess.run([args.binary, "replay", "--config", config, "--start",
