@@ -29,16 +29,6 @@ std::optional<core::TimePoint> Timers::next() const {
     return queue_.begin()->first;
 }
 
-std::vector<TimerKey> Timers::due(core::TimePoint now) {
-    std::vector<TimerKey> out;
-    while (!queue_.empty() && queue_.begin()->first <= now) {
-        out.push_back(queue_.begin()->second);
-        at_.erase(queue_.begin()->second);
-        queue_.erase(queue_.begin());
-    }
-    return out;
-}
-
 std::optional<std::pair<core::TimePoint, TimerKey>> Timers::popDue(core::TimePoint now) {
     if (queue_.empty() || queue_.begin()->first > now) return std::nullopt;
     auto first = *queue_.begin();

@@ -35,8 +35,6 @@ class Timers {
     void cancel(TimerKey key);
     std::optional<core::TimePoint> deadline(TimerKey key) const;
     std::optional<core::TimePoint> next() const;
-    // Removes and returns every key due at or before `now`.
-    std::vector<TimerKey> due(core::TimePoint now);
     // Removes and returns the earliest timer if it is due at or before `now`.
     std::optional<std::pair<core::TimePoint, TimerKey>> popDue(core::TimePoint now);
     std::size_t size() const { return at_.size(); }

@@ -26,6 +26,13 @@ const Calendar& shipped() {
     return *cal;
 }
 
+// Every minute, or every 7th under the sanitizers (the sweeps below are long).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kMinuteStep = 7;
+#else
+constexpr int kMinuteStep = 1;
+#endif
+
 Day day(const char* s) { return config::parseDay(s).value(); }
 
 std::string text(const std::optional<Day>& d) { return d ? date::format("%F", *d) : "null"; }
@@ -229,11 +236,7 @@ TEST(ShippedCalendar, TheHorizonIsUnknown) {
 // changes.
 TEST(ShippedCalendar, EveryMinuteOfTwoYears) {
     const auto& cal = shipped();
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    const int step = 7;
-#else
-    const int step = 1;
-#endif
+    const int step = kMinuteStep;
     auto from = at("2025-01-01T00:00:00+08:00");
     auto to = at("2027-01-01T00:00:00+08:00");
     for (std::size_t g = 0; g < cal.groupCount(); ++g) {
@@ -274,11 +277,7 @@ TEST(ShippedCalendar, EveryMinuteOfTwoYears) {
 // side, for every group and for "any" (every 7th minute under the sanitizers).
 TEST(ShippedCalendar, TablesAgreeWithTheRules) {
     const auto& cal = shipped();
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    const int step = 7;
-#else
-    const int step = 1;
-#endif
+    const int step = kMinuteStep;
     auto same = [](const State& a, const State& b) {
         return a.phase == b.phase && a.session == b.session && a.trading_day == b.trading_day &&
                a.group == b.group;
