@@ -40,6 +40,7 @@ core::Result<std::uint16_t> Daemon::start() {
     so.cache_mib = config_.storage.cache_mib;
     so.journal_retention = config_.storage.journal_retention;
     so.outbox_retention = config_.storage.outbox_retention;
+    so.notification_log_retention = config_.storage.notification_log_retention;
     so.email_retention = config_.email.retention;
     auto store = state::openSqliteStore(so, clock_);
     if (!store) return core::Error{store.error()};

@@ -60,6 +60,7 @@ class Daemon final : public Intake {
     void calendars(const net::HttpRequest& req, std::string_view path,
                    const net::Responder& respond) override;
     void alerts(const net::HttpRequest& req, const net::Responder& respond) override;
+    void notifications(const net::HttpRequest& req, const net::Responder& respond) override;
     // The part of emails() that reads the store, on the API reader thread.
     void emailsOnReader(const net::HttpRequest& req, long long id, const std::string& action,
                         const net::Responder& respond);

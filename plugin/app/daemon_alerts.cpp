@@ -30,10 +30,6 @@ void labels(Writer& w, const core::LabelSet& set) {
     w.EndObject();
 }
 
-net::HttpResponse reply(int status, std::string body) {
-    return net::HttpResponse{status, "application/json", std::move(body), {}};
-}
-
 // {"at", "count", "alerts": [{fingerprint, labels, annotations, startsAt, endsAt,
 // updatedAt, severity, status, suppressedBy}]}, sorted by fingerprint.
 std::string render(const engine::AlertSnapshot& snap, const std::vector<core::Matcher>& filter) {
@@ -91,14 +87,14 @@ std::string render(const engine::AlertSnapshot& snap, const std::vector<core::Ma
 
 void Daemon::alerts(const net::HttpRequest& req, const net::Responder& respond) {
     if (req.method != "GET" && req.method != "HEAD") {
-        auto res = reply(405, jsonString("use GET"));
+        auto res = jsonReply(405, jsonString("use GET"));
         res.headers.emplace_back("Allow", "GET");
         respond(std::move(res));
         return;
     }
     auto filter = core::parseMatchers(queryParam(req.target, "filter"));
     if (!filter) {
-        respond(reply(400, jsonString("filter: " + filter.error())));
+        respond(jsonReply(400, jsonString("filter: " + filter.error())));
         return;
     }
     // The reader thread bounds how many requests wait; it asks the engine for a snapshot
@@ -109,10 +105,10 @@ void Daemon::alerts(const net::HttpRequest& req, const net::Responder& respond) 
         auto future = promise->get_future();
         post([this, promise] { promise->set_value(engine_->snapshot(clock_.now())); });
         auto snap = future.get();
-        respond(reply(200, render(*snap, matchers)));
+        respond(jsonReply(200, render(*snap, matchers)));
     });
     if (!queued) {
-        auto res = reply(503, jsonString("too many API requests waiting; retry later"));
+        auto res = jsonReply(503, jsonString("too many API requests waiting; retry later"));
         res.headers.emplace_back("Retry-After", "1");
         respond(std::move(res));
     }

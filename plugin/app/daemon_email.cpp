@@ -124,10 +124,6 @@ state::EmailRecord Daemon::emailRecord(const DecodedEmail& d, long long id,
 namespace alertbridge::app {
 namespace {
 
-net::HttpResponse jsonReply(int status, std::string body) {
-    return net::HttpResponse{status, "application/json", std::move(body), {}};
-}
-
 template <typename Writer>
 void writeEmail(Writer& w, const state::EmailRecord& e, bool with_result) {
     auto str = [&w](std::string_view s) {

@@ -162,7 +162,7 @@ void DeliveryWorker::loop() {
             last_gauge = now;
         }
         scanKeys();
-        auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend());
+        auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend(), now);
         if (!rows) {
             spdlog::error("Reading the outbox failed; retrying. output={} error=\"{}\"",
                           options_.name, rows.error());
@@ -175,9 +175,13 @@ void DeliveryWorker::loop() {
             has_resend = !resends_.empty();
         }
         if (rows->empty() && !has_resend) {
-            // A second at most, so the gauges stay fresh while idle.
-            std::unique_lock lock(mu_);
+            // A second at most, so the gauges stay fresh while idle; sooner when a deferred
+            // notification falls due.
             auto until = clock_.now() + std::chrono::seconds(1);
+            if (auto next = reader_->nextDeferred(options_.name, now); next && *next) {
+                until = std::min(until, **next);
+            }
+            std::unique_lock lock(mu_);
             while (!stopping_ && !notified_ && clock_.now() < until) {
                 clock_.waitUntil(cv_, lock, until);
             }

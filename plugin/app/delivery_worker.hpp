@@ -13,6 +13,10 @@
 // slice: a newer copy of a slice replaces the queued one, so a backlog holds only the
 // newest state, and a slice is never skipped. Re-sends and outbox rows take turns, so
 // neither starves the other under sustained intake.
+// A row with a not_before time (a notification held for a grouping window or an escalation
+// step) is not due before it; the worker wakes for it. State sinks never defer: their rows
+// mirror the present, and coalescing assumes every pending row is due.
+// Finished rows with a key enter the notification log in the same commit as their state.
 // Public methods are thread-safe.
 
 #include <atomic>

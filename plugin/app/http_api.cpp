@@ -18,6 +18,10 @@ std::string jsonString(std::string_view text) {
     return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }
 
+net::HttpResponse jsonReply(int status, std::string body) {
+    return net::HttpResponse{status, "application/json", std::move(body), {}};
+}
+
 namespace {
 
 net::HttpResponse text(int status, std::string body) {
@@ -95,7 +99,8 @@ std::optional<net::HttpResponse> HttpApi::checkHead(const net::HttpRequest& head
         if (!in.path.empty() && path == in.path) input = &in;
     }
     bool emails = path == "/api/v1/emails" || path.starts_with("/api/v1/emails/") ||
-                  path.starts_with("/api/v1/calendars/") || path == "/api/v1/alerts";
+                  path.starts_with("/api/v1/calendars/") || path == "/api/v1/alerts" ||
+                  path == "/api/v1/notifications";
     // A wrong method on an intake path is answered 405 by handle(), as before.
     if (input != nullptr && head.method != "POST") return std::nullopt;
     if (input == nullptr && !emails) return std::nullopt;
@@ -134,28 +139,24 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
         intake(in, std::move(req), respond);
         return;
     }
+    // The read APIs, behind the same credentials as intake.
+    using Route = std::function<void()>;
+    Route route;
     if (path == "/api/v1/emails" || path.starts_with("/api/v1/emails/")) {
-        if (!authorized(req)) {
-            respond(unauthorized());
-            return;
-        }
-        intake_.emails(req, path, respond);
-        return;
+        route = [&] { intake_.emails(req, path, respond); };
+    } else if (path.starts_with("/api/v1/calendars/")) {
+        route = [&] { intake_.calendars(req, path, respond); };
+    } else if (path == "/api/v1/alerts") {
+        route = [&] { intake_.alerts(req, respond); };
+    } else if (path == "/api/v1/notifications") {
+        route = [&] { intake_.notifications(req, respond); };
     }
-    if (path.starts_with("/api/v1/calendars/")) {
+    if (route) {
         if (!authorized(req)) {
             respond(unauthorized());
-            return;
+        } else {
+            route();
         }
-        intake_.calendars(req, path, respond);
-        return;
-    }
-    if (path == "/api/v1/alerts") {
-        if (!authorized(req)) {
-            respond(unauthorized());
-            return;
-        }
-        intake_.alerts(req, respond);
         return;
     }
     if (req.method != "GET" && req.method != "HEAD") {

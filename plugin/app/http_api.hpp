@@ -32,6 +32,9 @@ class Intake {
                            const net::Responder& respond) = 0;
     // /api/v1/alerts (?filter=matchers): the active alerts from a snapshot. Answers once.
     virtual void alerts(const net::HttpRequest& req, const net::Responder& respond) = 0;
+    // /api/v1/notifications (?receiver=&group_key=&limit=): the notification log, newest
+    // first. Answers once.
+    virtual void notifications(const net::HttpRequest& req, const net::Responder& respond) = 0;
 };
 
 // The answer to a body of which some alerts were rejected and `accepted` were stored. The
@@ -69,5 +72,8 @@ std::string queryParam(std::string_view target, std::string_view name);
 
 // A JSON string literal holding `text`, the form Alertmanager uses for error bodies.
 std::string jsonString(std::string_view text);
+
+// A response with a JSON body.
+net::HttpResponse jsonReply(int status, std::string body);
 
 }  // namespace alertbridge::app

@@ -101,6 +101,8 @@ struct StorageConfig {
     bool synchronous_full = true;  // fsync every commit; "normal" survives crashes, not power loss
     Duration journal_retention = std::chrono::hours(1);
     Duration outbox_retention = std::chrono::hours(24);
+    // How long the notification log keeps what was sent (repeat intervals, MTTA).
+    Duration notification_log_retention = std::chrono::hours(120);
     std::size_t cache_mib = 8;
     Duration checkpoint_interval = std::chrono::seconds(5);
     std::size_t max_bytes = 0;  // bound on the database file; 0: none

@@ -219,9 +219,10 @@ class Loader {
 
     void storage(const YAML::Node& n, StorageConfig& s) {
         const std::string p = "storage";
-        if (!r_.expectMap(n, p,
-                          {"synchronous", "journal_retention", "outbox_retention", "cache_mib",
-                           "checkpoint_interval", "max_bytes"})) {
+        if (!r_.expectMap(
+                n, p,
+                {"synchronous", "journal_retention", "outbox_retention",
+                 "notification_log_retention", "cache_mib", "checkpoint_interval", "max_bytes"})) {
             return;
         }
         r_.checkString(n, p, "synchronous", [&](const std::string& v) -> std::string {
@@ -236,6 +237,8 @@ class Loader {
         });
         r_.readDuration(n, p, "journal_retention", s.journal_retention);
         r_.readDuration(n, p, "outbox_retention", s.outbox_retention);
+        r_.readDuration(n, p, "notification_log_retention", s.notification_log_retention,
+                        std::chrono::minutes(1));
         r_.readSize(n, p, "cache_mib", s.cache_mib, 1, 65536);
         r_.readSize(n, p, "max_bytes", s.max_bytes, 0, std::numeric_limits<long long>::max());
         if (s.max_bytes > 0 && s.max_bytes < kMiB) {

@@ -38,6 +38,7 @@ struct NotifiedAlert {
 
 struct Notification {
     TimePoint at{};
+    std::string key;  // the outbox row's stable key (see state::NotificationMeta)
     std::string receiver;
     std::string group_key;
     NotifyReason reason = NotifyReason::kNew;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace alertbridge::engine {
 
 namespace {
@@ -20,6 +22,20 @@ long long slicesOf(core::Duration interval) {
 }
 
 constexpr auto kHousekeepEvery = std::chrono::minutes(1);
+
+// Stable keys for the rows (and notifications) that rows[from..] hold: the source that
+// made them (a journal entry, or a timer and its deadline) and each row's place among
+// them. The engine is deterministic, so re-applying the same journal after a crash makes
+// the same keys, and the store queues each at most once.
+void keyRows(std::vector<state::OutboxInsert>& rows, std::size_t from, const std::string& source,
+             std::vector<core::Notification>* notes, std::size_t notes_from) {
+    for (std::size_t i = from; i < rows.size(); ++i) {
+        rows[i].meta.key = fmt::format("{}/{}/{}", rows[i].output, source, i - from);
+        if (notes != nullptr && notes_from + (i - from) < notes->size()) {
+            (*notes)[notes_from + (i - from)].key = rows[i].meta.key;
+        }
+    }
+}
 
 }  // namespace
 
@@ -45,9 +61,15 @@ void Engine::start(core::TimePoint now) {
 Effects Engine::apply(Event event, core::TimePoint now) {
     Effects out;
     auto& arrived = std::get<AlertsArrived>(event);
-    out.delta = pipeline_->process(std::move(arrived.alerts), arrived.journal_id, now,
-                                   options_.report_notifications ? &out.notifications : nullptr);
+    auto* notes = options_.report_notifications ? &out.notifications : nullptr;
+    out.delta = pipeline_->process(std::move(arrived.alerts), arrived.journal_id, now, notes);
     out.delta.at = now;
+    // Without a journal entry (replay, tests), the instant and a sequence stand in for it.
+    keyRows(out.delta.outbox, 0,
+            arrived.journal_id > 0
+                ? fmt::format("j{}", arrived.journal_id)
+                : fmt::format("e{}.{}", now.time_since_epoch().count(), ++unjournaled_),
+            notes, 0);
     if (started_ && !pipeline_->checkpointRunning() &&
         pipeline_->pendingChanges() > options_.checkpoint_after_changes) {
         out.checkpoint = true;
@@ -67,7 +89,10 @@ Effects Engine::advance(core::TimePoint now) {
         const auto& [at, key] = *due;
         switch (key.kind) {
             case TimerKind::kExpiry: {
+                const std::size_t notes_from = notes != nullptr ? notes->size() : 0;
                 auto d = pipeline_->expire(at, notes);
+                keyRows(d.outbox, 0, fmt::format("x{}", at.time_since_epoch().count()), notes,
+                        notes_from);
                 out.delta.outbox.insert(out.delta.outbox.end(),
                                         std::make_move_iterator(d.outbox.begin()),
                                         std::make_move_iterator(d.outbox.end()));

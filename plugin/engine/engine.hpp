@@ -93,6 +93,7 @@ class Engine {
     bool started_ = false;
     // Per output: the last second of the clock whose slice was handed out.
     std::vector<long long> resent_through_;
+    std::uint64_t unjournaled_ = 0;  // events applied without a journal entry
 };
 
 }  // namespace alertbridge::engine

@@ -25,25 +25,35 @@ std::vector<state::OutboxInsert> encodeRows(
         std::vector<const core::Alert*> chunk(
             alerts.begin() + static_cast<std::ptrdiff_t>(i),
             alerts.begin() + static_cast<std::ptrdiff_t>(std::min(alerts.size(), i + per_row)));
-        state::OutboxInsert row{encoder.name(), "", static_cast<int>(chunk.size()), {}};
+        state::OutboxInsert row{encoder.name(), "", static_cast<int>(chunk.size()), {}, {}};
         row.body = encoder.encode(chunk, &row.keys);
+        // A state sink's push: the output is the receiver and the group (until incidents
+        // route notifications to people), and it goes at once.
+        row.meta.receiver = encoder.name();
+        row.meta.group_key = encoder.name();
+        row.meta.reason = core::notifyReasonName(reasonOf(chunk));
         rows.push_back(std::move(row));
         if (chunks != nullptr) chunks->push_back(std::move(chunk));
     }
     return rows;
 }
 
-core::Notification notice(const std::string& output, const std::vector<const core::Alert*>& row,
-                          core::TimePoint at) {
-    core::Notification n{at, output, output, core::NotifyReason::kResolve, 0, {}};
+core::NotifyReason reasonOf(const std::vector<const core::Alert*>& row) {
     bool all_resolved = true, any_new = false;
     for (const auto* a : row) {
-        bool resolved = a->change == core::Alert::Change::kResolve;
-        all_resolved = all_resolved && resolved;
+        all_resolved = all_resolved && a->change == core::Alert::Change::kResolve;
         any_new = any_new || a->change == core::Alert::Change::kNew;
-        n.alerts.push_back({a->fingerprint, resolved});
     }
-    if (!all_resolved) n.reason = any_new ? core::NotifyReason::kNew : core::NotifyReason::kUpdate;
+    if (all_resolved) return core::NotifyReason::kResolve;
+    return any_new ? core::NotifyReason::kNew : core::NotifyReason::kUpdate;
+}
+
+core::Notification notice(const std::string& output, const std::vector<const core::Alert*>& row,
+                          core::TimePoint at) {
+    core::Notification n{at, "", output, output, reasonOf(row), 0, {}};
+    for (const auto* a : row) {
+        n.alerts.push_back({a->fingerprint, a->change == core::Alert::Change::kResolve});
+    }
     return n;
 }
 

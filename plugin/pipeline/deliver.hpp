@@ -33,6 +33,10 @@ std::vector<state::OutboxInsert> encodeRows(
     std::vector<std::pair<const core::Alert*, std::string>>* refused = nullptr,
     std::vector<std::vector<const core::Alert*>>* chunks = nullptr);
 
+// Why a row of these alerts goes out: a resolution when every alert in it ends, news when
+// one of them is new, an update otherwise.
+core::NotifyReason reasonOf(const std::vector<const core::Alert*>& row);
+
 // What a row of these alerts tells: a resolution when every alert in it ends, news when
 // one of them is new, an update otherwise.
 core::Notification notice(const std::string& output, const std::vector<const core::Alert*>& row,

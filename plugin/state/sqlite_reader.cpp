@@ -1,5 +1,6 @@
 #include "plugin/state/sqlite_reader.hpp"
 
+#include <array>
 #include <optional>
 
 #include <fmt/format.h>
@@ -18,9 +19,20 @@ class SqliteReader final : public StoreReader {
   public:
     explicit SqliteReader(sqlite3* db)
         : db_(db),
-          pending_(db,
-                   "SELECT id, output, body, alert_count, attempts, created_at, keys FROM outbox "
-                   "WHERE output = ?1 AND state = 'pending' ORDER BY id LIMIT ?2"),
+          pending_(
+              db,
+              "SELECT id, output, body, alert_count, attempts, created_at, keys, nkey, receiver, "
+              "group_key, reason, step, not_before FROM outbox "
+              "WHERE output = ?1 AND state = 'pending' AND not_before <= ?3 "
+              "ORDER BY id LIMIT ?2"),
+          deferred_(db,
+                    "SELECT min(not_before) FROM outbox "
+                    "WHERE output = ?1 AND state = 'pending' AND not_before > ?2"),
+          log_(db,
+               "SELECT key, receiver, group_key, reason, step, 0, output, alert_count, attempts, "
+               "created_at, finished_at, state, last_error FROM nflog "
+               "WHERE (?1 = '' OR receiver = ?1) AND (?2 = '' OR group_key = ?2) "
+               "ORDER BY finished_at DESC, key LIMIT ?3"),
           keys_(db,
                 "SELECT id, keys, length(body) FROM outbox "
                 "WHERE output = ?1 AND state = 'pending' AND id > ?2 ORDER BY id LIMIT ?3"),
@@ -47,32 +59,24 @@ class SqliteReader final : public StoreReader {
 
     // Empty when every statement prepared; else the first error.
     std::string prepareError() const {
-        for (const Stmt* s : {&pending_, &keys_, &count_, &alerts_, &journal_, &checkpoint_,
-                              &outbox_journal_, &emails_, &email_}) {
+        for (const Stmt* s : statements()) {
             if (s->get() == nullptr) return s->error();
         }
         return "";
     }
     ~SqliteReader() override {
-        pending_ = Stmt();
-        keys_ = Stmt();
-        count_ = Stmt();
-        alerts_ = Stmt();
-        journal_ = Stmt();
-        checkpoint_ = Stmt();
-        outbox_journal_ = Stmt();
-        emails_ = Stmt();
-        email_ = Stmt();
+        for (Stmt* s : statements()) *s = Stmt();
         sqlite3_close(db_);
     }
 
-    Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output,
-                                                 std::size_t limit) override {
+    Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output, std::size_t limit,
+                                                 core::TimePoint now) override {
         std::vector<OutboxRow> rows;
         Txn t(db_);
         if (!t.ok) return Error{sqlite3_errmsg(db_)};
         pending_.bind(1, output);
         pending_.bind(2, static_cast<long long>(limit));
+        pending_.bind(3, millis(now));
         int rc;
         while ((rc = sqlite3_step(pending_.get())) == SQLITE_ROW) {
             auto* s = pending_.get();
@@ -84,11 +88,50 @@ class SqliteReader final : public StoreReader {
             r.attempts = sqlite3_column_int(s, 4);
             r.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 5));
             r.keys = decodeOutboxKeys(pending_.column(6), r.body.size());
+            r.meta = metaRow(pending_, 7);
             rows.push_back(std::move(r));
         }
         sqlite3_reset(pending_.get());
         if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
         return rows;
+    }
+
+    Result<std::optional<core::TimePoint>> nextDeferred(std::string_view output,
+                                                        core::TimePoint now) override {
+        deferred_.bind(1, output);
+        deferred_.bind(2, millis(now));
+        std::optional<core::TimePoint> at;
+        int rc = sqlite3_step(deferred_.get());
+        if (rc == SQLITE_ROW && sqlite3_column_type(deferred_.get(), 0) != SQLITE_NULL) {
+            at = core::fromUnixMillis(sqlite3_column_int64(deferred_.get(), 0));
+        }
+        sqlite3_reset(deferred_.get());
+        if (rc != SQLITE_ROW) return Error{sqlite3_errmsg(db_)};
+        return at;
+    }
+
+    Result<std::vector<LoggedNotification>> notificationLog(const NotificationQuery& q) override {
+        std::vector<LoggedNotification> out;
+        log_.bind(1, q.receiver);
+        log_.bind(2, q.group_key);
+        log_.bind(3, static_cast<long long>(q.limit));
+        int rc;
+        while ((rc = sqlite3_step(log_.get())) == SQLITE_ROW) {
+            auto* s = log_.get();
+            LoggedNotification n;
+            n.meta = metaRow(log_, 0);
+            n.output = std::string(log_.column(6));
+            n.alert_count = sqlite3_column_int(s, 7);
+            n.attempts = sqlite3_column_int(s, 8);
+            n.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 9));
+            n.finished_at = core::fromUnixMillis(sqlite3_column_int64(s, 10));
+            n.state = std::string(log_.column(11));
+            n.last_error = std::string(log_.column(12));
+            out.push_back(std::move(n));
+        }
+        sqlite3_reset(log_.get());
+        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        return out;
     }
 
     Result<std::vector<PendingKeys>> pendingKeys(std::string_view output, long long after_id,
@@ -183,6 +226,27 @@ class SqliteReader final : public StoreReader {
     }
 
   private:
+    std::array<Stmt*, 11> statements() {
+        return {&pending_,    &deferred_,       &log_,    &keys_, &count_, &alerts_, &journal_,
+                &checkpoint_, &outbox_journal_, &emails_, &email_};
+    }
+    std::array<const Stmt*, 11> statements() const {
+        return {&pending_,    &deferred_,       &log_,    &keys_, &count_, &alerts_, &journal_,
+                &checkpoint_, &outbox_journal_, &emails_, &email_};
+    }
+
+    // Columns first..first+5: key, receiver, group_key, reason, step, not_before.
+    static NotificationMeta metaRow(const Stmt& s, int first) {
+        NotificationMeta m;
+        m.key = std::string(s.column(first));
+        m.receiver = std::string(s.column(first + 1));
+        m.group_key = std::string(s.column(first + 2));
+        m.reason = std::string(s.column(first + 3));
+        m.step = sqlite3_column_int(s.get(), first + 4);
+        m.not_before = core::fromUnixMillis(sqlite3_column_int64(s.get(), first + 5));
+        return m;
+    }
+
     // A numeric value from meta; 0 when the key is absent.
     Result<long long> metaId(Stmt& stmt) {
         long long id = 0;
@@ -226,7 +290,8 @@ class SqliteReader final : public StoreReader {
         bool ok;
     };
     sqlite3* db_;
-    Stmt pending_, keys_, count_, alerts_, journal_, checkpoint_, outbox_journal_, emails_, email_;
+    Stmt pending_, deferred_, log_, keys_, count_, alerts_, journal_, checkpoint_, outbox_journal_,
+        emails_, email_;
 };
 
 }  // namespace

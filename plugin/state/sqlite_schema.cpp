@@ -35,8 +35,30 @@ CREATE TABLE IF NOT EXISTS outbox(
   last_attempt_at INTEGER,
   last_error TEXT,
   finished_at INTEGER,
-  keys BLOB);
+  keys BLOB,
+  nkey TEXT,
+  not_before INTEGER NOT NULL DEFAULT 0,
+  receiver TEXT,
+  group_key TEXT,
+  reason TEXT,
+  step INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(output, id) WHERE state = 'pending';
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_by_key ON outbox(nkey) WHERE nkey IS NOT NULL;
+CREATE TABLE IF NOT EXISTS nflog(
+  key TEXT PRIMARY KEY,
+  output TEXT NOT NULL,
+  receiver TEXT NOT NULL,
+  group_key TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  alert_count INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  last_error TEXT) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nflog_by_time ON nflog(finished_at);
+CREATE INDEX IF NOT EXISTS nflog_by_group ON nflog(group_key, receiver, finished_at);
 CREATE TABLE IF NOT EXISTS emails(
   id INTEGER PRIMARY KEY,
   received_at INTEGER NOT NULL,
@@ -76,6 +98,17 @@ DROP TABLE outbox_v1;
 // Version 2 to 3: the element keys that let a backlog coalesce. Rows written before have
 // none and go out whole.
 constexpr const char* kFrom2 = "ALTER TABLE outbox ADD COLUMN keys BLOB;";
+
+// Version 3 to 4: notifications in the outbox (a stable key, a not-before time, whom and
+// why) and the notification log (kTables creates it). Rows written before have no key.
+constexpr const char* kFrom3 = R"sql(
+ALTER TABLE outbox ADD COLUMN nkey TEXT;
+ALTER TABLE outbox ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN receiver TEXT;
+ALTER TABLE outbox ADD COLUMN group_key TEXT;
+ALTER TABLE outbox ADD COLUMN reason TEXT;
+ALTER TABLE outbox ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
+)sql";
 
 // Every id that was ever handed out or recorded stays below the next one: the journal's
 // sequence passes the checkpoint's journal id and the archived emails (keyed by journal id),
@@ -152,6 +185,11 @@ Result<int> migrateLocked(sqlite3* db) {
     }
     if (*version == 2) {
         if (auto r = exec(db, kFrom2); !r) return Error{"migrating from version 2: " + r.error()};
+    }
+    if (*version == 2 || *version == 3) {
+        if (auto r = exec(db, kFrom3); !r) {
+            return Error{fmt::format("migrating from version {}: {}", *version, r.error())};
+        }
     }
     if (auto r = exec(db, kTables); !r) return Error{"creating the tables: " + r.error()};
     if (*version == 1) {

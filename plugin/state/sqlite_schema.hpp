@@ -13,7 +13,7 @@ namespace alertbridge::state {
 //   1: journal, alerts, outbox, emails; row ids could be reused once pruning emptied a table.
 //   2: journal and outbox ids are AUTOINCREMENT and seeded above every id used or recorded.
 //   3: outbox rows carry their element keys, so that a backlog coalesces.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Brings the database to kSchemaVersion in one transaction and seeds the id sequences.
 // Returns the version found (0 for a new file), or an error that names the file's version

@@ -337,7 +337,8 @@ class SqliteStore final : public Store {
         if (rc == SQLITE_DONE) {
             rc = writes_.prune(millis(now - options_.journal_retention),
                                millis(now - options_.outbox_retention),
-                               millis(now - options_.email_retention));
+                               millis(now - options_.email_retention),
+                               millis(now - options_.notification_log_retention));
         }
         if (rc == SQLITE_DONE) rc = writes_.commit();
         if (rc != SQLITE_DONE) {

@@ -18,6 +18,7 @@ struct SqliteOptions {
     core::Duration journal_retention = std::chrono::hours(1);
     core::Duration outbox_retention = std::chrono::hours(24);
     core::Duration email_retention = std::chrono::hours(24 * 7);
+    core::Duration notification_log_retention = std::chrono::hours(120);
     // Largest the database file may grow (0: no bound). A write past it fails as a full
     // disk would: intake answers 503 until pruning frees room.
     std::size_t max_bytes = 0;

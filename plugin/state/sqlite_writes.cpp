@@ -18,12 +18,26 @@ core::Status SqliteWrites::prepare() {
               "WHERE key = 'outbox_journal_id'"},
              {&insert_alert_, "INSERT INTO alerts(id, fingerprint, record) VALUES(?1, ?2, ?3)"},
              {&delete_alert_, "DELETE FROM alerts WHERE id = ?1"},
+             // A row whose key is already queued or logged is the same notification made
+             // again (the journal re-applied after a crash): it is not queued twice.
              {&ins_outbox_,
-              "INSERT INTO outbox(output, created_at, alert_count, body, keys) "
-              "VALUES(?1, ?2, ?3, ?4, ?5)"},
+              "INSERT OR IGNORE INTO outbox(output, created_at, alert_count, body, keys, nkey, "
+              "not_before, receiver, group_key, reason, step) "
+              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 "
+              "WHERE ?6 IS NULL OR NOT EXISTS (SELECT 1 FROM nflog WHERE key = ?6)"},
              {&attempt_,
               "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, "
               "last_error = ?3, state = ?4, finished_at = ?5 WHERE id = ?1"},
+             {&log_,
+              "INSERT OR REPLACE INTO nflog(key, output, receiver, group_key, reason, step, "
+              "alert_count, attempts, created_at, finished_at, state, last_error) "
+              "SELECT nkey, output, coalesce(receiver, output), coalesce(group_key, output), "
+              "coalesce(reason, 'update'), step, alert_count, attempts, created_at, "
+              "finished_at, state, last_error FROM outbox "
+              "WHERE id = ?1 AND nkey IS NOT NULL AND state != 'pending'"},
+             {&prune_log_,
+              "DELETE FROM nflog WHERE key IN (SELECT key FROM nflog WHERE finished_at < ?1 "
+              "ORDER BY finished_at LIMIT 2000)"},
              {&prune_journal_,
               "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE received_at < ?1 "
               "AND id <= (SELECT CAST(value AS INTEGER) FROM meta "
@@ -54,9 +68,10 @@ core::Status SqliteWrites::prepare() {
 }
 
 void SqliteWrites::finalize() {
-    for (Stmt* s : {&ins_journal_, &set_checkpoint_, &set_outbox_journal_, &insert_alert_,
-                    &delete_alert_, &ins_outbox_, &attempt_, &prune_journal_, &prune_outbox_,
-                    &ins_email_, &prune_emails_, &probe_, &begin_, &commit_, &rollback_}) {
+    for (Stmt* s :
+         {&ins_journal_, &set_checkpoint_, &set_outbox_journal_, &insert_alert_, &delete_alert_,
+          &ins_outbox_, &attempt_, &log_, &prune_log_, &prune_journal_, &prune_outbox_, &ins_email_,
+          &prune_emails_, &probe_, &begin_, &commit_, &rollback_}) {
         *s = Stmt();
     }
 }
@@ -102,6 +117,17 @@ int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
         } else {
             ins_outbox_.bindBlob(5, keys);
         }
+        const auto& m = o.meta;
+        if (m.key.empty()) {
+            sqlite3_bind_null(ins_outbox_.get(), 6);
+        } else {
+            ins_outbox_.bind(6, m.key);
+        }
+        ins_outbox_.bind(7, millis(m.not_before));
+        ins_outbox_.bind(8, m.receiver.empty() ? std::string_view(o.output) : m.receiver);
+        ins_outbox_.bind(9, m.group_key.empty() ? std::string_view(o.output) : m.group_key);
+        ins_outbox_.bind(10, m.reason.empty() ? std::string_view("update") : m.reason);
+        ins_outbox_.bind(11, static_cast<long long>(m.step));
         if (int rc = ins_outbox_.run(); rc != SQLITE_DONE) return rc;
     }
     if (d.outbox_journal_id > 0 && !d.outbox.empty()) {
@@ -135,6 +161,10 @@ int SqliteWrites::attempt(const OutboxAttempt& a) {
             attempt_.bind(5, millis(a.at));
         }
         if (int rc = attempt_.run(); rc != SQLITE_DONE) return rc;
+        if (a.state != OutboxState::kPending) {
+            log_.bind(1, id);
+            if (int rc = log_.run(); rc != SQLITE_DONE) return rc;
+        }
     }
     return SQLITE_DONE;
 }
@@ -162,7 +192,9 @@ int SqliteWrites::probe(long long now_ms) {
 }
 
 int SqliteWrites::prune(long long journal_before_ms, long long outbox_before_ms,
-                        long long email_before_ms) {
+                        long long email_before_ms, long long log_before_ms) {
+    prune_log_.bind(1, log_before_ms);
+    if (int rc = prune_log_.run(); rc != SQLITE_DONE) return rc;
     prune_journal_.bind(1, journal_before_ms);
     if (int rc = prune_journal_.run(); rc != SQLITE_DONE) return rc;
     prune_outbox_.bind(1, outbox_before_ms);

@@ -30,13 +30,14 @@ class SqliteWrites {
     int email(const EmailRecord& e);
     int email(const EmailRecord& e, std::string_view raw);
     int probe(long long now_ms);
-    int prune(long long journal_before_ms, long long outbox_before_ms, long long email_before_ms);
+    int prune(long long journal_before_ms, long long outbox_before_ms, long long email_before_ms,
+              long long log_before_ms);
 
   private:
     sqlite3* db_;
     Stmt ins_journal_, set_checkpoint_, set_outbox_journal_, insert_alert_, delete_alert_,
-        ins_outbox_, attempt_, prune_journal_, prune_outbox_, ins_email_, prune_emails_, probe_,
-        begin_, commit_, rollback_;
+        ins_outbox_, attempt_, log_, prune_log_, prune_journal_, prune_outbox_, ins_email_,
+        prune_emails_, probe_, begin_, commit_, rollback_;
 };
 
 }  // namespace alertbridge::state

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,11 +47,28 @@ std::string encodeOutboxKeys(const std::vector<OutboxKey>& keys);
 // `body_size` in order (a row written before keys existed has none).
 std::vector<OutboxKey> decodeOutboxKeys(std::string_view blob, std::size_t body_size);
 
+// What a row tells whom, and why: the notification it carries (core::Notification without
+// the alert list), as the notification log records it once the row is finished.
+struct NotificationMeta {
+    // Stable across a restart: the engine derives it from the event or timer that made the
+    // row (and the row's place among them), so re-applying the journal after a crash
+    // produces the same key and the insert is a no-op. Empty: not deduplicated.
+    std::string key;
+    std::string receiver;
+    std::string group_key;
+    std::string reason;  // new | update | repeat | escalate | resolve
+    int step = 0;
+    // Not sent before this instant (a grouping window, an escalation step). State sinks
+    // mirror the present and never defer; unset: at once.
+    TimePoint not_before{};
+};
+
 struct OutboxInsert {
     std::string output;
     std::string body;  // the request body the output will send
     int alert_count = 0;
     std::vector<OutboxKey> keys;  // empty: the row cannot be coalesced
+    NotificationMeta meta;
 };
 
 struct OutboxRow {
@@ -61,6 +79,28 @@ struct OutboxRow {
     int attempts = 0;
     TimePoint created_at{};
     std::vector<OutboxKey> keys;
+    NotificationMeta meta;
+};
+
+// One finished notification as the notification log holds it: what went to whom, when,
+// and how it ended (delivered, dropped, or superseded by a newer copy before it went).
+// Kept for storage.notification_log_retention; the source for repeat intervals, for
+// cancelling on acknowledgement and for time-to-acknowledge.
+struct LoggedNotification {
+    NotificationMeta meta;
+    std::string output;
+    int alert_count = 0;
+    int attempts = 0;
+    TimePoint created_at{};
+    TimePoint finished_at{};
+    std::string state;  // delivered | dropped | superseded
+    std::string last_error;
+};
+
+struct NotificationQuery {
+    std::string receiver;   // "" : any
+    std::string group_key;  // "" : any
+    std::size_t limit = 100;
 };
 
 struct PendingKeys {
@@ -151,10 +191,18 @@ struct OutboxBacklog {
 class StoreReader {
   public:
     virtual ~StoreReader() = default;
-    // The oldest `limit` pending rows of an output, whatever their ids: a row is pending
-    // until its completion commits, so no row can be skipped.
+    // The oldest `limit` pending rows of an output that are due at `now` (not_before
+    // passed), whatever their ids: a row is pending until its completion commits, so no
+    // row can be skipped.
     virtual core::Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output,
-                                                               std::size_t limit) = 0;
+                                                               std::size_t limit,
+                                                               TimePoint now) = 0;
+    // The earliest not_before of an output's pending rows that are not due at `now`.
+    virtual core::Result<std::optional<TimePoint>> nextDeferred(std::string_view output,
+                                                                TimePoint now) = 0;
+    // The notification log, newest first.
+    virtual core::Result<std::vector<LoggedNotification>> notificationLog(
+        const NotificationQuery& q) = 0;
     virtual core::Result<OutboxBacklog> pendingBacklog(std::string_view output) = 0;
     // The keys of up to `limit` pending rows of an output with id > after_id, in id order.
     virtual core::Result<std::vector<PendingKeys>> pendingKeys(std::string_view output,

@@ -11,7 +11,7 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import Alertbridge, Workdir, alert, free_port, wait_for
+from harness import Alertbridge, Workdir, alert, free_port, http, wait_for
 
 
 class ScriptedPeer:
@@ -119,6 +119,19 @@ class OutputFaults(unittest.TestCase):
         self.assertEqual(rows[0][1], 1, "a 4xx is not retried")
         self.assertIn("HTTP 400", rows[0][2])
         self.assertEqual(self.ab.metric("alertbridge_output_alerts_total", outcome="dropped"), 1)
+        # The notification log says what went to whom and how it ended, newest first.
+        status, body, _ = http("GET", self.ab.url + "/api/v1/notifications?receiver=am")
+        self.assertEqual(status, 200, body)
+        log = json.loads(body)["notifications"]
+        self.assertEqual([(n["state"], n["reason"], n["alerts"]) for n in log],
+                         [("delivered", "new", 1), ("dropped", "new", 1)])
+        self.assertIn("HTTP 400", log[1]["last_error"])
+        self.assertRegex(log[0]["key"], r"^am/j\d+/0$")
+        self.assertNotEqual(log[0]["key"], log[1]["key"])
+        self.assertEqual(json.loads(http("GET", self.ab.url +
+                                         "/api/v1/notifications?receiver=nobody")[1]),
+                         {"notifications": []})
+        self.assertEqual(http("GET", self.ab.url + "/api/v1/notifications?limit=0")[0], 400)
 
     def test_429_honours_retry_after(self):
         self.start([(429, 0, 2)])

@@ -7,6 +7,8 @@
 
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "../test_util.hpp"
 #include "adapters/alertmanager/codec.hpp"
 #include "plugin/config/loader.hpp"
@@ -93,9 +95,16 @@ TEST_F(EngineTest, AnAlertEndsWhenItsEndsAtComesAndNotBefore) {
     EXPECT_EQ(engine_->nextDeadline(), ends) << "not started: only the alert's own timer";
     EXPECT_TRUE(engine_->advance(ends - milliseconds(1)).delta.outbox.empty());
     EXPECT_EQ(engine_->pipeline().activeAlerts(), 1u);
+    EXPECT_EQ(fx.delta.outbox[0].meta.key, "am/j1/0") << "keyed by the journal entry";
+    EXPECT_EQ(fx.delta.outbox[0].meta.reason, "new");
+    EXPECT_EQ(fx.notifications.at(0).key, "am/j1/0");
     auto ended = engine_->advance(ends);
     ASSERT_EQ(ended.delta.outbox.size(), 1u);
     EXPECT_NE(ended.delta.outbox[0].body.find("\"endsAt\""), std::string::npos);
+    EXPECT_EQ(ended.delta.outbox[0].meta.key,
+              fmt::format("am/x{}/0", ends.time_since_epoch().count()))
+        << "keyed by the expiry's own deadline, however late the engine ran";
+    EXPECT_EQ(ended.delta.outbox[0].meta.reason, "resolve");
     EXPECT_EQ(engine_->pipeline().activeAlerts(), 0u);
     EXPECT_EQ(engine_->nextDeadline(), std::nullopt);
 }
@@ -181,7 +190,7 @@ TEST(Engine, TheSameInputsGiveTheSameOutputs) {
             effects.push_back(rig.engine->advance(t));
             effects.push_back(rig.engine->apply(AlertsArrived{{late}, i + 1}, t));
             for (const auto& fx : effects) {
-                for (const auto& row : fx.delta.outbox) out.push_back(row.body);
+                for (const auto& row : fx.delta.outbox) out.push_back(row.meta.key + row.body);
                 for (const auto& r : fx.resends) out.push_back(std::to_string(r.slice));
             }
         }

@@ -13,6 +13,8 @@ namespace alertbridge::state {
 namespace {
 
 namespace fs = std::filesystem;
+// Every pending row is due at this instant.
+constexpr core::TimePoint kDue = core::TimePoint::max();
 
 class StoreTest : public ::testing::Test {
   protected:
@@ -56,7 +58,8 @@ class StoreTest : public ::testing::Test {
         sqlite3_close(db);
         return v;
     }
-    void opensMigratedAndCarriesOn(const std::string& fixture);
+    void opensMigratedAndCarriesOn(const std::string& fixture, std::size_t pending_rows,
+                                   bool rows_have_keys);
 
     fs::path dir_;
     SqliteOptions options_;
@@ -105,20 +108,20 @@ TEST_F(StoreTest, AlertsAndOutboxSurviveReopen) {
     EXPECT_EQ(std::get<0>(alerts[0]), 3);
     EXPECT_EQ(std::get<1>(alerts[0]), 0xfffffffffffffff1ULL) << "all 64 bits of a fingerprint";
     EXPECT_EQ(std::get<2>(alerts[0]), "rec-1b");
-    auto rows = reader->pendingOutbox("am", 10).value();
+    auto rows = reader->pendingOutbox("am", 10, kDue).value();
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(rows[1].body, "[b]");
     EXPECT_EQ(rows[1].alert_count, 2);
     auto backlog = reader->pendingBacklog("am").value();
     EXPECT_EQ(backlog.rows, 2);
     EXPECT_EQ(backlog.bytes, 6);
-    EXPECT_EQ(reader->pendingOutbox("am", 1).value().size(), 1u);
+    EXPECT_EQ(reader->pendingOutbox("am", 1, kDue).value().size(), 1u);
 }
 
 TEST_F(StoreTest, AttemptsAreRecorded) {
     apply(StateDelta{{}, {}, {{"am", "[a]", 1}}, 0});
     auto reader = store_->openReader();
-    auto id = reader->pendingOutbox("am", 1).value().at(0).id;
+    auto id = reader->pendingOutbox("am", 1, kDue).value().at(0).id;
     auto attempt = [&](OutboxState state, std::string error) {
         OutboxAttempt a;
         a.ids = {id};
@@ -133,7 +136,7 @@ TEST_F(StoreTest, AttemptsAreRecorded) {
     store_->recordAttempt(attempt(OutboxState::kDelivered, ""),
                           [&](const core::Status& s) { committed.set_value(s.ok()); });
     EXPECT_TRUE(committed.get_future().get()) << "the completion callback runs after the commit";
-    EXPECT_EQ(reader->pendingOutbox("am", 1).value().size(), 0u);
+    EXPECT_EQ(reader->pendingOutbox("am", 1, kDue).value().size(), 0u);
     EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE id = " + std::to_string(id)), 3);
     EXPECT_EQ(
         scalar("SELECT count(*) FROM outbox WHERE state = 'delivered' AND last_error IS NULL"), 1);
@@ -221,7 +224,7 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
     for (int i = 0; i < 5; ++i) last = journal("[" + std::to_string(i) + "]");
     apply(StateDelta{{}, {}, {{"am", "[a]", 1}, {"am", "[b]", 1}, {"am", "[c]", 1}}, last});
     auto reader = store_->openReader();
-    auto rows = reader->pendingOutbox("am", 10).value();
+    auto rows = reader->pendingOutbox("am", 10, kDue).value();
     ASSERT_EQ(rows.size(), 3u);
     OutboxAttempt done;
     for (const auto& r : rows) done.ids.push_back(r.id);
@@ -245,7 +248,7 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
     EXPECT_GT(next, last + 3) << "a journal id is never reused";
     EXPECT_GT(next, reader->checkpointJournalId().value());
     apply(StateDelta{{}, {}, {{"am", "[new]", 1}}, 0});
-    auto fresh = reader->pendingOutbox("am", 10).value();
+    auto fresh = reader->pendingOutbox("am", 10, kDue).value();
     ASSERT_EQ(fresh.size(), 1u) << "the new row is pending, whatever the ids";
     EXPECT_GT(fresh[0].id, rows.back().id) << "an outbox id is never reused";
     EXPECT_EQ(fresh[0].body, "[new]");
@@ -258,7 +261,8 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
 // A store written by an earlier release (left by kill -9 with an entry after its checkpoint
 // and rows still to deliver; both fixtures were made the same way) opens, is migrated, and
 // carries on.
-void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture) {
+void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture, std::size_t pending_rows,
+                                          bool rows_have_keys) {
     store_.reset();
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "sub");
@@ -272,9 +276,12 @@ void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture) {
     ASSERT_EQ(replay.size(), 1u) << "the entry after the checkpoint is still there to replay";
     EXPECT_EQ(replay[0].input, "alertmanager_api");
     EXPECT_NE(replay[0].body.find("FixtureAfter"), std::string::npos);
-    auto pending = reader->pendingOutbox("am", 100).value();
-    ASSERT_EQ(pending.size(), 5u);
-    EXPECT_TRUE(pending[0].keys.empty()) << "rows from before keys existed go out whole";
+    auto pending = reader->pendingOutbox("am", 100, kDue).value();
+    ASSERT_EQ(pending.size(), pending_rows);
+    EXPECT_EQ(pending[0].keys.empty(), !rows_have_keys)
+        << "rows from before element keys existed go out whole";
+    EXPECT_TRUE(pending[0].meta.key.empty()) << "rows from before notification keys";
+    EXPECT_EQ(pending[0].meta.receiver, "") << "no receiver recorded before version 4";
     int alerts = 0;
     ASSERT_TRUE(
         reader->forEachAlert([&](long long, core::Fingerprint, std::string_view) { ++alerts; }));
@@ -282,7 +289,7 @@ void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture) {
     EXPECT_EQ(reader->emails(0, 10).value().size(), 2u);
     EXPECT_EQ(journal("[next]"), 6);
     apply(StateDelta{{}, {}, {{"am", "[n1,n2]", 1, {{7, 1, 3}, {9, 4, 6}}}}, 0});
-    auto last = reader->pendingOutbox("am", 100).value().back();
+    auto last = reader->pendingOutbox("am", 100, kDue).value().back();
     EXPECT_EQ(last.id, 6);
     ASSERT_EQ(last.keys.size(), 2u) << "new rows keep their keys";
     EXPECT_EQ(last.keys[1].key, 9u);
@@ -297,11 +304,81 @@ void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture) {
 }
 
 TEST_F(StoreTest, AStoreFromSchemaOneIsMigratedAndCarriesOn) {
-    opensMigratedAndCarriesOn("datadir-v1");
+    opensMigratedAndCarriesOn("datadir-v1", 5, false);
 }
 
 TEST_F(StoreTest, AStoreFromSchemaTwoIsMigratedAndCarriesOn) {
-    opensMigratedAndCarriesOn("datadir-v2");
+    opensMigratedAndCarriesOn("datadir-v2", 5, false);
+}
+
+TEST_F(StoreTest, AStoreFromSchemaThreeIsMigratedAndCarriesOn) {
+    opensMigratedAndCarriesOn("datadir-v3", 4, true);
+}
+
+// A notification is queued once per key, even when the journal is applied again after a
+// crash (the same key comes back), and once it is logged; the log records how each ended.
+TEST_F(StoreTest, KeyedNotificationsAreQueuedOnceAndLogged) {
+    options_.prune_interval = core::Duration::zero();
+    store_.reset();
+    open();
+    auto row = [](std::string key, std::string body) {
+        OutboxInsert o{"am", std::move(body), 1, {}, {}};
+        o.meta.key = std::move(key);
+        o.meta.receiver = "oncall";
+        o.meta.group_key = "{}:{alertname=\"X\"}";
+        o.meta.reason = "new";
+        o.meta.step = 2;
+        return o;
+    };
+    apply(StateDelta{{}, {}, {row("am/j7/0", "[a]"), row("am/j7/1", "[b]")}, 0});
+    apply(StateDelta{{}, {}, {row("am/j7/0", "[a again]"), row("am/j8/0", "[c]")}, 0});
+    auto reader = store_->openReader();
+    auto rows = reader->pendingOutbox("am", 10, kDue).value();
+    ASSERT_EQ(rows.size(), 3u) << "the second am/j7/0 is the same notification";
+    EXPECT_EQ(rows[0].body, "[a]");
+    EXPECT_EQ(rows[0].meta.key, "am/j7/0");
+    EXPECT_EQ(rows[0].meta.receiver, "oncall");
+    EXPECT_EQ(rows[0].meta.reason, "new");
+    EXPECT_EQ(rows[0].meta.step, 2);
+    EXPECT_EQ(rows[2].meta.key, "am/j8/0");
+
+    std::promise<void> done;
+    OutboxAttempt a{{rows[0].id, rows[1].id}, OutboxState::kDelivered, clock_.now(), ""};
+    store_->recordAttempt(a, [&](const core::Status&) { done.set_value(); });
+    done.get_future().wait();
+    auto log = reader->notificationLog({}).value();
+    ASSERT_EQ(log.size(), 2u) << "finished rows with a key are logged";
+    EXPECT_EQ(log[0].state, "delivered");
+    EXPECT_EQ(log[0].meta.group_key, "{}:{alertname=\"X\"}");
+    EXPECT_EQ(log[0].attempts, 1);
+    EXPECT_EQ(reader->notificationLog({"oncall", "", 1}).value().size(), 1u);
+    EXPECT_EQ(reader->notificationLog({"nobody", "", 10}).value().size(), 0u);
+
+    // Delivered, then pruned from the outbox: the log still stops a third copy.
+    clock_.advance(std::chrono::hours(25));
+    journal("[a commit, and the prune after it]");
+    EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE nkey = 'am/j7/0'"), 0)
+        << "the delivered row was pruned after outbox_retention";
+    apply(StateDelta{{}, {}, {row("am/j7/0", "[a, a third time]")}, 0});
+    EXPECT_EQ(reader->pendingOutbox("am", 10, kDue).value().size(), 1u) << "only am/j8/0";
+    // Past the log's own retention the key is forgotten.
+    clock_.advance(std::chrono::hours(120));
+    journal("[another commit]");
+    EXPECT_EQ(reader->notificationLog({}).value().size(), 0u);
+}
+
+// A row held until its not_before is not due before it, and the worker learns when it is.
+TEST_F(StoreTest, DeferredNotificationsWaitForTheirTime) {
+    OutboxInsert later{"am", "[later]", 1, {}, {}};
+    later.meta.not_before = clock_.now() + std::chrono::minutes(5);
+    apply(StateDelta{{}, {}, {later, {"am", "[now]", 1, {}, {}}}, 0});
+    auto reader = store_->openReader();
+    auto due = reader->pendingOutbox("am", 10, clock_.now()).value();
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].body, "[now]");
+    EXPECT_EQ(reader->nextDeferred("am", clock_.now()).value(), later.meta.not_before);
+    EXPECT_EQ(reader->pendingOutbox("am", 10, later.meta.not_before).value().size(), 2u);
+    EXPECT_FALSE(reader->nextDeferred("am", later.meta.not_before).value().has_value());
 }
 
 // Keys that do not fit their body (a damaged row) are read as none: the row goes out whole.
