@@ -102,7 +102,17 @@ int emailTest(const std::string& config_file, const std::string& eml) {
 }
 
 int serve(const std::string& file) {
-    auto r = loadSetup(file);
+    // Read once: the daemon compares a reload's text with the one it started from.
+    std::string text;
+    if (std::ifstream in(file, std::ios::binary); in) {
+        std::ostringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+    } else {
+        std::cerr << file << ": cannot open the file\n";
+        return 1;
+    }
+    auto r = setupFromString(text, file);
     if (!r.config) {
         for (const auto& e : r.errors) std::cerr << e.format() << "\n";
         std::cerr << "alertbridge: the configuration has " << r.errors.size()
@@ -116,6 +126,7 @@ int serve(const std::string& file) {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
     // A file size limit (ulimit -f) must fail a write, which the store handles as a full
@@ -128,13 +139,15 @@ int serve(const std::string& file) {
     spdlog::info("Email rule packs are loaded. packs=\"{}\"",
                  fmt::join(r.email_rules->names(), ","));
     Daemon daemon(std::move(*r.config), r.email_rules, clock, r.calendars);
+    daemon.setConfigFile(file, std::move(text));
     auto port = daemon.start();
     if (!port) {
         spdlog::error("alertbridge could not start. error=\"{}\"", port.error());
         return 1;
     }
     int sig = 0;
-    sigwait(&set, &sig);
+    // SIGHUP reloads the configuration (the daemon logs the outcome); the others stop.
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) daemon.reload("SIGHUP");
     spdlog::info("Shutting down. signal={}", sig);
     daemon.stop();
     spdlog::info("Stopped cleanly.");

@@ -56,26 +56,29 @@ core::Result<std::uint16_t> Daemon::start() {
         metrics_.journalCommits().Increment();
     });
 
-    outputs_ = outputs(config_);
+    live_ = std::make_shared<const config::Config>(config_);
+    auto set = std::make_shared<OutputSet>();
+    set->defs = outputs(*live_);
     // Tables load before the journal replays, so replayed alerts are enriched as before.
-    tables_ = std::make_shared<pipeline::TableSnapshots>(config_.enrich.tables.size());
-    table_sources_ = std::make_unique<lookup::TableSources>(config_, tables_, metrics_, clock_);
+    tables_ = std::make_shared<pipeline::TableSnapshots>(live_->enrich.tables.size());
+    table_sources_ = std::make_unique<lookup::TableSources>(*live_, tables_, metrics_, clock_);
     if (auto errors = table_sources_->loadInitial(); !errors.empty()) {
         std::string msg = "enrich tables failed to load:";
         for (const auto& e : errors) msg += "\n  " + e;
         return core::Error{msg};
     }
     table_sources_->start();
-    engine_ = buildEngine(config_, metrics_, outputs_, tables_, false);
+    engine_ = buildEngine(*live_, metrics_, set->defs, tables_, false);
 
     if (auto s = restore(); !s) return core::Error{s.error()};
 
-    for (const auto& o : outputs_) {
-        DeliveryOptions opts{o.name, o.max_alerts_per_send, o.backoff, o.resend_interval};
-        workers_.push_back(
-            std::make_unique<DeliveryWorker>(opts, o.transport(), *store_, clock_, metrics_));
-        workers_.back()->start();
+    for (const auto& o : set->defs) {
+        set->workers.push_back(makeWorker(o));
+        set->workers.back()->start();
     }
+    outputs_.store(set);
+    metrics_.configLastReloadTime().Set(
+        std::chrono::duration<double>(clock_.now().time_since_epoch()).count());
     engine_->start(clock_.now());
     engine_thread_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "ab-engine");
@@ -207,9 +210,16 @@ core::Result<std::uint16_t> Daemon::start() {
     return *port;
 }
 
+std::shared_ptr<DeliveryWorker> Daemon::makeWorker(const OutputDef& o) {
+    DeliveryOptions opts{o.name, o.max_alerts_per_send, o.backoff, o.resend_interval};
+    return std::make_shared<DeliveryWorker>(opts, o.transport(), *store_, clock_, metrics_);
+}
+
 void Daemon::stop() {
     if (server_) server_->stop();
-    if (api_reads_) api_reads_->stop();  // before the store: it reads from it
+    // Before the store: it reads from it. A reload it is running finishes first.
+    if (api_reads_) api_reads_->stop();
+    std::lock_guard reloading(reload_mu_);
     if (smtp_) smtp_->stop();
     for (auto& p : imap_) p->stop();
     imap_.clear();
@@ -224,7 +234,9 @@ void Daemon::stop() {
         engine_thread_.join();
         checkpointAll();  // the engine thread is gone: this thread owns the state now
     }
-    for (auto& w : workers_) w->stop();
+    if (auto set = outputSet()) {
+        for (const auto& w : set->workers) w->stop();
+    }
     if (store_) store_->stop();
     server_.reset();
     smtp_.reset();
@@ -280,13 +292,16 @@ std::size_t Daemon::heldBytes(const std::string& body, const core::AlertBatch& b
 }
 
 std::string Daemon::backlogFull() const {
-    for (std::size_t i = 0; i < workers_.size(); ++i) {
-        auto bytes = workers_[i]->backlogBytes();
-        if (bytes >= static_cast<long long>(outputs_[i].max_backlog_bytes)) {
+    auto set = outputSet();
+    if (!set) return "";
+    for (std::size_t i = 0; i < set->workers.size(); ++i) {
+        auto bytes = set->workers[i]->backlogBytes();
+        const auto& def = set->defs[i];
+        if (bytes >= static_cast<long long>(def.max_backlog_bytes)) {
             return fmt::format(
                 "output {} has {} bytes waiting (max_backlog_bytes {}); its host is not taking "
                 "them",
-                outputs_[i].name, bytes, outputs_[i].max_backlog_bytes);
+                def.name, bytes, def.max_backlog_bytes);
         }
     }
     return "";

@@ -45,6 +45,20 @@ class Daemon final : public Intake {
     // Stops accepting, lets queued work reach the store, and joins every thread.
     void stop();
 
+    // The file the configuration came from: reload() reads it again. Call before start().
+    void setConfigFile(std::string path, std::string text);
+    // Live reload (SIGHUP, POST /-/reload): loads and checks the file off the engine thread,
+    // loads changed enrich tables, then swaps the new stages, outputs and tables in on the
+    // engine thread. Active alerts, timers and the outbox stay; unchanged outputs keep their
+    // workers. A file with errors is refused and the running config stays. Sections only a
+    // restart can change (config::restartOnlySections) are reported, not applied.
+    struct ReloadOutcome {
+        bool applied = false;
+        std::vector<std::string> errors;    // why it was refused
+        std::vector<std::string> warnings;  // applied, but worth a look
+    };
+    ReloadOutcome reload(std::string_view trigger);
+
     // Intake: called on an HTTP thread with a decoded, validated batch.
     void submit(const InputDef& input, std::string body, core::TimePoint received_at,
                 core::Decoded decoded, const net::Responder& respond) override;
@@ -61,6 +75,7 @@ class Daemon final : public Intake {
                    const net::Responder& respond) override;
     void alerts(const net::HttpRequest& req, const net::Responder& respond) override;
     void notifications(const net::HttpRequest& req, const net::Responder& respond) override;
+    void reload(const net::HttpRequest& req, const net::Responder& respond) override;
     // The part of emails() that reads the store, on the API reader thread.
     void emailsOnReader(const net::HttpRequest& req, long long id, const std::string& action,
                         const net::Responder& respond);
@@ -102,6 +117,20 @@ class Daemon final : public Intake {
     // The calendars' expiry gauges, and a log line when one ends within 30 days (at start).
     void checkCalendars(core::TimePoint now, bool log);
     void commitDelta(state::StateDelta delta, std::size_t counted);
+    // The outputs and their workers, in the order the engine numbers them. Replaced whole
+    // by a reload; read from the engine, writer and HTTP threads.
+    struct OutputSet {
+        std::vector<OutputDef> defs;
+        std::vector<std::shared_ptr<DeliveryWorker>> workers;
+    };
+    std::shared_ptr<const OutputSet> outputSet() const { return outputs_.load(); }
+    std::shared_ptr<DeliveryWorker> makeWorker(const OutputDef& o);
+    // Runs `task` on the engine thread and waits for it; false when the thread is stopping.
+    bool onEngineThread(std::function<void()> task);
+    std::vector<std::shared_ptr<const calendar::Calendar>> calendarList() const {
+        std::lock_guard lock(calendars_mu_);
+        return calendars_;
+    }
     void checkpointStep();
     void checkpointAll();
     core::Status restore();
@@ -113,11 +142,16 @@ class Daemon final : public Intake {
     const core::Clock& clock_;
     telemetry::Metrics metrics_;
     std::unique_ptr<state::Store> store_;
+    // The config the engine side runs (stages, outputs, tables, calendars): the one from
+    // the start, or from the last reload. The restart-only sections come from config_.
+    std::shared_ptr<const config::Config> live_;
+    std::string config_file_, config_text_;  // the text live_ was loaded from
+    std::mutex reload_mu_;                   // one reload at a time, never during stop()
+    mutable std::mutex calendars_mu_;        // guards calendars_ (replaced by reloads)
     std::shared_ptr<pipeline::TableSnapshots> tables_;
     std::unique_ptr<lookup::TableSources> table_sources_;
     std::unique_ptr<engine::Engine> engine_;
-    std::vector<OutputDef> outputs_;
-    std::vector<std::unique_ptr<DeliveryWorker>> workers_;
+    std::atomic<std::shared_ptr<const OutputSet>> outputs_;
     std::unique_ptr<HttpApi> api_;
     // Store reads for the HTTP API (the email archive), off the HTTP I/O threads.
     std::unique_ptr<TaskThread> api_reads_;

@@ -92,7 +92,11 @@ void Daemon::alerts(const net::HttpRequest& req, const net::Responder& respond) 
         respond(std::move(res));
         return;
     }
-    auto filter = core::parseMatchers(queryParam(req.target, "filter"));
+    // No filter: every active alert.
+    auto text = queryParam(req.target, "filter");
+    auto filter = text.empty()
+                      ? core::Result<std::vector<core::Matcher>>(std::vector<core::Matcher>{})
+                      : core::parseMatchers(text);
     if (!filter) {
         respond(jsonReply(400, jsonString("filter: " + filter.error())));
         return;

@@ -12,7 +12,7 @@
 namespace alertbridge::app {
 
 void Daemon::checkCalendars(core::TimePoint now, bool log) {
-    for (const auto& cal : calendars_) {
+    for (const auto& cal : calendarList()) {
         bool expired = cal->expired(now);
         metrics_.calendarExpired(cal->name()).Set(expired ? 1 : 0);
         if (!log) continue;
@@ -38,7 +38,7 @@ void Daemon::calendars(const net::HttpRequest& req, std::string_view path,
     const bool ics = name.ends_with(".ics");
     if (ics) name.resize(name.size() - 4);
     std::shared_ptr<const calendar::Calendar> cal;
-    for (const auto& c : calendars_) {
+    for (const auto& c : calendarList()) {
         if (c->name() == name) cal = c;
     }
     if (!cal) {

@@ -128,9 +128,13 @@ void Daemon::runBatch(core::AlertBatch batch, long long journal_id, std::size_t 
 
 void Daemon::handle(engine::Effects effects, std::size_t counted) {
     commitDelta(std::move(effects.delta), counted);
-    // Re-sends start once the engine does (after restore), when the workers exist.
-    for (const auto& r : effects.resends) {
-        workers_.at(r.output)->queueResend(r.slice, engine_->resendRows(r));
+    // Re-sends start once the engine does (after restore), when the workers exist. The
+    // engine and the set are swapped together on this thread, so their numbering agrees.
+    if (!effects.resends.empty()) {
+        auto set = outputSet();
+        for (const auto& r : effects.resends) {
+            set->workers.at(r.output)->queueResend(r.slice, engine_->resendRows(r));
+        }
     }
     if (effects.housekeep) checkCalendars(clock_.now(), false);
     if (effects.checkpoint && !engine_->pipeline().checkpointRunning()) checkpointStep();
@@ -146,7 +150,9 @@ void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
         if (counted > 0) release(counted, 0);
         if (!s.ok()) return;  // only when stopping: the journal replays it on the next start
         if (has_outbox) {
-            for (auto& w : workers_) w->notify();
+            if (auto set = outputSet()) {
+                for (const auto& w : set->workers) w->notify();
+            }
         }
     });
 }

@@ -35,6 +35,8 @@ class Intake {
     // /api/v1/notifications (?receiver=&group_key=&limit=): the notification log, newest
     // first. Answers once.
     virtual void notifications(const net::HttpRequest& req, const net::Responder& respond) = 0;
+    // POST /-/reload: reloads the configuration file. Answers once it is applied or refused.
+    virtual void reload(const net::HttpRequest& req, const net::Responder& respond) = 0;
 };
 
 // The answer to a body of which some alerts were rejected and `accepted` were stored. The

@@ -46,15 +46,36 @@ Engine::Engine(std::unique_ptr<pipeline::Pipeline> pipeline, EngineOptions optio
 
 void Engine::start(core::TimePoint now) {
     started_ = true;
+    armResends(now);
+    timers_.set({TimerKind::kCheckpoint, 0}, now + options_.checkpoint_interval);
+    timers_.set({TimerKind::kHousekeep, 0}, now);
+    armExpiry();
+}
+
+void Engine::armResends(core::TimePoint now) {
     const long long second = secondOf(now);
+    resent_through_.assign(options_.resend_intervals.size(), 0);
     for (std::size_t i = 0; i < options_.resend_intervals.size(); ++i) {
         if (options_.resend_intervals[i] == core::Duration::zero()) continue;
         // The first slice goes out at the next whole second; a full round takes one interval.
         resent_through_[i] = second;
         timers_.set({TimerKind::kResend, static_cast<std::uint32_t>(i)}, atSecond(second + 1));
     }
-    timers_.set({TimerKind::kCheckpoint, 0}, now + options_.checkpoint_interval);
-    timers_.set({TimerKind::kHousekeep, 0}, now);
+}
+
+void Engine::reconfigure(Reconfiguration r, core::TimePoint now) {
+    pipeline_->reconfigure(std::move(r.config), std::move(r.outputs), std::move(r.tables));
+    for (std::size_t i = 0; i < options_.resend_intervals.size(); ++i) {
+        timers_.cancel({TimerKind::kResend, static_cast<std::uint32_t>(i)});
+    }
+    options_.resend_intervals = std::move(r.resend_intervals);
+    // Every output's rounds start again from now: a new or changed output gets the whole
+    // firing set within one interval, and the others lose at most the round in progress.
+    if (started_) {
+        armResends(now);
+    } else {
+        resent_through_.assign(options_.resend_intervals.size(), 0);
+    }
     armExpiry();
 }
 

@@ -53,6 +53,16 @@ struct AlertSnapshot {
     std::vector<std::pair<core::Fingerprint, std::string>> records;
 };
 
+// What a live reload hands the engine: the new config (held while the stages built from it
+// run), the outputs' encoders and re-send intervals in the same order as the delivery
+// workers, and the enrich tables' snapshots.
+struct Reconfiguration {
+    std::shared_ptr<const config::Config> config;
+    std::vector<std::shared_ptr<const pipeline::OutputEncoder>> outputs;
+    std::vector<core::Duration> resend_intervals;
+    std::shared_ptr<const pipeline::TableSnapshots> tables;
+};
+
 struct EngineOptions {
     std::vector<core::Duration> resend_intervals;  // per output; zero: no re-sends
     core::Duration checkpoint_interval = std::chrono::seconds(30);
@@ -70,6 +80,9 @@ class Engine {
     bool started() const { return started_; }
 
     Effects apply(Event event, core::TimePoint now);
+    // Live reload on the engine thread: new stages and outputs, the same alerts and alert
+    // timers; re-send rounds start again from `now`.
+    void reconfigure(Reconfiguration r, core::TimePoint now);
     Effects advance(core::TimePoint now);
     std::optional<core::TimePoint> nextDeadline() const { return timers_.next(); }
 
@@ -85,6 +98,7 @@ class Engine {
 
   private:
     void armExpiry();
+    void armResends(core::TimePoint now);
     void resendsDue(std::size_t output, core::TimePoint now, Effects& out);
 
     std::unique_ptr<pipeline::Pipeline> pipeline_;

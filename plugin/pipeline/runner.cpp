@@ -14,29 +14,58 @@ namespace alertbridge::pipeline {
 Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
                    std::vector<std::shared_ptr<const OutputEncoder>> outputs,
                    std::shared_ptr<const TableSnapshots> tables)
-    : metrics_(metrics), outputs_(std::move(outputs)) {
+    : metrics_(metrics) {
+    buildStages(config, std::move(outputs), std::move(tables));
+    metrics_.activeAlerts().Set(0);
+}
+
+void Pipeline::reconfigure(std::shared_ptr<const config::Config> config,
+                           std::vector<std::shared_ptr<const OutputEncoder>> outputs,
+                           std::shared_ptr<const TableSnapshots> tables) {
+    // The new stages are built before the old ones go, so a failure leaves the old ones.
+    auto keep_stages = std::move(stages_);
+    auto keep_metrics = std::move(stage_metrics_);
+    auto keep_outputs = std::move(outputs_);
+    try {
+        buildStages(*config, std::move(outputs), std::move(tables));
+    } catch (...) {
+        stages_ = std::move(keep_stages);
+        stage_metrics_ = std::move(keep_metrics);
+        outputs_ = std::move(keep_outputs);
+        throw;
+    }
+    keep_stages.clear();  // they may read the config they were built from: go first
+    held_ = std::move(config);
+}
+
+void Pipeline::buildStages(const config::Config& config,
+                           std::vector<std::shared_ptr<const OutputEncoder>> outputs,
+                           std::shared_ptr<const TableSnapshots> tables) {
     if (!tables) tables = std::make_shared<TableSnapshots>(config.enrich.tables.size());
     // The loader has compiled every regex once already; a failure here is a defect.
     auto relabeler = Relabeler::compile(config.enrich.relabel_configs);
     if (!relabeler) throw std::logic_error("relabel rules failed to compile: " + relabeler.error());
+    std::vector<std::unique_ptr<Stage>> stages;
     // The flow of ARCHITECTURE.md. Later stages (suppress, aggregate, route, escalate)
     // slot in between dedupe and deliver.
-    stages_.push_back(std::make_unique<Normalize>(config.normalize));
-    stages_.push_back(
-        std::make_unique<Enrich>(config.enrich, std::move(*relabeler), std::move(tables), metrics));
+    stages.push_back(std::make_unique<Normalize>(config.normalize));
+    stages.push_back(std::make_unique<Enrich>(config.enrich, std::move(*relabeler),
+                                              std::move(tables), metrics_));
     // After enrich, so the calendar's group matchers see the labels the tables added.
     if (const auto& cl = config.enrich.calendar_labels) {
         for (const auto& def : config.calendars) {
             if (def.name != cl->calendar) continue;
             auto cal = calendar::Calendar::build(def);
             if (!cal) throw std::logic_error("calendar failed to build: " + cal.error());
-            stages_.push_back(std::make_unique<CalendarLabels>(*cl, std::move(*cal)));
+            stages.push_back(std::make_unique<CalendarLabels>(*cl, std::move(*cal)));
         }
     }
-    stages_.push_back(std::make_unique<Dedupe>(index_, metrics));
-    stages_.push_back(std::make_unique<Deliver>(outputs_, metrics));
+    stages.push_back(std::make_unique<Dedupe>(index_, metrics_));
+    stages.push_back(std::make_unique<Deliver>(outputs, metrics_));
+    stages_ = std::move(stages);
+    outputs_ = std::move(outputs);
+    stage_metrics_.clear();
     for (const auto& st : stages_) stage_metrics_.push_back(metrics_.stage(st->name()));
-    metrics_.activeAlerts().Set(0);
 }
 
 void Pipeline::runStage(std::size_t i, core::AlertBatch& batch, Context& ctx) {

@@ -24,6 +24,15 @@ class Pipeline {
              std::vector<std::shared_ptr<const OutputEncoder>> outputs,
              std::shared_ptr<const TableSnapshots> tables = nullptr);
 
+    // Live reload: swaps in the stages built from `config` (held for as long as they run),
+    // the outputs' encoders and the enrich tables. Every active alert, the checkpoint state
+    // and the counters stay. Throws (and keeps the old stages) if a stage cannot be built,
+    // which the loader's checks rule out.
+    void reconfigure(std::shared_ptr<const config::Config> config,
+                     std::vector<std::shared_ptr<const OutputEncoder>> outputs,
+                     std::shared_ptr<const TableSnapshots> tables);
+    std::size_t outputCount() const { return outputs_.size(); }
+
     // Runs one decoded, journaled batch through every stage. The returned delta holds the
     // outbox rows; state changes wait in the index for the next checkpoint().
     // `notifications` (if given) gets one entry per outbox row: what it tells whom, and why.
@@ -59,6 +68,12 @@ class Pipeline {
     const AlertIndex& index() const { return index_; }
 
   private:
+    void buildStages(const config::Config& config,
+                     std::vector<std::shared_ptr<const OutputEncoder>> outputs,
+                     std::shared_ptr<const TableSnapshots> tables);
+
+    // The config the stages read, after a reload (the first one is the caller's).
+    std::shared_ptr<const config::Config> held_;
     telemetry::Metrics& metrics_;
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     AlertIndex index_;

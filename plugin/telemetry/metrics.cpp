@@ -215,6 +215,25 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                      "beyond it HTTP answers 503 and SMTP 452.")
                                  .Register(r)
                                  .Add({});
+    auto& reloads = BuildCounter()
+                        .Name("alertbridge_config_reloads_total")
+                        .Help(
+                            "Configuration reloads (POST /-/reload, SIGHUP) by outcome: "
+                            "applied, or refused (the old configuration keeps running).")
+                        .Register(r);
+    reloads_applied_ = &reloads.Add({{"outcome", "applied"}});
+    reloads_refused_ = &reloads.Add({{"outcome", "refused"}});
+    reload_ok_ = &BuildGauge()
+                      .Name("alertbridge_config_last_reload_successful")
+                      .Help("1 if the last configuration reload (or the start) succeeded.")
+                      .Register(r)
+                      .Add({});
+    reload_ok_->Set(1);
+    reload_time_ = &BuildGauge()
+                        .Name("alertbridge_config_last_reload_success_timestamp_seconds")
+                        .Help("When the configuration running now was loaded (Unix seconds).")
+                        .Register(r)
+                        .Add({});
     calendar_expired_ = &BuildGauge()
                              .Name("alertbridge_calendar_data_expired")
                              .Help(

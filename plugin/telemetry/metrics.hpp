@@ -129,6 +129,10 @@ class Metrics {
         return calendar_expired_->Add({{"calendar", calendar}});
     }
     Counter& alertsExpired() { return *dedupe_.at("expired"); }
+    // Reloads: counted by outcome; the last one's result and the running config's time.
+    Counter& configReloads(bool applied) { return applied ? *reloads_applied_ : *reloads_refused_; }
+    Gauge& configLastReloadSuccessful() { return *reload_ok_; }
+    Gauge& configLastReloadTime() { return *reload_time_; }
 
     std::shared_ptr<prometheus::Registry> registry() { return registry_; }
     // The text exposition format, for GET /metrics.
@@ -182,6 +186,10 @@ class Metrics {
     Gauge* queue_bytes_;
     Gauge* queue_capacity_bytes_;
     prometheus::Family<Gauge>* calendar_expired_;
+    Counter* reloads_applied_;
+    Counter* reloads_refused_;
+    Gauge* reload_ok_;
+    Gauge* reload_time_;
 };
 
 }  // namespace alertbridge::telemetry

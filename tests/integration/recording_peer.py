@@ -27,6 +27,7 @@ class RecordingPeer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.lock = threading.Lock()
         self.sent = Counter()  # (alertname, instance, resolved) -> times it was pushed
+        self.labels = {}  # (alertname, instance) -> the labels it was last pushed with
         self.pushes = 0
         self.status = 200
         peer = self
@@ -45,6 +46,9 @@ class RecordingPeer:
                         peer.pushes += 1
                         peer.sent.update((a["labels"].get("alertname"), a["labels"].get("instance"),
                                           resolved(a, at)) for a in alerts)
+                        for a in alerts:
+                            peer.labels[(a["labels"].get("alertname"),
+                                         a["labels"].get("instance"))] = a["labels"]
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -65,6 +69,10 @@ class RecordingPeer:
         with self.lock:
             return {(inst, res): n for (name, inst, res), n in self.sent.items()
                     if name == alertname}
+
+    def labels_of(self, alertname, instance):
+        with self.lock:
+            return dict(self.labels.get((alertname, instance), {}))
 
     def instances(self, alertname):
         return {inst for inst, _ in self._sent(alertname)}

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -176,6 +177,42 @@ TEST_F(EngineTest, CheckpointsAreTimersOnTheSameClock) {
     EXPECT_TRUE(engine_->advance(t0_ + seconds(30)).checkpoint);
     EXPECT_FALSE(engine_->advance(t0_ + seconds(59)).checkpoint);
     EXPECT_TRUE(engine_->advance(t0_ + seconds(60)).checkpoint);
+}
+
+// A live reload swaps the stages and outputs between two events: every alert and its
+// expiry timer stay, the new rules apply to what comes next, and each output's re-send
+// rounds start again from the reload.
+TEST_F(EngineTest, AReloadKeepsEveryAlertAndItsTimers) {
+    engine_->start(t0_);
+    auto ends = t0_ + minutes(10);
+    engine_->apply(AlertsArrived{{alert("10.0.0.1", ends), alert("10.0.0.2", ends)}, 1}, t0_);
+    auto next = std::make_shared<const config::Config>(
+        config::loadConfigFromString("global: {instance: ab-1}\n"
+                                     "enrich:\n  relabel_configs:\n"
+                                     "    - {target_label: tier, replacement: reloaded}\n",
+                                     "t.yml")
+            .config.value());
+    auto a = std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
+    auto b = std::make_shared<alertmanager::PushEncoder>("am2", "alertbridge_origin", "ab-1", 100);
+    engine_->reconfigure(Reconfiguration{next, {a, b}, {seconds(4), seconds(2)}, nullptr},
+                         t0_ + seconds(30));
+    EXPECT_EQ(engine_->pipeline().activeAlerts(), 2u);
+    EXPECT_EQ(engine_->pipeline().outputCount(), 2u);
+    auto fx = engine_->apply(AlertsArrived{{alert("10.0.0.3", ends)}, 2}, t0_ + seconds(31));
+    ASSERT_EQ(fx.delta.outbox.size(), 2u) << "one row per output";
+    EXPECT_NE(fx.delta.outbox[1].body.find("\"tier\":\"reloaded\""), std::string::npos);
+    EXPECT_EQ(fx.delta.outbox[1].meta.key, "am2/j2/1");
+    // The second output's first round (2 slices, one a second) covers every firing alert.
+    std::set<std::size_t> slices;
+    for (int s = 31; s <= 33; ++s) {
+        for (const auto& r : engine_->advance(t0_ + seconds(s)).resends) {
+            if (r.output == 1) slices.insert(r.slice);
+        }
+    }
+    EXPECT_EQ(slices, (std::set<std::size_t>{0, 1}));
+    auto ended = engine_->advance(ends);
+    EXPECT_EQ(ended.delta.outbox.size(), 2u) << "the three alerts end, on both outputs";
+    EXPECT_EQ(engine_->pipeline().activeAlerts(), 0u);
 }
 
 TEST(Engine, TheSameInputsGiveTheSameOutputs) {
