@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -37,6 +36,11 @@ void DeliveryWorker::stop() {
         stopping_ = true;
     }
     cv_.notify_all();
+    {
+        std::lock_guard lock(waiter_->mu);
+        waiter_->stopping = true;
+    }
+    waiter_->cv.notify_all();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -134,12 +138,21 @@ void DeliveryWorker::complete(state::OutboxAttempt attempt) {
         return;
     }
     // The next read must not see these rows as pending, and a kill must repeat at most the
-    // one request in flight: wait until the completion is durable. (While the store cannot
-    // write, the store keeps retrying it, and nothing else could be made durable either.)
-    std::promise<void> committed;
-    store_.recordAttempt(std::move(attempt),
-                         [&committed](const core::Status&) { committed.set_value(); });
-    committed.get_future().wait();
+    // one request in flight: wait until the completion is durable. While the store cannot
+    // write it keeps retrying; a stop ends the wait (the rows stay pending and go out again
+    // after the restart, which is the promise: at least once).
+    // The callback holds only the shared waiter, so a worker stopped and freed by a reload
+    // is never touched by a commit that ends later.
+    const auto seq = ++completions_;
+    store_.recordAttempt(std::move(attempt), [w = waiter_, seq](const core::Status&) {
+        {
+            std::lock_guard lock(w->mu);
+            w->committed = std::max(w->committed, seq);
+        }
+        w->cv.notify_all();
+    });
+    std::unique_lock lock(waiter_->mu);
+    waiter_->cv.wait(lock, [&] { return waiter_->committed >= seq || waiter_->stopping; });
 }
 
 void DeliveryWorker::loop() {

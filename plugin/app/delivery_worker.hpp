@@ -94,6 +94,15 @@ class DeliveryWorker {
     bool resend_turn_ = false;
     std::atomic<long long> backlog_bytes_{0};
     int failures_ = 0;
+    // Completions waited for until durable (see complete()); shared with the callbacks.
+    struct Waiter {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::uint64_t committed = 0;  // the highest completion committed
+        bool stopping = false;
+    };
+    std::shared_ptr<Waiter> waiter_ = std::make_shared<Waiter>();
+    std::uint64_t completions_ = 0;  // worker thread only
     std::thread thread_;
 };
 
