@@ -5,7 +5,14 @@ run, each given the same load on POST /api/v2/alerts by wrk (2 threads, 32 conne
 For each system and batch size (1 and 100 alerts per request) it reports accepted alerts/s
 and wrk's latency p50/p99, as the median of --runs runs on fresh processes; then RSS per
 active alert after loading 100,000 unique alerts into a fresh process. alertbridge runs
-with its default durable journal (SQLite WAL, synchronous=FULL: fsync per group commit).
+with its default durable journal (SQLite WAL, synchronous=FULL: fsync per group commit)
+and, as users run it, with an Alertmanager output: a sink on loopback that answers 200 at
+once, so encoding, the outbox and the pushes are part of the work. Alertmanager routes to
+a receiver with no integrations.
+
+Then latency at a constant rate (bench/openloop.cpp, built as build/openloop: open loop,
+latency from each request's scheduled instant): both systems at half of alertbridge's
+measured maximum requests/s, per batch size.
 
 With --enrich, a third process runs alertbridge with enrichment on: a 100,000-row CMDB
 and a 50,000-prefix customer whitelist (as bench/enrich_bench.cpp builds them), relabeling
@@ -96,6 +103,41 @@ def write_tables(folder, rows=100000, prefixes=50000):
                     f"customer-{i}\n")
 
 
+class Sink:
+    """An Alertmanager stand-in for alertbridge's output: 200 at once, bodies counted."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.port = free_port()
+        self.requests = 0
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                sink.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+WITH_OUTPUT = os.environ.get("BENCH_NO_OUTPUT") != "1"  # 1: alertbridge without an output
+
+
 class Proc:
     def __init__(self, kind, workdir):
         self.kind = kind
@@ -111,6 +153,7 @@ class Proc:
                     f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address=",
                     "--log.level=warn"]
         else:
+            self.sink = Sink()
             cfg = os.path.join(self.dir, "ab.yml")
             enrich = ""
             if kind == "alertbridge_enrich":
@@ -121,7 +164,7 @@ class Proc:
 listen: {{http: "127.0.0.1:{self.port}"}}
 intake: {{queue_capacity: 1000000}}
 log: {{level: warn}}
-{enrich}""")
+{self.outputs() if WITH_OUTPUT else ""}{enrich}""")
             argv = [BINARY, "serve", "--config", cfg]
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
@@ -134,7 +177,22 @@ log: {{level: warn}}
             time.sleep(0.1)
         raise RuntimeError(f"{kind} did not become ready")
 
+    def outputs(self):
+        return (f"outputs:\n  alertmanager:\n    - name: sink\n"
+                f"      endpoint: \"http://127.0.0.1:{self.sink.port}\"\n"
+                f"      resend_interval: 1m\n")
+
+    def pushed(self):
+        """Alerts alertbridge pushed to its output so far (None for Alertmanager)."""
+        if self.kind == "alertmanager":
+            return None
+        m = re.search(r'^alertbridge_output_alerts_total\{[^}]*outcome="sent"[^}]*\} (\S+)$',
+                      http("GET", self.url + "/metrics")[1], re.M)
+        return float(m.group(1)) if m else 0.0
+
     def stop(self):
+        if hasattr(self, "sink"):
+            self.sink.stop()
         self.proc.terminate()
         try:
             self.proc.wait(timeout=20)
@@ -168,6 +226,15 @@ def run_wrk(url, batch, duration, run_id, ip_instances=False):
     p99 = parse_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
     return {"alerts_per_s": (reqs - bad) * batch / secs, "p50_ms": p50, "p99_ms": p99,
             "non2xx": bad, "socket_errors": errors.group(1) if errors else ""}
+
+
+OPENLOOP = os.environ.get("OPENLOOP_BIN", os.path.join(os.path.dirname(BINARY), "openloop"))
+
+
+def run_openloop(port, rate, batch, duration, run_id):
+    out = subprocess.run([OPENLOOP, "127.0.0.1", str(port), f"{rate:.1f}", str(duration), "32",
+                          str(batch), run_id], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
 
 
 def load_unique(url, n, batch=100):
@@ -229,7 +296,8 @@ def main():
         "cpus": os.cpu_count(), "duration_s": args.duration, "runs": args.runs,
         "load": "wrk -t2 -c32, unique label sets (8 labels, 2 annotations)"
                 + (", IP instances" if args.enrich else ""),
-        "alertmanager": am_version(), "alertbridge_journal": "SQLite WAL, synchronous=FULL"},
+        "alertmanager": am_version(), "alertbridge_journal": "SQLite WAL, synchronous=FULL",
+        "alertbridge_output": "one Alertmanager output to a sink answering 200 at once"},
         "throughput": {}, "memory": {}}
     try:
         for batch in (100, 1):
@@ -240,6 +308,9 @@ def main():
                     try:
                         runs.append(run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-{r}",
                                             ip_instances=args.enrich))
+                        if p.kind != "alertmanager":
+                            time.sleep(2)  # the outbox drains
+                            runs[-1]["pushed_alerts"] = p.pushed()
                     finally:
                         p.stop()
                     print(f"batch={batch} {kind} run {r}: {runs[-1]}", flush=True)
@@ -248,6 +319,27 @@ def main():
                     "p50_ms": statistics.median(x["p50_ms"] for x in runs),
                     "p99_ms": statistics.median(x["p99_ms"] for x in runs),
                     "non2xx": sum(x["non2xx"] for x in runs), "runs": runs}
+        # Latency at half of alertbridge's maximum, the same constant rate for both.
+        results["open_loop"] = {}
+        for batch in (100, 1):
+            rate = results["throughput"][f"alertbridge/{batch}"]["alerts_per_s"] / batch / 2
+            for kind in ("alertmanager", "alertbridge"):
+                runs = []
+                for r in range(args.runs):
+                    p = Proc(kind, workdir)
+                    try:
+                        runs.append(run_openloop(p.port, rate, batch, args.duration,
+                                                 f"ol-{kind}-{batch}-{r}"))
+                    finally:
+                        p.stop()
+                    print(f"open loop batch={batch} {kind} run {r}: {runs[-1]}", flush=True)
+                results["open_loop"][f"{kind}/{batch}"] = {
+                    "rate_per_s": rate,
+                    "p50_ms": statistics.median(x["p50_ms"] for x in runs),
+                    "p99_ms": statistics.median(x["p99_ms"] for x in runs),
+                    "p99_spread_ms": [min(x["p99_ms"] for x in runs),
+                                      max(x["p99_ms"] for x in runs)],
+                    "errors": sum(x["errors"] for x in runs), "runs": runs}
         for kind in ("alertmanager", "alertbridge"):
             results["memory"][kind] = measure_memory(kind, workdir, args.alerts)
             print(f"memory {kind}: {results['memory'][kind]}", flush=True)
@@ -261,8 +353,18 @@ def main():
         a, b = t[f"alertmanager/{batch}"], t[f"alertbridge/{batch}"]
         lines.append(f"| alerts/s, batch {batch} | {a['alerts_per_s']:,.0f} | "
                      f"{b['alerts_per_s']:,.0f} | {b['alerts_per_s'] / a['alerts_per_s']:.2f}x |")
-        lines.append(f"| latency p50 / p99, batch {batch} (ms) | {a['p50_ms']:.2f} / "
+        spread = lambda x: (f"{min(r['alerts_per_s'] for r in x['runs']):,.0f}-"
+                            f"{max(r['alerts_per_s'] for r in x['runs']):,.0f}")
+        lines.append(f"| runs (alerts/s), batch {batch} | {spread(a)} | {spread(b)} | |")
+        lines.append(f"| latency p50 / p99 at saturation, batch {batch} (ms) | {a['p50_ms']:.2f} / "
                      f"{a['p99_ms']:.2f} | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} | |")
+        oa, ob = results["open_loop"][f"alertmanager/{batch}"], \
+            results["open_loop"][f"alertbridge/{batch}"]
+        lines.append(f"| open loop at {ob['rate_per_s']:,.0f} req/s, batch {batch}: p50 / p99 "
+                     f"(ms; p99 runs) | {oa['p50_ms']:.2f} / {oa['p99_ms']:.2f} "
+                     f"({oa['p99_spread_ms'][0]:.1f}-{oa['p99_spread_ms'][1]:.1f}) | "
+                     f"{ob['p50_ms']:.2f} / {ob['p99_ms']:.2f} "
+                     f"({ob['p99_spread_ms'][0]:.1f}-{ob['p99_spread_ms'][1]:.1f}) | |")
         if args.enrich:
             e = t[f"alertbridge_enrich/{batch}"]
             lines.append(f"| alerts/s, batch {batch}, alertbridge with enrichment | "
