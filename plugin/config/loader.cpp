@@ -15,6 +15,7 @@
 #include "plugin/config/email_loader.hpp"
 #include "plugin/config/enrich_loader.hpp"
 #include "plugin/config/interval_loader.hpp"
+#include "plugin/config/outputs_loader.hpp"
 #include "plugin/core/label_set.hpp"
 
 namespace alertbridge::config {
@@ -48,7 +49,10 @@ class Loader {
         auth(root["http_auth"], "http_auth", c.http_auth);
         intake(root["intake"], c.intake);
         storage(root["storage"], c.storage);
-        outputs(root["outputs"], c);
+        loadOutputs(
+            r_, root["outputs"],
+            [this](const YAML::Node& n, const std::string& p, Auth& a) { authFields(n, p, a); },
+            c.outputs);
         loadEmail(
             r_, root["email"], base_dir_,
             [this](const YAML::Node& n, const std::string& p, std::string& out) {
@@ -246,138 +250,6 @@ class Loader {
         }
         r_.readDuration(n, p, "checkpoint_interval", s.checkpoint_interval,
                         std::chrono::milliseconds(100));
-    }
-
-    void outputs(const YAML::Node& n, Config& c) {
-        if (!r_.expectMap(n, "outputs", {"alertmanager", "nightingale"})) return;
-        std::set<std::string> names;  // unique across every output: metrics and outbox key
-        auto list = n["alertmanager"];
-        const std::string lp = "outputs.alertmanager";
-        if (r_.expectSequence(list, lp)) {
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                auto o = list[i];
-                std::string p = YamlReader::index(lp, i);
-                if (!r_.expectMap(
-                        o, p,
-                        {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
-                         "resend_interval", "timeout", "max_alerts_per_push", "backoff",
-                         "utf8_label_names", "max_backlog_bytes"})) {
-                    if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
-                    continue;
-                }
-                AlertmanagerOutput out;
-                common(o, p, names, out.name, out.endpoint_text, out.endpoint, out.timeout,
-                       out.backoff);
-                authFields(o, p, out.auth);
-                r_.readDuration(o, p, "resend_interval", out.resend_interval,
-                                std::chrono::seconds(1));
-                r_.readSize(o, p, "max_alerts_per_push", out.max_alerts_per_push, 1, 100000);
-                r_.readBool(o, p, "utf8_label_names", out.utf8_label_names);
-                r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, kMiB,
-                            std::numeric_limits<long long>::max());
-                c.outputs.alertmanager.push_back(std::move(out));
-            }
-        }
-        auto n9e = n["nightingale"];
-        const std::string np = "outputs.nightingale";
-        if (!r_.expectSequence(n9e, np)) return;
-        for (std::size_t i = 0; i < n9e.size(); ++i) {
-            auto o = n9e[i];
-            std::string p = YamlReader::index(np, i);
-            if (!r_.expectMap(o, p,
-                              {"name", "endpoint", "basic_auth", "version", "rule_id",
-                               "notify_rule_ids", "notify_channels", "notify_groups", "group_id",
-                               "group_name", "timeout", "backoff", "max_backlog_bytes"})) {
-                if (!o.IsMap()) r_.error(o, p, "expected a mapping with name and endpoint");
-                continue;
-            }
-            NightingaleOutput out;
-            common(o, p, names, out.name, out.endpoint_text, out.endpoint, out.timeout,
-                   out.backoff);
-            authFields(o, p, out.auth);
-            r_.checkString(o, p, "version", [&](const std::string& v) -> std::string {
-                static const std::map<std::string, int> kVersions = {
-                    {"v6", 6}, {"v7", 7}, {"v8", 8}, {"v9", 9}};
-                auto it = kVersions.find(v);
-                if (it == kVersions.end()) return "must be v6, v7, v8 or v9, got \"" + v + "\"";
-                out.version = it->second;
-                return "";
-            });
-            std::size_t rule_id = 0;
-            r_.readSize(o, p, "rule_id", rule_id, 1, 1LL << 53);
-            if (!o["rule_id"].IsDefined()) {
-                r_.error(o, p + ".rule_id",
-                         "is required: the id of a dedicated, enabled placeholder rule");
-            }
-            out.rule_id = static_cast<long long>(rule_id);
-            std::size_t group_id = 0;
-            r_.readSize(o, p, "group_id", group_id, 0, 1LL << 53);
-            out.group_id = static_cast<long long>(group_id);
-            r_.readString(o, p, "group_name", out.group_name);
-            r_.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, kMiB,
-                        std::numeric_limits<long long>::max());
-            r_.readScalars(o, p, "notify_rule_ids",
-                           [&](const YAML::Node& v, const std::string& vp) {
-                               try {
-                                   out.notify_rule_ids.push_back(v.as<long long>());
-                               } catch (const YAML::Exception&) {
-                                   r_.error(v, vp, "expected a notify rule id (a whole number)");
-                               }
-                           });
-            r_.readScalars(o, p, "notify_channels", [&](const YAML::Node& v, const std::string&) {
-                out.notify_channels.push_back(v.Scalar());
-            });
-            r_.readScalars(o, p, "notify_groups", [&](const YAML::Node& v, const std::string&) {
-                out.notify_groups.push_back(v.Scalar());
-            });
-            // n9e v8+ still runs the legacy path for enabled rules: both would notify.
-            for (const char* legacy : {"notify_channels", "notify_groups"}) {
-                if (out.version >= 8 && o[legacy].IsDefined()) {
-                    r_.error(o[legacy], YamlReader::join(p, legacy),
-                             "is for n9e v6/v7; with v8+ it notifies a second time beside "
-                             "notify_rule_ids. Use notify_rule_ids");
-                }
-            }
-            if (out.version < 8 && o["notify_rule_ids"].IsDefined()) {
-                r_.error(o["notify_rule_ids"], p + ".notify_rule_ids",
-                         "notify rules exist from n9e v8 on; use notify_channels and "
-                         "notify_groups with v6/v7");
-            }
-            c.outputs.nightingale.push_back(std::move(out));
-        }
-    }
-
-    // name, endpoint, timeout and backoff, shared by every output.
-    void common(const YAML::Node& o, const std::string& p, std::set<std::string>& names,
-                std::string& name, std::string& endpoint_text, core::Url& endpoint,
-                Duration& timeout, Backoff& backoff) {
-        r_.readString(o, p, "name", name, true);
-        if (!name.empty() && !names.insert(name).second) {
-            r_.error(o["name"], p + ".name", fmt::format("duplicate output name \"{}\"", name));
-        }
-        r_.readString(o, p, "endpoint", endpoint_text, true);
-        if (!endpoint_text.empty()) {
-            auto u = core::parseUrl(endpoint_text);
-            if (!u) {
-                r_.error(o["endpoint"], p + ".endpoint", u.error());
-            } else if (u->scheme == "https") {
-                r_.error(o["endpoint"], p + ".endpoint",
-                         "https endpoints are not supported yet; use http on a trusted network "
-                         "or a local TLS proxy");
-            } else {
-                endpoint = *u;
-            }
-        }
-        r_.readDuration(o, p, "timeout", timeout, std::chrono::milliseconds(100));
-        auto b = o["backoff"];
-        if (r_.expectMap(b, p + ".backoff", {"initial", "max"})) {
-            r_.readDuration(b, p + ".backoff", "initial", backoff.initial,
-                            std::chrono::milliseconds(10));
-            r_.readDuration(b, p + ".backoff", "max", backoff.max, std::chrono::milliseconds(10));
-            if (backoff.max < backoff.initial) {
-                r_.error(b, p + ".backoff.max", "must not be less than backoff.initial");
-            }
-        }
     }
 
     void normalize(const YAML::Node& n, NormalizeConfig& nc) {
