@@ -271,4 +271,13 @@ std::vector<std::string> RuleSet::names() const {
     return out;
 }
 
+RuleResult decodeMessage(const RuleSet& rules, std::string_view raw, std::string_view envelope_from,
+                         core::TimePoint received_at, MailText* mail) {
+    auto parsed = parseMail(raw);
+    MailText text = parsed ? std::move(parsed).value() : MailText{};
+    auto result = rules.apply(text, envelope_from, received_at);
+    if (mail != nullptr) *mail = std::move(text);
+    return result;
+}
+
 }  // namespace alertbridge::email

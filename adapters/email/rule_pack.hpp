@@ -90,4 +90,11 @@ class RuleSet {
 // Compiles one pack on its own and returns its name, or "" when it has errors.
 std::string checkPack(const RuleSource& source, std::vector<config::ConfigError>& errors);
 
+// A raw message to its alert: MIME to text (a message that cannot be parsed becomes an
+// empty one, which the generic rule still turns into an alert), then the rules. The one
+// path every email takes: SMTP, IMAP, journal replay and the archive's re-parse.
+// `mail` (if given) gets the parsed text.
+RuleResult decodeMessage(const RuleSet& rules, std::string_view raw, std::string_view envelope_from,
+                         core::TimePoint received_at, MailText* mail = nullptr);
+
 }  // namespace alertbridge::email

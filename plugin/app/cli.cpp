@@ -68,11 +68,7 @@ int emailTest(const std::string& config_file, const std::string& eml) {
     }
     const email::MailText& mail = *parsed;
     auto result = r.email_rules->apply(mail, "", now);
-    core::AlertBatch batch{result.alert};
-    state::StateDelta delta;
-    pipeline::Context ctx{now, delta};
-    pipeline::Normalize(r.config->normalize).run(batch, ctx);
-    const core::Alert& a = batch.front();
+    const core::Alert a = pipeline::normalized(r.config->normalize, result.alert, now);
     const bool resolved = a.resolvedAt(now);
     std::cout << emailResultJson(a, result.rule, now, /*pretty=*/true) << "\n\n";
 

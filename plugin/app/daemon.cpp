@@ -61,6 +61,7 @@ core::Result<std::uint16_t> Daemon::start() {
     set->defs = outputs(*live_);
     // Tables load before the journal replays, so replayed alerts are enriched as before.
     tables_ = std::make_shared<pipeline::TableSnapshots>(live_->enrich.tables.size());
+    tables_config_ = live_;
     table_sources_ = std::make_unique<lookup::TableSources>(*live_, tables_, metrics_, clock_);
     if (auto errors = table_sources_->loadInitial(); !errors.empty()) {
         std::string msg = "enrich tables failed to load:";
@@ -74,6 +75,7 @@ core::Result<std::uint16_t> Daemon::start() {
 
     for (const auto& o : set->defs) {
         set->workers.push_back(makeWorker(o));
+        set->made_from.push_back(live_);
         set->workers.back()->start();
     }
     outputs_.store(set);

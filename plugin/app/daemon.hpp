@@ -120,6 +120,9 @@ class Daemon final : public Intake {
     // The outputs and their workers, in the order the engine numbers them. Replaced whole
     // by a reload; read from the engine, writer and HTTP threads.
     struct OutputSet {
+        // The config each worker's transport was made from (it reads its output's entry
+        // there): a worker kept across reloads keeps its own. First, so it goes last.
+        std::vector<std::shared_ptr<const config::Config>> made_from;
         std::vector<OutputDef> defs;
         std::vector<std::shared_ptr<DeliveryWorker>> workers;
     };
@@ -149,6 +152,7 @@ class Daemon final : public Intake {
     std::mutex reload_mu_;                   // one reload at a time, never during stop()
     mutable std::mutex calendars_mu_;        // guards calendars_ (replaced by reloads)
     std::shared_ptr<pipeline::TableSnapshots> tables_;
+    std::shared_ptr<const config::Config> tables_config_;  // what table_sources_ reads
     std::unique_ptr<lookup::TableSources> table_sources_;
     std::unique_ptr<engine::Engine> engine_;
     std::atomic<std::shared_ptr<const OutputSet>> outputs_;

@@ -81,11 +81,10 @@ bool Daemon::acceptImapMessage(const std::string& mailbox, std::string raw) {
 
 Daemon::DecodedEmail Daemon::decodeEmail(std::string_view raw, std::string_view envelope_from,
                                          core::TimePoint received_at, bool count) {
-    // The same steps as the registry's decoder (which replay uses), keeping the rule's name
+    // The one decoding path (the registry's decoder runs it too), keeping the rule's name
     // and warnings for the metrics, the log and the archive.
-    auto parsed = email::parseMail(raw);
-    DecodedEmail d{parsed ? std::move(parsed).value() : email::MailText{}, {}};
-    d.result = email_rules_->apply(d.mail, envelope_from, received_at);
+    DecodedEmail d;
+    d.result = email::decodeMessage(*email_rules_, raw, envelope_from, received_at, &d.mail);
     if (!count) return d;  // replay: counted and logged when it first arrived
     const auto& rm = metrics_.emailRule(d.result.rule);
     rm.messages->Increment();
@@ -99,11 +98,7 @@ Daemon::DecodedEmail Daemon::decodeEmail(std::string_view raw, std::string_view 
 
 state::EmailRecord Daemon::emailRecord(const DecodedEmail& d, long long id,
                                        core::TimePoint received_at, std::string raw) const {
-    core::AlertBatch batch{d.result.alert};
-    state::StateDelta delta;
-    pipeline::Context ctx{received_at, delta};
-    pipeline::Normalize(config_.normalize).run(batch, ctx);
-    const core::Alert& a = batch.front();
+    const core::Alert a = pipeline::normalized(config_.normalize, d.result.alert, received_at);
     state::EmailRecord r;
     r.id = id;
     r.received_at = received_at;

@@ -93,14 +93,16 @@ Daemon::ReloadOutcome Daemon::reload(std::string_view trigger) {
     auto set = std::make_shared<OutputSet>();
     set->defs = outputs(*next);
     std::vector<std::shared_ptr<DeliveryWorker>> retired, fresh;
-    std::map<std::string, std::shared_ptr<DeliveryWorker>> kept;
+    std::map<std::string,
+             std::pair<std::shared_ptr<DeliveryWorker>, std::shared_ptr<const config::Config>>>
+        kept;
     for (std::size_t i = 0; i < old_set->defs.size(); ++i) {
         const auto& name = old_set->defs[i].name;
         auto before = old_entries.find(name);
         auto after = new_entries.find(name);
         if (before != old_entries.end() && after != new_entries.end() &&
             before->second == after->second) {
-            kept[name] = old_set->workers[i];
+            kept[name] = {old_set->workers[i], old_set->made_from[i]};
         } else {
             retired.push_back(old_set->workers[i]);
             if (after == new_entries.end()) {
@@ -113,9 +115,11 @@ Daemon::ReloadOutcome Daemon::reload(std::string_view trigger) {
     }
     for (const auto& def : set->defs) {
         if (auto k = kept.find(def.name); k != kept.end()) {
-            set->workers.push_back(k->second);
+            set->workers.push_back(k->second.first);
+            set->made_from.push_back(k->second.second);
         } else {
             set->workers.push_back(makeWorker(def));
+            set->made_from.push_back(next);
             fresh.push_back(set->workers.back());
         }
     }
@@ -144,6 +148,7 @@ Daemon::ReloadOutcome Daemon::reload(std::string_view trigger) {
         if (table_sources_) table_sources_->stop();
         table_sources_ = std::move(sources);
         tables_ = std::move(tables);
+        tables_config_ = next;  // the old sources, which read the old one, are gone
     }
     {
         std::lock_guard lock(calendars_mu_);

@@ -80,13 +80,9 @@ int enrichTest(const std::string& config_file, const std::string& input,
     }
 
     telemetry::Metrics metrics;  // counted, not shown
-    core::AlertBatch batch{alert};
-    state::StateDelta delta;
-    pipeline::Context ctx{core::TimePoint{}, delta};
     std::cout << "input " << input << ": " << alert.labels.toString() << "\n";
-    core::LabelSet before = batch[0].labels;
-    pipeline::Normalize(cfg.normalize).run(batch, ctx);
-    std::cout << "normalize: " << pipeline::describeChange(before, batch[0].labels) << "\n";
+    core::AlertBatch batch{pipeline::normalized(cfg.normalize, alert, core::TimePoint{})};
+    std::cout << "normalize: " << pipeline::describeChange(alert.labels, batch[0].labels) << "\n";
     pipeline::Enrich enrich(cfg.enrich,
                             pipeline::Relabeler::compile(cfg.enrich.relabel_configs).value(),
                             tables, metrics);

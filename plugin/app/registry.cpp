@@ -34,10 +34,8 @@ const std::vector<InputDef>& inputs() {
         // vendor pack's, else the generic rule's.
         {email::kInput, "",
          [](std::string_view body, core::TimePoint at, const DecodeContext& ctx) {
-             auto mail = email::parseMail(body);
-             email::MailText text = mail ? std::move(mail).value() : email::MailText{};
              return core::Result<core::Decoded>(
-                 core::Decoded{{ctx.email_rules.apply(text, "", at).alert}, {}});
+                 core::Decoded{{email::decodeMessage(ctx.email_rules, body, "", at).alert}, {}});
          },
          nullptr},
     };

@@ -23,4 +23,12 @@ void Normalize::run(core::AlertBatch& batch, Context& ctx) {
     }
 }
 
+core::Alert normalized(const config::NormalizeConfig& cfg, core::Alert alert, core::TimePoint at) {
+    core::AlertBatch batch{std::move(alert)};
+    state::StateDelta delta;
+    Context ctx{at, delta};
+    Normalize(cfg).run(batch, ctx);
+    return std::move(batch.front());
+}
+
 }  // namespace alertbridge::pipeline

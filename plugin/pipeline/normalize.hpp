@@ -17,4 +17,8 @@ class Normalize final : public Stage {
     const config::NormalizeConfig& cfg_;
 };
 
+// One alert as the normalize stage leaves it (fingerprint, severity, source kind): what
+// email-test, enrich-test and the email archive show, from the same code the pipeline runs.
+core::Alert normalized(const config::NormalizeConfig& cfg, core::Alert alert, core::TimePoint at);
+
 }  // namespace alertbridge::pipeline

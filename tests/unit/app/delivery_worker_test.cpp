@@ -91,6 +91,7 @@ TEST_F(DeliveryWorkerTest, APendingRowIsDeliveredWhateverItsId) {
     ASSERT_TRUE(eventually([&] { return transport_->taken().size() == 2; }));
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);  // the store's writer may be committing a completion
     ASSERT_EQ(sqlite3_exec(db,
                            // What a prune and a reused id used to leave: a new row under
                            // the id of one delivered before.
