@@ -213,10 +213,16 @@ def parse_ms(text):
 
 def run_wrk(url, batch, duration, run_id, ip_instances=False):
     env = dict(os.environ, BATCH=str(batch), RUN_ID=run_id, IP_INSTANCES="1" if ip_instances else "0")
-    out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s",
-         os.path.join(HERE, "post_alerts.lua"), url],
-        env=env, capture_output=True, text=True, check=True).stdout
+    for attempt in range(3):
+        out = subprocess.run(
+            ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s",
+             os.path.join(HERE, "post_alerts.lua"), url],
+            env=env, capture_output=True, text=True, check=True).stdout
+        if re.search(r"^\s+99%\s+(\S+)$", out, re.M):
+            break
+        # wrk printed no latency distribution (no request completed); say so and retry.
+        print(f"wrk gave no latencies (attempt {attempt + 1}):\n{out}", file=sys.stderr,
+              flush=True)
     reqs = int(re.search(r"(\d+) requests in", out).group(1))
     secs = float(re.search(r"requests in ([\d.]+)s", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
