@@ -4,7 +4,9 @@ local batch = tonumber(os.getenv("BATCH") or "100")
 local run_id = os.getenv("RUN_ID") or "0"
 local thread_seq = 0
 local counter = 0
-local tid = 0
+-- `tid` is a global: thread:set() writes the thread's own copy before it starts. (A local
+-- here would shadow it, and every thread would send the same label sets.)
+tid = 0
 
 function setup(thread)
   thread_seq = thread_seq + 1
