@@ -9,6 +9,8 @@
 #include "adapters/email/rule_pack.hpp"
 #include "adapters/nightingale/codec.hpp"
 #include "adapters/nightingale/push.hpp"
+#include "adapters/webhook/codec.hpp"
+#include "adapters/webhook/push.hpp"
 
 namespace alertbridge::app {
 
@@ -67,6 +69,16 @@ std::vector<OutputDef> outputs(const config::Config& cfg) {
                                     n9e, cfg.global.marker_label, cfg.global.instance),
                                 [&n9e] { return std::make_unique<nightingale::EventPush>(n9e); }, 1,
                                 n9e.backoff, core::Duration::zero(), n9e.max_backlog_bytes});
+    }
+    for (const auto& wh : cfg.outputs.webhook) {
+        // A notification sink: each notification once, never re-sent.
+        out.push_back(OutputDef{
+            wh.name,
+            std::make_shared<webhook::NotificationEncoder>(
+                wh, cfg.global.marker_label, cfg.global.instance, cfg.global.external_url),
+            [&wh] { return std::make_unique<webhook::WebhookPush>(wh); },
+            webhook::NotificationEncoder::kAllInOneRow, wh.backoff, core::Duration::zero(),
+            wh.max_backlog_bytes});
     }
     return out;
 }

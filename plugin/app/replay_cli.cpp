@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -31,13 +32,17 @@ void putString(Writer& w, std::string_view s) {
 // Writes the notifications of one step of the engine, and counts them.
 class NotificationLog {
   public:
-    NotificationLog(std::ostream* out, core::TimePoint start) : out_(out), start_(start) {}
+    // `people`: the notification sinks; when there is one, only what they were sent counts
+    // (a state sink's push mirrors state and reaches no one). Empty: every output counts.
+    NotificationLog(std::ostream* out, core::TimePoint start, std::set<std::string> people)
+        : out_(out), start_(start), people_(std::move(people)) {}
 
     // The labels each alert was posted with, by fingerprint (over those labels).
     void received(const core::Alert& a) { labels_[core::identityFingerprint(a)] = a.labels; }
 
     void write(const std::vector<core::Notification>& notes) {
         for (const auto& n : notes) {
+            if (!people_.empty() && people_.count(n.receiver) == 0) continue;
             ++by_reason_[std::string(core::notifyReasonName(n.reason))];
             ++total_;
             if (out_ == nullptr) continue;
@@ -89,6 +94,7 @@ class NotificationLog {
   private:
     std::ostream* out_;
     core::TimePoint start_;
+    std::set<std::string> people_;
     std::unordered_map<core::Fingerprint, core::LabelSet> labels_;
     std::map<std::string, std::size_t> by_reason_;
     std::size_t total_ = 0;
@@ -142,7 +148,11 @@ int replayCommand(const ReplayCommand& cmd) {
     auto engine = buildEngine(cfg, metrics, outs, tables, true);
     const DecodeContext dctx{cfg, *setup.email_rules};
     const InputDef& input = *findInput(alertmanager::kApiInput);
-    NotificationLog log(cmd.out.empty() ? nullptr : &out, *start);
+    std::set<std::string> people;
+    for (const auto& o : outs) {
+        if (o.encoder->kind() == pipeline::OutputKind::kNotification) people.insert(o.name);
+    }
+    NotificationLog log(cmd.out.empty() ? nullptr : &out, *start, std::move(people));
 
     engine->start(*start);
     std::size_t posts = 0, alerts = 0, rejected = 0, lineno = 0;

@@ -145,9 +145,24 @@ struct NightingaleOutput {
     std::size_t max_backlog_bytes = std::size_t{256} * 1024 * 1024;
 };
 
+// A notification sink: each notification POSTed once to `endpoint` as an Alertmanager
+// webhook (version 4) body, for IM bridges, ticketing and scripts.
+struct WebhookOutput {
+    std::string name;
+    core::Url endpoint;  // the whole target, path included
+    std::string endpoint_text;
+    Auth auth;
+    Duration timeout = std::chrono::seconds(10);
+    Backoff backoff;
+    std::size_t max_alerts = 0;  // alerts listed per message, the rest counted; 0: all
+    bool send_resolved = true;
+    std::size_t max_backlog_bytes = std::size_t{256} * 1024 * 1024;
+};
+
 struct OutputsConfig {
     std::vector<AlertmanagerOutput> alertmanager;
     std::vector<NightingaleOutput> nightingale;
+    std::vector<WebhookOutput> webhook;
 };
 
 struct NormalizeConfig {

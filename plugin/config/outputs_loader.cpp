@@ -44,11 +44,37 @@ void common(YamlReader& r, const YAML::Node& o, const std::string& p, std::set<s
     }
 }
 
+// Notification sinks: each notification POSTed once as an Alertmanager webhook body.
+void loadWebhooks(YamlReader& r, const YAML::Node& list, const AuthFieldsReader& auth_fields,
+                  std::set<std::string>& names, std::vector<WebhookOutput>& out) {
+    const std::string lp = "outputs.webhook";
+    if (!r.expectSequence(list, lp)) return;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        auto o = list[i];
+        std::string p = YamlReader::index(lp, i);
+        if (!r.expectMap(
+                o, p,
+                {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file", "timeout",
+                 "backoff", "max_alerts", "send_resolved", "max_backlog_bytes"})) {
+            if (!o.IsMap()) r.error(o, p, "expected a mapping with name and endpoint");
+            continue;
+        }
+        WebhookOutput w;
+        common(r, o, p, names, w.name, w.endpoint_text, w.endpoint, w.timeout, w.backoff);
+        auth_fields(o, p, w.auth);
+        r.readSize(o, p, "max_alerts", w.max_alerts, 0, 100000);
+        r.readBool(o, p, "send_resolved", w.send_resolved);
+        r.readSize(o, p, "max_backlog_bytes", w.max_backlog_bytes, kMiB,
+                   std::numeric_limits<long long>::max());
+        out.push_back(std::move(w));
+    }
+}
+
 }  // namespace
 
 void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& auth_fields,
                  OutputsConfig& c) {
-    if (!r.expectMap(n, "outputs", {"alertmanager", "nightingale"})) return;
+    if (!r.expectMap(n, "outputs", {"alertmanager", "nightingale", "webhook"})) return;
     std::set<std::string> names;  // unique across every output: metrics and outbox key
     auto list = n["alertmanager"];
     const std::string lp = "outputs.alertmanager";
@@ -75,6 +101,7 @@ void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& aut
             c.alertmanager.push_back(std::move(out));
         }
     }
+    loadWebhooks(r, n["webhook"], auth_fields, names, c.webhook);
     auto n9e = n["nightingale"];
     const std::string np = "outputs.nightingale";
     if (!r.expectSequence(n9e, np)) return;

@@ -13,6 +13,8 @@ std::vector<state::OutboxInsert> encodeRows(
     std::vector<const core::Alert*> alerts;
     alerts.reserve(all.size());
     for (const auto* a : all) {
+        // Not news for an output that is told only of problems (send_resolved: false).
+        if (a->change == core::Alert::Change::kResolve && !encoder.sendsResolved()) continue;
         if (auto why = encoder.refuses(*a); !why.empty()) {
             if (refused != nullptr) refused->emplace_back(a, std::move(why));
             continue;

@@ -3,6 +3,7 @@
 // alerts into the request body its transport will send. Called on the pipeline thread;
 // implementations must be stateless or immutable.
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,10 +12,19 @@
 
 namespace alertbridge::pipeline {
 
+// State sinks (Alertmanager, Nightingale) hold a copy of the alerts: they are shown every
+// change, re-sent what they must not forget, and a pending push may be replaced by a newer
+// state of the same alert. Notification sinks (webhooks, later IM and mail) tell people:
+// each notification goes once, in order, and nothing is re-sent or replaced.
+enum class OutputKind : std::uint8_t { kState, kNotification };
+
 class OutputEncoder {
   public:
     virtual ~OutputEncoder() = default;
     virtual const std::string& name() const = 0;
+    virtual OutputKind kind() const { return OutputKind::kState; }
+    // Whether resolutions are news for this output (a webhook's send_resolved).
+    virtual bool sendsResolved() const { return true; }
     virtual std::size_t maxAlertsPerRow() const = 0;
     std::string encode(const std::vector<const core::Alert*>& alerts) const {
         return encode(alerts, nullptr);

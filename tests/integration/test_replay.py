@@ -108,6 +108,25 @@ class Replay(unittest.TestCase):
         self.assertIn("notifications: 4 (new 3 resolve 1)", r.stderr)
         self.assertIn("repeats 1", r.stderr)
 
+    def test_with_a_notification_sink_only_what_it_is_sent_counts(self):
+        # Beside the Alertmanager output (a state sink, whose pushes mirror state and reach
+        # no one), a webhook that is told only of problems: the out file lists what the
+        # webhook was sent, not the Alertmanager pushes.
+        config = CONFIG + """  webhook:
+    - name: oncall
+      endpoint: "http://127.0.0.1:8060/hook"
+      send_resolved: false
+"""
+        trace = self.write_trace([
+            line(1, "HostDown", "10.0.0.1:9100", 0, 30),
+            line(40, "LinkDown", "10.0.0.2:9100", 40, 100),
+        ])
+        r, out = self.replay(trace, config=config)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([(n["t"], n["receiver"], n["reason"], n["status"]) for n in out],
+                         [(1.0, "oncall", "new", "firing"), (40.0, "oncall", "new", "firing")])
+        self.assertIn("notifications: 2 (new 2)", r.stderr)
+
     def test_a_bad_line_is_named_and_nothing_is_guessed(self):
         trace = self.write_trace([line(1, "HostDown", "10.0.0.1:9100", 0, 240),
                                   '{"t": "soon", "alert": {}}'])
