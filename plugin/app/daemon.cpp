@@ -359,26 +359,31 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
     auto shared = std::make_shared<core::AlertBatch>(std::move(batch));
     state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body),
                               std::move(email)};
-    store_->appendJournal(std::move(entry),
-                          [this, shared, n, bytes, &m, received_at,
+    store_->appendJournal(
+        std::move(entry), [this, shared, n, bytes, &m, received_at,
                            done = std::move(done)](const core::Result<long long>& id) {
-                              if (!id) {
-                                  release(n, bytes);
-                                  m.reject("store_error");
-                                  done(Outcome::kStoreError, 0, id.error());
-                                  return;
-                              }
-                              m.alerts_accepted->Increment(static_cast<double>(n));
-                              metrics_.journalBatches().Increment();
-                              long long journal_id = *id;
-                              done(Outcome::kStored, journal_id, "");
-                              // At received_at, the instant the journal holds, so a restore that
-                              // applies the same entry computes the same state.
-                              post([this, shared, journal_id, n, bytes, received_at] {
-                                  runBatch(std::move(*shared), journal_id, n, received_at);
-                                  release(0, bytes);
-                              });
-                          });
+            if (!id) {
+                release(n, bytes);
+                m.reject("store_error");
+                done(Outcome::kStoreError, 0, id.error());
+                return;
+            }
+            m.alerts_accepted->Increment(static_cast<double>(n));
+            metrics_.journalBatches().Increment();
+            long long journal_id = *id;
+            done(Outcome::kStored, journal_id, "");
+            // At received_at, the instant the journal holds, so a restore that
+            // applies the same entry computes the same state.
+            {
+                std::lock_guard lock(mu_);
+                tasks_.push_back(Task{[this, shared, journal_id, n, bytes, received_at] {
+                                          queueArrival(std::move(*shared), journal_id, n, bytes,
+                                                       received_at);
+                                      },
+                                      /*arrival=*/true});
+            }
+            cv_.notify_one();
+        });
 }
 
 void Daemon::release(std::size_t alerts, std::size_t bytes) {

@@ -111,6 +111,12 @@ class Daemon final : public Intake {
     void engineLoop();
     void runBatch(core::AlertBatch batch, long long journal_id, std::size_t counted,
                   core::TimePoint now);
+    // On the engine thread: a committed batch waits for the end of the thread's turn (or
+    // its next other task), and then everything waiting is applied at once, so a burst of
+    // requests makes one outbox row per output rather than one per request.
+    void queueArrival(core::AlertBatch batch, long long journal_id, std::size_t counted,
+                      std::size_t bytes, core::TimePoint now);
+    void applyArrivals();
     // Carries out what the engine asked for; `counted` intake alerts are released once the
     // store has the delta.
     void handle(engine::Effects effects, std::size_t counted);
@@ -171,8 +177,20 @@ class Daemon final : public Intake {
     // The engine thread's task queue.
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<std::function<void()>> tasks_;
+    struct Task {
+        std::function<void()> run;
+        bool arrival = false;  // only queues a batch (queueArrival): needs no flush before it
+    };
+    std::deque<Task> tasks_;
     bool stopping_ = false;
+    // Engine thread only: the batches queueArrival() holds until applyArrivals().
+    struct Arrivals {
+        std::vector<std::pair<engine::Event, core::TimePoint>> events;
+        long long last_id = 0;
+        std::size_t counted = 0;
+        std::size_t bytes = 0;
+    };
+    Arrivals arrivals_;
     std::thread engine_thread_;
     // Journal entries up to this id already have their outbox rows stored (set by restore).
     long long replayed_outbox_id_ = 0;

@@ -85,13 +85,13 @@ core::Status Daemon::restore() {
 void Daemon::post(std::function<void()> task) {
     {
         std::lock_guard lock(mu_);
-        tasks_.push_back(std::move(task));
+        tasks_.push_back(Task{std::move(task)});
     }
     cv_.notify_one();
 }
 
 void Daemon::engineLoop() {
-    std::deque<std::function<void()>> batch;
+    std::deque<Task> batch;
     for (;;) {
         {
             std::unique_lock lock(mu_);
@@ -106,8 +106,14 @@ void Daemon::engineLoop() {
             if (stopping_ && tasks_.empty()) return;
             batch.swap(tasks_);
         }
-        for (auto& t : batch) t();
+        for (auto& t : batch) {
+            // Any other task (a reload, a snapshot, a checkpoint step) sees every batch
+            // queued before it applied.
+            if (!t.arrival) applyArrivals();
+            t.run();
+        }
         batch.clear();
+        applyArrivals();
         handle(engine_->advance(clock_.now()), 0);
     }
 }
@@ -124,6 +130,30 @@ void Daemon::runBatch(core::AlertBatch batch, long long journal_id, std::size_t 
         effects.delta.outbox_journal_id = journal_id;
     }
     handle(std::move(effects), counted);
+}
+
+void Daemon::queueArrival(core::AlertBatch batch, long long journal_id, std::size_t counted,
+                          std::size_t bytes, core::TimePoint now) {
+    for (auto& a : batch) a.origin.journal_id = journal_id;
+    arrivals_.events.emplace_back(engine::AlertsArrived{std::move(batch), journal_id}, now);
+    arrivals_.last_id = std::max(arrivals_.last_id, journal_id);
+    arrivals_.counted += counted;
+    arrivals_.bytes += bytes;
+}
+
+void Daemon::applyArrivals() {
+    if (arrivals_.events.empty()) return;
+    Arrivals a;
+    std::swap(a, arrivals_);
+    auto effects = engine_->applyAll(std::move(a.events));
+    // Entries committed after the restore: above every id whose rows are stored already.
+    if (a.last_id <= replayed_outbox_id_) {
+        effects.delta.outbox.clear();
+    } else {
+        effects.delta.outbox_journal_id = a.last_id;
+    }
+    handle(std::move(effects), a.counted);
+    release(0, a.bytes);
 }
 
 void Daemon::handle(engine::Effects effects, std::size_t counted) {

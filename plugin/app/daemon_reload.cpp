@@ -29,10 +29,10 @@ bool Daemon::onEngineThread(std::function<void()> task) {
         std::lock_guard lock(mu_);
         // The engine loop runs every queued task before it exits, so one queued here runs.
         if (stopping_ || !engine_thread_.joinable()) return false;
-        tasks_.push_back([&task, &done] {
+        tasks_.push_back(Task{[&task, &done] {
             task();
             done.set_value();
-        });
+        }});
     }
     cv_.notify_one();
     done.get_future().wait();

@@ -80,15 +80,30 @@ void Engine::reconfigure(Reconfiguration r, core::TimePoint now) {
 }
 
 Effects Engine::apply(Event event, core::TimePoint now) {
+    std::vector<std::pair<Event, core::TimePoint>> one;
+    one.emplace_back(std::move(event), now);
+    return applyAll(std::move(one));
+}
+
+Effects Engine::applyAll(std::vector<std::pair<Event, core::TimePoint>> events) {
     Effects out;
-    auto& arrived = std::get<AlertsArrived>(event);
+    if (events.empty()) return out;
     auto* notes = options_.report_notifications ? &out.notifications : nullptr;
-    out.delta = pipeline_->process(std::move(arrived.alerts), arrived.journal_id, now, notes);
+    std::vector<pipeline::Arrival> arrivals;
+    arrivals.reserve(events.size());
+    long long last_journal = 0;
+    for (auto& [event, now] : events) {
+        auto& arrived = std::get<AlertsArrived>(event);
+        last_journal = std::max(last_journal, arrived.journal_id);
+        arrivals.push_back(pipeline::Arrival{std::move(arrived.alerts), arrived.journal_id, now});
+    }
+    const auto now = events.back().second;
+    out.delta = pipeline_->processAll(std::move(arrivals), notes);
     out.delta.at = now;
     // Without a journal entry (replay, tests), the instant and a sequence stand in for it.
     keyRows(out.delta.outbox, 0,
-            arrived.journal_id > 0
-                ? fmt::format("j{}", arrived.journal_id)
+            last_journal > 0
+                ? fmt::format("j{}", last_journal)
                 : fmt::format("e{}.{}", now.time_since_epoch().count(), ++unjournaled_),
             notes, 0);
     if (started_ && !pipeline_->checkpointRunning() &&

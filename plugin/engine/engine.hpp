@@ -80,6 +80,12 @@ class Engine {
     bool started() const { return started_; }
 
     Effects apply(Event event, core::TimePoint now);
+    // Events that arrived together (the daemon hands over everything queued since its last
+    // turn), each at its own instant, with one delivery for all of them: the outputs get
+    // the same alerts in the same order as from apply() per event, in one row per output
+    // (within its row bound) instead of one per event. Its rows are keyed by the last
+    // journal id among them.
+    Effects applyAll(std::vector<std::pair<Event, core::TimePoint>> events);
     // Live reload on the engine thread: new stages and outputs, the same alerts and alert
     // timers; re-send rounds start again from `now`.
     void reconfigure(Reconfiguration r, core::TimePoint now);

@@ -81,11 +81,31 @@ void Pipeline::runStage(std::size_t i, core::AlertBatch& batch, Context& ctx) {
 state::StateDelta Pipeline::process(core::AlertBatch batch, long long journal_id,
                                     core::TimePoint now,
                                     std::vector<core::Notification>* notifications) {
+    std::vector<Arrival> one;
+    one.push_back(Arrival{std::move(batch), journal_id, now});
+    return processAll(std::move(one), notifications);
+}
+
+state::StateDelta Pipeline::processAll(std::vector<Arrival> arrivals,
+                                       std::vector<core::Notification>* notifications) {
     state::StateDelta delta;
-    Context ctx{now, delta, notifications};
-    for (std::size_t i = 0; i < stages_.size() && !batch.empty(); ++i) runStage(i, batch, ctx);
-    // Batches arrive in journal order, so every id up to this one has been applied.
-    if (journal_id > applied_journal_id_) applied_journal_id_ = journal_id;
+    if (arrivals.empty()) return delta;
+    const std::size_t deliver = stages_.size() - 1;
+    core::AlertBatch through;
+    for (auto& a : arrivals) {
+        Context ctx{a.now, delta, notifications};
+        for (std::size_t i = 0; i < deliver && !a.alerts.empty(); ++i) runStage(i, a.alerts, ctx);
+        if (through.empty()) {
+            through = std::move(a.alerts);
+        } else {
+            through.insert(through.end(), std::make_move_iterator(a.alerts.begin()),
+                           std::make_move_iterator(a.alerts.end()));
+        }
+        // Batches arrive in journal order, so every id up to this one has been applied.
+        if (a.journal_id > applied_journal_id_) applied_journal_id_ = a.journal_id;
+    }
+    Context ctx{arrivals.back().now, delta, notifications};
+    if (!through.empty()) runStage(deliver, through, ctx);
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
 }

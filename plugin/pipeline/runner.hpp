@@ -16,6 +16,13 @@
 
 namespace alertbridge::pipeline {
 
+// One decoded, journaled batch and the instant it is applied at.
+struct Arrival {
+    core::AlertBatch alerts;
+    long long journal_id = 0;
+    core::TimePoint now{};
+};
+
 class Pipeline {
   public:
     // `tables` holds the enrich tables' snapshots, which sources refresh in the background;
@@ -38,6 +45,12 @@ class Pipeline {
     // `notifications` (if given) gets one entry per outbox row: what it tells whom, and why.
     state::StateDelta process(core::AlertBatch batch, long long journal_id, core::TimePoint now,
                               std::vector<core::Notification>* notifications = nullptr);
+    // Several batches in order: each runs through every stage before deliver at its own
+    // instant, then deliver runs once over everything that came through, at the last one's.
+    // The outputs get the same alerts in the same order as from one process() per batch,
+    // in a row per output (within its row bound) instead of a row per batch.
+    state::StateDelta processAll(std::vector<Arrival> arrivals,
+                                 std::vector<core::Notification>* notifications = nullptr);
 
     // Resolves every active alert whose endsAt has passed and queues its resolution.
     state::StateDelta expire(core::TimePoint now,

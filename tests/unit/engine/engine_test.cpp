@@ -127,6 +127,47 @@ TEST_F(EngineTest, ALateAdvanceEndsEachAlertAtItsOwnEndsAt) {
     EXPECT_EQ(engine_->nextDeadline(), t0_ + hours(2));
 }
 
+// Batches applied together go out as one row per output, with the same alerts in the same
+// order as separate applies would send, keyed by the last journal entry; each batch still
+// runs at its own instant (its alerts' timers are its own).
+TEST_F(EngineTest, BatchesAppliedTogetherShareOneRowPerOutput) {
+    Rig separate;
+    std::vector<std::string> bodies;
+    auto a1 = alert("10.0.0.1", t0_ + minutes(4));
+    auto a2 = alert("10.0.0.2", t0_ + minutes(2));
+    auto a1_again = alert("10.0.0.1", t0_ + minutes(6));  // a repeat: no news
+    auto a2_done = alert("10.0.0.2", t0_ + milliseconds(1500));
+    for (auto [batch, id, t] :
+         {std::tuple{a1, 7, 0}, {a2, 8, 1}, {a1_again, 9, 2}, {a2_done, 10, 3}}) {
+        auto fx = separate.engine->apply(AlertsArrived{{batch}, id}, t0_ + seconds(t));
+        for (const auto& row : fx.delta.outbox) bodies.push_back(row.body);
+    }
+    ASSERT_EQ(bodies.size(), 3u);  // new, new, resolve
+
+    std::vector<std::pair<Event, core::TimePoint>> events;
+    events.emplace_back(AlertsArrived{{a1}, 7}, t0_);
+    events.emplace_back(AlertsArrived{{a2}, 8}, t0_ + seconds(1));
+    events.emplace_back(AlertsArrived{{a1_again}, 9}, t0_ + seconds(2));
+    events.emplace_back(AlertsArrived{{a2_done}, 10}, t0_ + seconds(3));
+    auto fx = engine_->applyAll(std::move(events));
+    ASSERT_EQ(fx.delta.outbox.size(), 1u);
+    const auto& row = fx.delta.outbox[0];
+    EXPECT_EQ(row.meta.key, "am/j10/0");
+    EXPECT_EQ(row.alert_count, 3);
+    EXPECT_EQ(row.meta.reason, "new");
+    EXPECT_EQ(fx.delta.at, t0_ + seconds(3));
+    std::string joined = "[";
+    for (const auto& b : bodies)
+        joined += (joined.size() > 1 ? "," : "") + b.substr(1, b.size() - 2);
+    EXPECT_EQ(row.body, joined + "]") << "the same elements in the same order";
+    // a2 resolved in the batch; a1 ends at the repeat's endsAt, as in the separate run.
+    EXPECT_EQ(engine_->pipeline().activeAlerts(), 1u);
+    EXPECT_EQ(engine_->nextDeadline(), separate.engine->nextDeadline());
+    EXPECT_EQ(engine_->pipeline().index().size(), separate.engine->pipeline().index().size());
+    EXPECT_TRUE(engine_->advance(t0_ + minutes(5)).delta.outbox.empty());
+    EXPECT_EQ(engine_->advance(t0_ + minutes(6)).delta.outbox.size(), 1u);
+}
+
 TEST_F(EngineTest, AnUpdatedEndsAtMovesTheTimer) {
     engine_->apply(AlertsArrived{{alert("10.0.0.1", t0_ + minutes(4))}, 1}, t0_);
     engine_->apply(AlertsArrived{{alert("10.0.0.1", t0_ + minutes(5))}, 2}, t0_ + minutes(1));
