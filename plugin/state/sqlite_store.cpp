@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugin/state/sqlite_checkpointer.hpp"
 #include "plugin/state/sqlite_errors.hpp"
 #include "plugin/state/sqlite_reader.hpp"
 #include "plugin/state/sqlite_schema.hpp"
@@ -53,6 +54,13 @@ class SqliteStore final : public Store {
             }
         }
         if (auto s = writes_.prepare(); !s) return s;
+        // The log is copied back on a thread of its own, off the commit path: woken at
+        // 4 MiB of log, inline only past 64 MiB (then the file is cut back to 64 MiB).
+        auto ckpt = WalCheckpointer::start(options_.path, options_.synchronous_full);
+        if (!ckpt) return Error{ckpt.error()};
+        checkpointer_ = std::move(*ckpt);
+        checkpointer_->attach(db_, 1000, 16000);
+        sqlite3_exec(db_, "PRAGMA journal_size_limit = 67108864", nullptr, nullptr, nullptr);
         writer_ = std::thread([this] {
             pthread_setname_np(pthread_self(), "ab-store");
             writerLoop();
@@ -62,6 +70,7 @@ class SqliteStore final : public Store {
 
     ~SqliteStore() override {
         stop();
+        checkpointer_.reset();  // its hook is on db_: gone before db_ closes
         writes_.finalize();
         sqlite3_close(db_);
     }
@@ -365,6 +374,7 @@ class SqliteStore final : public Store {
     int failures_ = 0;
     std::string failure_;
     std::function<void(const CommitStats&)> on_commit_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;
     std::thread writer_;
 };
 

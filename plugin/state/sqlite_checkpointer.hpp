@@ -1,0 +1,64 @@
+#pragma once
+// WalCheckpointer: copies the write-ahead log back into the database file on its own
+// thread and connection, so that a commit never waits for that copy and its fsync (with
+// SQLite's automatic checkpoint, the commit that crosses the threshold does it, and every
+// request queued behind that commit waits tens of milliseconds).
+//
+// The writer connection's WAL hook wakes the thread once the log holds `wake_pages`. The
+// checkpoint is PASSIVE: it never blocks the writer or a reader, and copies what no reader
+// still needs; the writer starts the log again from its beginning once all of it is copied.
+// Past `backstop_pages` the writer checkpoints inline, so the log stays bounded even if
+// this thread falls behind.
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "plugin/core/result.hpp"
+
+struct sqlite3;
+
+namespace alertbridge::state {
+
+class WalCheckpointer {
+  public:
+    // Opens its own connection to `path` and starts the thread.
+    static core::Result<std::unique_ptr<WalCheckpointer>> start(const std::string& path,
+                                                                bool synchronous_full);
+    ~WalCheckpointer();
+    WalCheckpointer(const WalCheckpointer&) = delete;
+    WalCheckpointer& operator=(const WalCheckpointer&) = delete;
+
+    // Installs the hook on the writer's connection (replacing SQLite's auto-checkpoint).
+    // detach() must run before that connection closes or this object goes.
+    void attach(sqlite3* writer, int wake_pages, int backstop_pages);
+    void detach();
+
+    // Blocks until no checkpoint is wanted or running (tests).
+    void drain();
+    std::uint64_t completed() const;
+    std::uint64_t backstops() const;
+
+  private:
+    explicit WalCheckpointer(sqlite3* db);
+    static int onCommit(void* self, sqlite3* db, const char* name, int pages);
+    void loop();
+
+    sqlite3* db_;
+    sqlite3* writer_ = nullptr;
+    int wake_pages_ = 1000;
+    int backstop_pages_ = 16000;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    bool wanted_ = false;
+    bool running_ = false;
+    bool stopping_ = false;
+    std::uint64_t completed_ = 0;
+    std::uint64_t backstops_ = 0;  // inline checkpoints on the writer (this thread behind)
+    std::thread thread_;
+};
+
+}  // namespace alertbridge::state
