@@ -46,6 +46,12 @@ core::Result<std::uint16_t> Daemon::start() {
     if (!store) return core::Error{store.error()};
     store_ = std::move(store).value();
     store_->onCommit([this](const state::CommitStats& s) {
+        if (s.wal_copies > 0) {
+            metrics_.walCheckpoints(false).Increment(static_cast<double>(s.wal_copies));
+        }
+        if (s.wal_inline_copies > 0) {
+            metrics_.walCheckpoints(true).Increment(static_cast<double>(s.wal_inline_copies));
+        }
         if (!s.ok) {
             metrics_.storeErrors(state::storeErrorClassName(s.error_class)).Increment();
             metrics_.storeWritable().Set(0);

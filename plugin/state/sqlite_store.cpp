@@ -229,8 +229,14 @@ class SqliteStore final : public Store {
             Outcome out = batch.empty() ? probe() : commit(batch);
             CommitStats stats{
                 std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count()),
-                batch.size(), out.status.ok(), out.cls,
+                batch.size(),
+                checkpointer_->completed() - wal_reported_.first,
+                checkpointer_->backstops() - wal_reported_.second,
+                out.status.ok(),
+                out.cls,
                 out.status.ok() ? std::string() : out.status.error()};
+            wal_reported_.first += stats.wal_copies;
+            wal_reported_.second += stats.wal_inline_copies;
             noteOutcome(out, batch.size());
             // A full store prunes at once: what is past retention may make room.
             // (A clock set back restarts the interval rather than stopping pruning.)
@@ -375,6 +381,7 @@ class SqliteStore final : public Store {
     std::string failure_;
     std::function<void(const CommitStats&)> on_commit_;
     std::unique_ptr<WalCheckpointer> checkpointer_;
+    std::pair<std::uint64_t, std::uint64_t> wal_reported_;  // writer thread only
     std::thread writer_;
 };
 

@@ -177,6 +177,9 @@ std::string_view storeErrorClassName(StoreErrorClass c);
 struct CommitStats {
     double seconds = 0;  // BEGIN to COMMIT, fsync included
     std::size_t ops = 0;
+    // Copies of the log into the file since the last stats: background thread, writer inline.
+    std::uint64_t wal_copies = 0;
+    std::uint64_t wal_inline_copies = 0;
     bool ok = true;
     StoreErrorClass error_class = StoreErrorClass::kTransient;  // when !ok
     std::string error;                                          // when !ok

@@ -160,6 +160,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Help("Group commits of the store.")
                             .Register(r)
                             .Add({});
+    auto& wal = BuildCounter()
+                    .Name("alertbridge_store_wal_checkpoints_total")
+                    .Help(
+                        "Copies of the store's write-ahead log into its file: by the "
+                        "checkpointer thread (background), or by the writer itself when the "
+                        "log outgrew the backstop (writer).")
+                    .Register(r);
+    wal_background_ = &wal.Add({{"by", "background"}});
+    wal_writer_ = &wal.Add({{"by", "writer"}});
     journal_batches_ = &BuildCounter()
                             .Name("alertbridge_journal_batches_total")
                             .Help("Accepted request bodies journaled.")

@@ -114,6 +114,7 @@ class Metrics {
 
     Histogram& journalCommitDuration() { return *journal_commit_duration_; }
     Counter& journalCommits() { return *journal_commits_; }
+    Counter& walCheckpoints(bool by_writer) { return by_writer ? *wal_writer_ : *wal_background_; }
     Counter& journalBatches() { return *journal_batches_; }
     Counter& storeErrors(std::string_view error_class) {
         return *store_errors_.find(error_class)->second;
@@ -176,6 +177,8 @@ class Metrics {
     Counter* enrich_dropped_;
     Histogram* journal_commit_duration_;
     Counter* journal_commits_;
+    Counter* wal_background_;
+    Counter* wal_writer_;
     Counter* journal_batches_;
     std::map<std::string, Counter*, std::less<>> store_errors_;  // by class
     Gauge* store_writable_;
