@@ -52,6 +52,13 @@ void WalCheckpointer::detach() {
 // On the writer thread, after each commit, with the number of pages in the log.
 int WalCheckpointer::onCommit(void* self, sqlite3* db, const char* name, int pages) {
     auto* c = static_cast<WalCheckpointer*>(self);
+    if (c->copied_.exchange(false)) {
+        // What was written while the thread copied: a few commits' frames. Once all of the
+        // log is copied, the next write starts it again from its beginning.
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        c->woken_at_ = 0;
+        return SQLITE_OK;
+    }
     if (pages >= c->backstop_pages_) {
         // Behind: copy inline, as SQLite's own auto-checkpoint would (PASSIVE never waits).
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
@@ -59,7 +66,10 @@ int WalCheckpointer::onCommit(void* self, sqlite3* db, const char* name, int pag
         ++c->backstops_;
         return SQLITE_OK;
     }
-    if (pages >= c->wake_pages_) {
+    // A log shorter than at the last wake has been started again from its beginning.
+    if (pages >= c->wake_pages_ &&
+        (pages < c->woken_at_ || pages - c->woken_at_ >= c->wake_pages_)) {
+        c->woken_at_ = pages;
         {
             std::lock_guard lock(c->mu_);
             if (c->wanted_) return SQLITE_OK;
@@ -86,6 +96,7 @@ void WalCheckpointer::loop() {
                 "commit. error=\"{}\"",
                 sqlite3_errmsg(db_));
         }
+        copied_.store(true);
         lock.lock();
         running_ = false;
         ++completed_;

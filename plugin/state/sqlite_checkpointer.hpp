@@ -4,12 +4,16 @@
 // SQLite's automatic checkpoint, the commit that crosses the threshold does it, and every
 // request queued behind that commit waits tens of milliseconds).
 //
-// The writer connection's WAL hook wakes the thread once the log holds `wake_pages`. The
-// checkpoint is PASSIVE: it never blocks the writer or a reader, and copies what no reader
-// still needs; the writer starts the log again from its beginning once all of it is copied.
-// Past `backstop_pages` the writer checkpoints inline, so the log stays bounded even if
-// this thread falls behind.
+// The writer connection's WAL hook wakes the thread once the log holds `wake_pages`, and
+// again each time it grew by that much more. The thread's checkpoint is PASSIVE: it never
+// blocks the writer or a reader. Writes go on while it copies, so it rarely copies the whole
+// log, and a log that is never wholly copied is never started again from its beginning:
+// at the writer's next commit after the thread's copy, the writer copies the few frames
+// written meanwhile itself (one short PASSIVE checkpoint), and its next write starts the log
+// again. Past `backstop_pages` the writer checkpoints inline, so the log stays bounded even
+// if this thread falls behind.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -57,7 +61,9 @@ class WalCheckpointer {
     bool running_ = false;
     bool stopping_ = false;
     std::uint64_t completed_ = 0;
-    std::uint64_t backstops_ = 0;  // inline checkpoints on the writer (this thread behind)
+    std::uint64_t backstops_ = 0;      // inline checkpoints on the writer (this thread behind)
+    int woken_at_ = 0;                 // log pages at the last wake (writer thread only)
+    std::atomic<bool> copied_{false};  // the thread finished a copy the writer has not closed
     std::thread thread_;
 };
 
