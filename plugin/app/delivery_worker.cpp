@@ -175,7 +175,8 @@ void DeliveryWorker::loop() {
             last_gauge = now;
         }
         scanKeys();
-        auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend(), now);
+        auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend(),
+                                           options_.max_alerts_per_send, now);
         if (!rows) {
             spdlog::error("Reading the outbox failed; retrying. output={} error=\"{}\"",
                           options_.name, rows.error());

@@ -19,12 +19,15 @@ class SqliteReader final : public StoreReader {
   public:
     explicit SqliteReader(sqlite3* db)
         : db_(db),
-          pending_(
-              db,
-              "SELECT id, output, body, alert_count, attempts, created_at, keys, nkey, receiver, "
-              "group_key, reason, step, not_before FROM outbox "
-              "WHERE output = ?1 AND state = 'pending' AND not_before <= ?3 "
-              "ORDER BY id LIMIT ?2"),
+          // From the index alone (outbox_due covers it): reading a column after the body
+          // would walk the body's overflow pages.
+          due_(db,
+               "SELECT id, alert_count FROM outbox "
+               "WHERE output = ?1 AND state = 'pending' AND not_before <= ?3 "
+               "ORDER BY id LIMIT ?2"),
+          pending_(db,
+                   "SELECT id, output, body, alert_count, attempts, created_at, keys, nkey, "
+                   "receiver, group_key, reason, step, not_before FROM outbox WHERE id = ?1"),
           deferred_(db,
                     "SELECT min(not_before) FROM outbox "
                     "WHERE output = ?1 AND state = 'pending' AND not_before > ?2"),
@@ -70,29 +73,46 @@ class SqliteReader final : public StoreReader {
     }
 
     Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output, std::size_t limit,
+                                                 std::size_t max_alerts,
                                                  core::TimePoint now) override {
         std::vector<OutboxRow> rows;
         Txn t(db_);
         if (!t.ok) return Error{sqlite3_errmsg(db_)};
-        pending_.bind(1, output);
-        pending_.bind(2, static_cast<long long>(limit));
-        pending_.bind(3, millis(now));
+        // First which rows: the oldest due ones while their alerts stay within the bound
+        // (the first one always), without touching a body. Then only those rows' bodies.
+        std::vector<long long> ids;
+        due_.bind(1, output);
+        due_.bind(2, static_cast<long long>(limit));
+        due_.bind(3, millis(now));
+        std::size_t alerts = 0;
         int rc;
-        while ((rc = sqlite3_step(pending_.get())) == SQLITE_ROW) {
-            auto* s = pending_.get();
-            OutboxRow r;
-            r.id = sqlite3_column_int64(s, 0);
-            r.output = std::string(pending_.column(1));
-            r.body = std::string(pending_.column(2));
-            r.alert_count = sqlite3_column_int(s, 3);
-            r.attempts = sqlite3_column_int(s, 4);
-            r.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 5));
-            r.keys = decodeOutboxKeys(pending_.column(6), r.body.size());
-            r.meta = metaRow(pending_, 7);
-            rows.push_back(std::move(r));
+        while ((rc = sqlite3_step(due_.get())) == SQLITE_ROW) {
+            auto n = static_cast<std::size_t>(std::max(0, sqlite3_column_int(due_.get(), 1)));
+            if (!ids.empty() && alerts + n > max_alerts) break;
+            alerts += n;
+            ids.push_back(sqlite3_column_int64(due_.get(), 0));
         }
-        sqlite3_reset(pending_.get());
-        if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        sqlite3_reset(due_.get());
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error{sqlite3_errmsg(db_)};
+        for (auto id : ids) {
+            pending_.bind(1, id);
+            rc = sqlite3_step(pending_.get());
+            if (rc == SQLITE_ROW) {
+                auto* s = pending_.get();
+                OutboxRow r;
+                r.id = sqlite3_column_int64(s, 0);
+                r.output = std::string(pending_.column(1));
+                r.body = std::string(pending_.column(2));
+                r.alert_count = sqlite3_column_int(s, 3);
+                r.attempts = sqlite3_column_int(s, 4);
+                r.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 5));
+                r.keys = decodeOutboxKeys(pending_.column(6), r.body.size());
+                r.meta = metaRow(pending_, 7);
+                rows.push_back(std::move(r));
+            }
+            sqlite3_reset(pending_.get());
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
+        }
         return rows;
     }
 
@@ -226,13 +246,13 @@ class SqliteReader final : public StoreReader {
     }
 
   private:
-    std::array<Stmt*, 11> statements() {
-        return {&pending_,    &deferred_,       &log_,    &keys_, &count_, &alerts_, &journal_,
-                &checkpoint_, &outbox_journal_, &emails_, &email_};
+    std::array<Stmt*, 12> statements() {
+        return {&due_,     &pending_,    &deferred_,       &log_,    &keys_, &count_, &alerts_,
+                &journal_, &checkpoint_, &outbox_journal_, &emails_, &email_};
     }
-    std::array<const Stmt*, 11> statements() const {
-        return {&pending_,    &deferred_,       &log_,    &keys_, &count_, &alerts_, &journal_,
-                &checkpoint_, &outbox_journal_, &emails_, &email_};
+    std::array<const Stmt*, 12> statements() const {
+        return {&due_,     &pending_,    &deferred_,       &log_,    &keys_, &count_, &alerts_,
+                &journal_, &checkpoint_, &outbox_journal_, &emails_, &email_};
     }
 
     // Columns first..first+5: key, receiver, group_key, reason, step, not_before.
@@ -290,8 +310,8 @@ class SqliteReader final : public StoreReader {
         bool ok;
     };
     sqlite3* db_;
-    Stmt pending_, deferred_, log_, keys_, count_, alerts_, journal_, checkpoint_, outbox_journal_,
-        emails_, email_;
+    Stmt due_, pending_, deferred_, log_, keys_, count_, alerts_, journal_, checkpoint_,
+        outbox_journal_, emails_, email_;
 };
 
 }  // namespace

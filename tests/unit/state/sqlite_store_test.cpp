@@ -108,20 +108,20 @@ TEST_F(StoreTest, AlertsAndOutboxSurviveReopen) {
     EXPECT_EQ(std::get<0>(alerts[0]), 3);
     EXPECT_EQ(std::get<1>(alerts[0]), 0xfffffffffffffff1ULL) << "all 64 bits of a fingerprint";
     EXPECT_EQ(std::get<2>(alerts[0]), "rec-1b");
-    auto rows = reader->pendingOutbox("am", 10, kDue).value();
+    auto rows = reader->pendingOutbox("am", 10, 1000000, kDue).value();
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(rows[1].body, "[b]");
     EXPECT_EQ(rows[1].alert_count, 2);
     auto backlog = reader->pendingBacklog("am").value();
     EXPECT_EQ(backlog.rows, 2);
     EXPECT_EQ(backlog.bytes, 6);
-    EXPECT_EQ(reader->pendingOutbox("am", 1, kDue).value().size(), 1u);
+    EXPECT_EQ(reader->pendingOutbox("am", 1, 1000000, kDue).value().size(), 1u);
 }
 
 TEST_F(StoreTest, AttemptsAreRecorded) {
     apply(StateDelta{{}, {}, {{"am", "[a]", 1}}, 0});
     auto reader = store_->openReader();
-    auto id = reader->pendingOutbox("am", 1, kDue).value().at(0).id;
+    auto id = reader->pendingOutbox("am", 1, 1000000, kDue).value().at(0).id;
     auto attempt = [&](OutboxState state, std::string error) {
         OutboxAttempt a;
         a.ids = {id};
@@ -136,7 +136,7 @@ TEST_F(StoreTest, AttemptsAreRecorded) {
     store_->recordAttempt(attempt(OutboxState::kDelivered, ""),
                           [&](const core::Status& s) { committed.set_value(s.ok()); });
     EXPECT_TRUE(committed.get_future().get()) << "the completion callback runs after the commit";
-    EXPECT_EQ(reader->pendingOutbox("am", 1, kDue).value().size(), 0u);
+    EXPECT_EQ(reader->pendingOutbox("am", 1, 1000000, kDue).value().size(), 0u);
     EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE id = " + std::to_string(id)), 3);
     EXPECT_EQ(
         scalar("SELECT count(*) FROM outbox WHERE state = 'delivered' AND last_error IS NULL"), 1);
@@ -224,7 +224,7 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
     for (int i = 0; i < 5; ++i) last = journal("[" + std::to_string(i) + "]");
     apply(StateDelta{{}, {}, {{"am", "[a]", 1}, {"am", "[b]", 1}, {"am", "[c]", 1}}, last});
     auto reader = store_->openReader();
-    auto rows = reader->pendingOutbox("am", 10, kDue).value();
+    auto rows = reader->pendingOutbox("am", 10, 1000000, kDue).value();
     ASSERT_EQ(rows.size(), 3u);
     OutboxAttempt done;
     for (const auto& r : rows) done.ids.push_back(r.id);
@@ -248,7 +248,7 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
     EXPECT_GT(next, last + 3) << "a journal id is never reused";
     EXPECT_GT(next, reader->checkpointJournalId().value());
     apply(StateDelta{{}, {}, {{"am", "[new]", 1}}, 0});
-    auto fresh = reader->pendingOutbox("am", 10, kDue).value();
+    auto fresh = reader->pendingOutbox("am", 10, 1000000, kDue).value();
     ASSERT_EQ(fresh.size(), 1u) << "the new row is pending, whatever the ids";
     EXPECT_GT(fresh[0].id, rows.back().id) << "an outbox id is never reused";
     EXPECT_EQ(fresh[0].body, "[new]");
@@ -276,7 +276,7 @@ void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture, std::size_
     ASSERT_EQ(replay.size(), 1u) << "the entry after the checkpoint is still there to replay";
     EXPECT_EQ(replay[0].input, "alertmanager_api");
     EXPECT_NE(replay[0].body.find("FixtureAfter"), std::string::npos);
-    auto pending = reader->pendingOutbox("am", 100, kDue).value();
+    auto pending = reader->pendingOutbox("am", 100, 1000000, kDue).value();
     ASSERT_EQ(pending.size(), pending_rows);
     EXPECT_EQ(pending[0].keys.empty(), !rows_have_keys)
         << "rows from before element keys existed go out whole";
@@ -289,7 +289,7 @@ void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture, std::size_
     EXPECT_EQ(reader->emails(0, 10).value().size(), 2u);
     EXPECT_EQ(journal("[next]"), 6);
     apply(StateDelta{{}, {}, {{"am", "[n1,n2]", 1, {{7, 1, 3}, {9, 4, 6}}}}, 0});
-    auto last = reader->pendingOutbox("am", 100, kDue).value().back();
+    auto last = reader->pendingOutbox("am", 100, 1000000, kDue).value().back();
     EXPECT_EQ(last.id, 6);
     ASSERT_EQ(last.keys.size(), 2u) << "new rows keep their keys";
     EXPECT_EQ(last.keys[1].key, 9u);
@@ -333,7 +333,7 @@ TEST_F(StoreTest, KeyedNotificationsAreQueuedOnceAndLogged) {
     apply(StateDelta{{}, {}, {row("am/j7/0", "[a]"), row("am/j7/1", "[b]")}, 0});
     apply(StateDelta{{}, {}, {row("am/j7/0", "[a again]"), row("am/j8/0", "[c]")}, 0});
     auto reader = store_->openReader();
-    auto rows = reader->pendingOutbox("am", 10, kDue).value();
+    auto rows = reader->pendingOutbox("am", 10, 1000000, kDue).value();
     ASSERT_EQ(rows.size(), 3u) << "the second am/j7/0 is the same notification";
     EXPECT_EQ(rows[0].body, "[a]");
     EXPECT_EQ(rows[0].meta.key, "am/j7/0");
@@ -360,7 +360,7 @@ TEST_F(StoreTest, KeyedNotificationsAreQueuedOnceAndLogged) {
     EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE nkey = 'am/j7/0'"), 0)
         << "the delivered row was pruned after outbox_retention";
     apply(StateDelta{{}, {}, {row("am/j7/0", "[a, a third time]")}, 0});
-    EXPECT_EQ(reader->pendingOutbox("am", 10, kDue).value().size(), 1u) << "only am/j8/0";
+    EXPECT_EQ(reader->pendingOutbox("am", 10, 1000000, kDue).value().size(), 1u) << "only am/j8/0";
     // Past the log's own retention the key is forgotten.
     clock_.advance(std::chrono::hours(120));
     journal("[another commit]");
@@ -373,12 +373,38 @@ TEST_F(StoreTest, DeferredNotificationsWaitForTheirTime) {
     later.meta.not_before = clock_.now() + std::chrono::minutes(5);
     apply(StateDelta{{}, {}, {later, {"am", "[now]", 1, {}, {}}}, 0});
     auto reader = store_->openReader();
-    auto due = reader->pendingOutbox("am", 10, clock_.now()).value();
+    auto due = reader->pendingOutbox("am", 10, 1000000, clock_.now()).value();
     ASSERT_EQ(due.size(), 1u);
     EXPECT_EQ(due[0].body, "[now]");
     EXPECT_EQ(reader->nextDeferred("am", clock_.now()).value(), later.meta.not_before);
-    EXPECT_EQ(reader->pendingOutbox("am", 10, later.meta.not_before).value().size(), 2u);
+    EXPECT_EQ(reader->pendingOutbox("am", 10, 1000000, later.meta.not_before).value().size(), 2u);
     EXPECT_FALSE(reader->nextDeferred("am", later.meta.not_before).value().has_value());
+}
+
+// The worker reads only the rows its next send can take: while their alerts stay within the
+// bound, and the first one whatever its size (it goes out alone).
+TEST_F(StoreTest, PendingRowsAreReadWithinTheAlertBound) {
+    apply(StateDelta{{},
+                     {},
+                     {{"am", "[big]", 1500},
+                      {"am", "[a]", 400},
+                      {"am", "[b]", 500},
+                      {"am", "[c]", 200},
+                      {"n9e", "[x]", 1}},
+                     0});
+    auto reader = store_->openReader();
+    auto bodies = [&](std::size_t max_alerts) {
+        std::vector<std::string> out;
+        for (const auto& r : reader->pendingOutbox("am", 64, max_alerts, kDue).value()) {
+            out.push_back(r.body);
+        }
+        return out;
+    };
+    EXPECT_EQ(bodies(1000), (std::vector<std::string>{"[big]"}));
+    EXPECT_EQ(bodies(100000), (std::vector<std::string>{"[big]", "[a]", "[b]", "[c]"}));
+    EXPECT_EQ(bodies(1900), (std::vector<std::string>{"[big]", "[a]"}));
+    // The row sets are read from the index (rows of another output are not counted).
+    EXPECT_EQ(reader->pendingOutbox("n9e", 64, 1, kDue).value().size(), 1u);
 }
 
 // Keys that do not fit their body (a damaged row) are read as none: the row goes out whole.
