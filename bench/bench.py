@@ -218,7 +218,7 @@ def run_wrk(url, batch, duration, run_id, ip_instances=False):
             ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s",
              os.path.join(HERE, "post_alerts.lua"), url],
             env=env, capture_output=True, text=True, check=True).stdout
-        if re.search(r"^\s+99%\s+(\S+)$", out, re.M):
+        if re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M):
             break
         # wrk printed no latency distribution (no request completed); say so and retry.
         print(f"wrk gave no latencies (attempt {attempt + 1}):\n{out}", file=sys.stderr,
@@ -228,8 +228,8 @@ def run_wrk(url, batch, duration, run_id, ip_instances=False):
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     bad = int(bad.group(1)) if bad else 0
     errors = re.search(r"Socket errors: (.*)", out)
-    p50 = parse_ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))
-    p99 = parse_ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
+    p50 = parse_ms(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M).group(1))
+    p99 = parse_ms(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1))
     return {"alerts_per_s": (reqs - bad) * batch / secs, "p50_ms": p50, "p99_ms": p99,
             "non2xx": bad, "socket_errors": errors.group(1) if errors else ""}
 
