@@ -219,7 +219,10 @@ core::Result<std::uint16_t> Daemon::start() {
 }
 
 std::shared_ptr<DeliveryWorker> Daemon::makeWorker(const OutputDef& o) {
-    DeliveryOptions opts{o.name, o.max_alerts_per_send, o.backoff, o.resend_interval};
+    // A state sink sends on while its last completion commits; a notification sink waits.
+    const bool state = o.encoder->kind() == pipeline::OutputKind::kState;
+    DeliveryOptions opts{o.name, o.max_alerts_per_send, o.backoff, o.resend_interval,
+                         state ? 2u : 1u};
     return std::make_shared<DeliveryWorker>(opts, o.transport(), *store_, clock_, metrics_);
 }
 

@@ -137,13 +137,15 @@ void DeliveryWorker::complete(state::OutboxAttempt attempt) {
         store_.recordAttempt(std::move(attempt));
         return;
     }
-    // The next read must not see these rows as pending, and a kill must repeat at most the
-    // one request in flight: wait until the completion is durable. While the store cannot
-    // write it keeps retrying; a stop ends the wait (the rows stay pending and go out again
-    // after the restart, which is the promise: at least once).
+    // The next read must not see these rows as pending, and a kill must repeat no more than
+    // the sends whose completion was not durable: the rows are skipped until their
+    // completion commits, and at most completions_in_flight of them wait at once. While the
+    // store cannot write it keeps retrying; a stop ends the wait (the rows stay pending
+    // and go out again after the restart, which is the promise: at least once).
     // The callback holds only the shared waiter, so a worker stopped and freed by a reload
     // is never touched by a commit that ends later.
     const auto seq = ++completions_;
+    completing_.emplace_back(seq, attempt.ids);
     store_.recordAttempt(std::move(attempt), [w = waiter_, seq](const core::Status&) {
         {
             std::lock_guard lock(w->mu);
@@ -151,8 +153,24 @@ void DeliveryWorker::complete(state::OutboxAttempt attempt) {
         }
         w->cv.notify_all();
     });
+    awaitCompletions(std::max<std::size_t>(1, options_.completions_in_flight) - 1);
+}
+
+void DeliveryWorker::awaitCompletions(std::size_t at_most) {
     std::unique_lock lock(waiter_->mu);
-    waiter_->cv.wait(lock, [&] { return waiter_->committed >= seq || waiter_->stopping; });
+    waiter_->cv.wait(lock, [&] {
+        while (!completing_.empty() && completing_.front().first <= waiter_->committed) {
+            completing_.pop_front();
+        }
+        return completing_.size() <= at_most || waiter_->stopping;
+    });
+}
+
+std::vector<long long> DeliveryWorker::completingIds() const {
+    std::vector<long long> ids;
+    for (const auto& [seq, list] : completing_) ids.insert(ids.end(), list.begin(), list.end());
+    std::sort(ids.begin(), ids.end());
+    return ids;
 }
 
 void DeliveryWorker::loop() {
@@ -175,8 +193,9 @@ void DeliveryWorker::loop() {
             last_gauge = now;
         }
         scanKeys();
+        awaitCompletions(completing_.size());  // forgets the committed ones
         auto rows = reader_->pendingOutbox(options_.name, transport_->maxRowsPerSend(),
-                                           options_.max_alerts_per_send, now);
+                                           options_.max_alerts_per_send, now, completingIds());
         if (!rows) {
             spdlog::error("Reading the outbox failed; retrying. output={} error=\"{}\"",
                           options_.name, rows.error());
@@ -187,6 +206,11 @@ void DeliveryWorker::loop() {
         {
             std::lock_guard lock(mu_);
             has_resend = !resends_.empty();
+        }
+        if (rows->empty() && !has_resend && !completing_.empty()) {
+            // What is pending may be only what is completing: wait for that, then look again.
+            awaitCompletions(0);
+            continue;
         }
         if (rows->empty() && !has_resend) {
             // A second at most, so the gauges stay fresh while idle; sooner when a deferred

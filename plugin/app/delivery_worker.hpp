@@ -4,9 +4,12 @@
 // every attempt in the store, retries with exponential backoff and jitter, and drops what
 // the host refuses for good. Rows are read from the store, so nothing pending is held in
 // memory and a restart resumes where the store says. There is no read cursor: the worker
-// takes the oldest pending rows, and a row stays pending until its completion commits
-// (the worker waits for that commit), so no row can be skipped whatever its id, and a
-// kill -9 repeats at most the one request that was in flight.
+// takes the oldest pending rows, and a row stays pending until its completion commits, so
+// no row can be skipped whatever its id. A notification sink's worker waits for each
+// completion before the next send, so a kill -9 repeats at most the one request that was in
+// flight; a state sink's worker sends the next request while the previous completion
+// commits (its rows are skipped meanwhile), so a kill -9 repeats at most two, which the
+// host takes as the same state again.
 // A backlog coalesces: an element (one alert as the host names it) that a newer pending row
 // also holds is left out, and a row with nothing left is completed unsent (superseded).
 // Re-sends (derived from the active alerts, never journaled) are queued one entry per
@@ -42,6 +45,9 @@ struct DeliveryOptions {
     std::size_t max_alerts_per_send = 1000;
     config::Backoff backoff;
     core::Duration resend_interval = std::chrono::minutes(1);
+    // Finished sends whose completion may still be committing when the next one goes: 1
+    // for a notification sink (people must not get a message twice), 2 for a state sink.
+    std::size_t completions_in_flight = 1;
 };
 
 class DeliveryWorker {
@@ -103,6 +109,10 @@ class DeliveryWorker {
     };
     std::shared_ptr<Waiter> waiter_ = std::make_shared<Waiter>();
     std::uint64_t completions_ = 0;  // worker thread only
+    // Rows whose completion is not committed yet, by completion: skipped by the next reads.
+    std::deque<std::pair<std::uint64_t, std::vector<long long>>> completing_;
+    std::vector<long long> completingIds() const;  // sorted
+    void awaitCompletions(std::size_t at_most);    // until at most that many are in flight
     std::thread thread_;
 };
 

@@ -1,5 +1,6 @@
 #include "plugin/state/sqlite_reader.hpp"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -73,8 +74,8 @@ class SqliteReader final : public StoreReader {
     }
 
     Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output, std::size_t limit,
-                                                 std::size_t max_alerts,
-                                                 core::TimePoint now) override {
+                                                 std::size_t max_alerts, core::TimePoint now,
+                                                 const std::vector<long long>& skip) override {
         std::vector<OutboxRow> rows;
         Txn t(db_);
         if (!t.ok) return Error{sqlite3_errmsg(db_)};
@@ -82,15 +83,17 @@ class SqliteReader final : public StoreReader {
         // (the first one always), without touching a body. Then only those rows' bodies.
         std::vector<long long> ids;
         due_.bind(1, output);
-        due_.bind(2, static_cast<long long>(limit));
+        due_.bind(2, static_cast<long long>(limit + skip.size()));
         due_.bind(3, millis(now));
         std::size_t alerts = 0;
         int rc;
-        while ((rc = sqlite3_step(due_.get())) == SQLITE_ROW) {
+        while ((rc = sqlite3_step(due_.get())) == SQLITE_ROW && ids.size() < limit) {
+            const long long id = sqlite3_column_int64(due_.get(), 0);
+            if (std::binary_search(skip.begin(), skip.end(), id)) continue;
             auto n = static_cast<std::size_t>(std::max(0, sqlite3_column_int(due_.get(), 1)));
             if (!ids.empty() && alerts + n > max_alerts) break;
             alerts += n;
-            ids.push_back(sqlite3_column_int64(due_.get(), 0));
+            ids.push_back(id);
         }
         sqlite3_reset(due_.get());
         if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error{sqlite3_errmsg(db_)};

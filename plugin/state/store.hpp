@@ -198,10 +198,10 @@ class StoreReader {
     // whatever their ids (a row is pending until its completion commits, so no row can be
     // skipped): at most `limit` rows, and only while their alerts total at most
     // `max_alerts` (the first row always), so no body is read that the next send cannot take.
-    virtual core::Result<std::vector<OutboxRow>> pendingOutbox(std::string_view output,
-                                                               std::size_t limit,
-                                                               std::size_t max_alerts,
-                                                               TimePoint now) = 0;
+    // Rows in `skip` (sorted ids: sent, their completion not committed yet) are passed over.
+    virtual core::Result<std::vector<OutboxRow>> pendingOutbox(
+        std::string_view output, std::size_t limit, std::size_t max_alerts, TimePoint now,
+        const std::vector<long long>& skip = {}) = 0;
     // The earliest not_before of an output's pending rows that are not due at `now`.
     virtual core::Result<std::optional<TimePoint>> nextDeferred(std::string_view output,
                                                                 TimePoint now) = 0;
