@@ -83,7 +83,7 @@ class SqliteReader final : public StoreReader {
         // (the first one always), without touching a body. Then only those rows' bodies.
         std::vector<long long> ids;
         due_.bind(1, output);
-        due_.bind(2, static_cast<long long>(limit + skip.size()));
+        due_.bind(2, static_cast<long long>(limit) + static_cast<long long>(skip.size()));
         due_.bind(3, millis(now));
         std::size_t alerts = 0;
         int rc;
