@@ -362,6 +362,8 @@ def main():
         spread = lambda x: (f"{min(r['alerts_per_s'] for r in x['runs']):,.0f}-"
                             f"{max(r['alerts_per_s'] for r in x['runs']):,.0f}")
         lines.append(f"| runs (alerts/s), batch {batch} | {spread(a)} | {spread(b)} | |")
+        lines.append(f"| answers other than 2xx (all runs; 503 = a bound held), batch {batch} | "
+                     f"{a['non2xx']} | {b['non2xx']} | |")
         lines.append(f"| latency p50 / p99 at saturation, batch {batch} (ms) | {a['p50_ms']:.2f} / "
                      f"{a['p99_ms']:.2f} | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} | |")
         oa, ob = results["open_loop"][f"alertmanager/{batch}"], \
