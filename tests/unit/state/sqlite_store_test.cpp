@@ -405,6 +405,14 @@ TEST_F(StoreTest, PendingRowsAreReadWithinTheAlertBound) {
     EXPECT_EQ(bodies(1900), (std::vector<std::string>{"[big]", "[a]"}));
     // The row sets are read from the index (rows of another output are not counted).
     EXPECT_EQ(reader->pendingOutbox("n9e", 64, 1, kDue).value().size(), 1u);
+    // Rows whose completion is still committing are passed over, and not counted.
+    auto all = reader->pendingOutbox("am", 64, 100000, kDue).value();
+    std::vector<std::string> rest;
+    for (const auto& r :
+         reader->pendingOutbox("am", 2, 1000, kDue, {all[0].id, all[2].id}).value()) {
+        rest.push_back(r.body);
+    }
+    EXPECT_EQ(rest, (std::vector<std::string>{"[a]", "[c]"}));
 }
 
 // Keys that do not fit their body (a damaged row) are read as none: the row goes out whole.
