@@ -395,9 +395,9 @@ TEST_F(StoreTest, PendingRowsAreReadWithinTheAlertBound) {
     auto reader = store_->openReader();
     auto bodies = [&](std::size_t max_alerts) {
         std::vector<std::string> out;
-        for (const auto& r : reader->pendingOutbox("am", 64, max_alerts, kDue).value()) {
-            out.push_back(r.body);
-        }
+        // Held first: value() of a temporary would not outlive the loop's range.
+        auto rows = reader->pendingOutbox("am", 64, max_alerts, kDue).value();
+        for (const auto& r : rows) out.push_back(r.body);
         return out;
     };
     EXPECT_EQ(bodies(1000), (std::vector<std::string>{"[big]"}));
@@ -408,10 +408,8 @@ TEST_F(StoreTest, PendingRowsAreReadWithinTheAlertBound) {
     // Rows whose completion is still committing are passed over, and not counted.
     auto all = reader->pendingOutbox("am", 64, 100000, kDue).value();
     std::vector<std::string> rest;
-    for (const auto& r :
-         reader->pendingOutbox("am", 2, 1000, kDue, {all[0].id, all[2].id}).value()) {
-        rest.push_back(r.body);
-    }
+    auto unskipped = reader->pendingOutbox("am", 2, 1000, kDue, {all[0].id, all[2].id}).value();
+    for (const auto& r : unskipped) rest.push_back(r.body);
     EXPECT_EQ(rest, (std::vector<std::string>{"[a]", "[c]"}));
 }
 
