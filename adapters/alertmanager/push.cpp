@@ -9,17 +9,19 @@
 
 namespace alertbridge::alertmanager {
 
-PushTransport::PushTransport(const config::AlertmanagerOutput& cfg)
-    : cfg_(cfg), client_(cfg.endpoint) {
-    headers_.emplace_back("Content-Type", "application/json");
-    if (cfg.auth.basic_auth) {
-        headers_.emplace_back(
-            "Authorization",
-            core::basicAuthHeader(cfg.auth.basic_auth->username, cfg.auth.basic_auth->password));
-    } else if (!cfg.auth.bearer_token.empty()) {
-        headers_.emplace_back("Authorization", core::bearerAuthHeader(cfg.auth.bearer_token));
+std::vector<std::pair<std::string, std::string>> jsonPushHeaders(const config::Auth& auth) {
+    std::vector<std::pair<std::string, std::string>> h{{"Content-Type", "application/json"}};
+    if (auth.basic_auth) {
+        h.emplace_back("Authorization",
+                       core::basicAuthHeader(auth.basic_auth->username, auth.basic_auth->password));
+    } else if (!auth.bearer_token.empty()) {
+        h.emplace_back("Authorization", core::bearerAuthHeader(auth.bearer_token));
     }
+    return h;
 }
+
+PushTransport::PushTransport(const config::AlertmanagerOutput& cfg)
+    : cfg_(cfg), client_(cfg.endpoint), headers_(jsonPushHeaders(cfg.auth)) {}
 
 core::Delivery classifyPushResponse(const net::ClientResponse& res) {
     if (res.status == 0) return core::Delivery::retry(res.error);

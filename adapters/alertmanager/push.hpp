@@ -24,6 +24,10 @@ class PushTransport final : public pipeline::OutputTransport {
     std::vector<std::pair<std::string, std::string>> headers_;
 };
 
+// Content-Type JSON and the Authorization header `auth` asks for (basic or bearer), as every
+// JSON push to a peer sends them.
+std::vector<std::pair<std::string, std::string>> jsonPushHeaders(const config::Auth& auth);
+
 // Joins JSON array bodies into one array.
 std::string mergeArrays(const std::vector<std::string_view>& bodies);
 

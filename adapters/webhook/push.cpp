@@ -1,20 +1,12 @@
 #include "adapters/webhook/push.hpp"
 
 #include "adapters/alertmanager/push.hpp"
-#include "plugin/core/auth.hpp"
 
 namespace alertbridge::webhook {
 
-WebhookPush::WebhookPush(const config::WebhookOutput& cfg) : cfg_(cfg), client_(cfg.endpoint) {
-    headers_.emplace_back("Content-Type", "application/json");
+WebhookPush::WebhookPush(const config::WebhookOutput& cfg)
+    : cfg_(cfg), client_(cfg.endpoint), headers_(alertmanager::jsonPushHeaders(cfg.auth)) {
     headers_.emplace_back("User-Agent", "alertbridge");
-    if (cfg.auth.basic_auth) {
-        headers_.emplace_back(
-            "Authorization",
-            core::basicAuthHeader(cfg.auth.basic_auth->username, cfg.auth.basic_auth->password));
-    } else if (!cfg.auth.bearer_token.empty()) {
-        headers_.emplace_back("Authorization", core::bearerAuthHeader(cfg.auth.bearer_token));
-    }
 }
 
 core::Delivery WebhookPush::send(const std::vector<std::string_view>& bodies, core::TimePoint) {
