@@ -36,6 +36,7 @@ void Pipeline::reconfigure(std::shared_ptr<const config::Config> config,
     }
     keep_stages.clear();  // they may read the config they were built from: go first
     held_ = std::move(config);
+    resend_buckets_.clear();  // outputs may have moved: the next slice takes them afresh
 }
 
 void Pipeline::buildStages(const config::Config& config,
@@ -136,11 +137,28 @@ state::StateDelta Pipeline::expire(core::TimePoint now,
 std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_t slice,
                                                   std::size_t slices) const {
     std::vector<core::Alert> alerts;
-    index_.forEach([&](core::Fingerprint fp, const AlertIndex::Entry& e) {
-        if (slices > 1 && fp % slices != slice) return;
+    auto take = [&](core::Fingerprint fp, const AlertIndex::Entry& e) {
         core::Alert a;
         if (decodeRecord(e.bytes(), fp, a)) alerts.push_back(std::move(a));
-    });
+    };
+    if (slices <= 1) {
+        index_.forEach(take);
+    } else {
+        if (resend_buckets_.size() < outputs_.size()) resend_buckets_.resize(outputs_.size());
+        ResendBuckets& b = resend_buckets_.at(output);
+        if (slice == 0 || b.slices != slices) {
+            b.slices = slices;
+            b.by_slice.assign(slices, {});
+            index_.forEach([&](core::Fingerprint fp, const AlertIndex::Entry&) {
+                b.by_slice[fp % slices].push_back(fp);
+            });
+        }
+        std::vector<core::Fingerprint> fps = std::move(b.by_slice.at(slice));
+        b.by_slice.at(slice).clear();
+        for (core::Fingerprint fp : fps) {
+            if (const AlertIndex::Entry* e = index_.find(fp)) take(fp, *e);
+        }
+    }
     std::vector<const core::Alert*> ptrs;
     ptrs.reserve(alerts.size());
     for (const auto& a : alerts) ptrs.push_back(&a);

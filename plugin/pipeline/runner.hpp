@@ -58,6 +58,10 @@ class Pipeline {
 
     // Request bodies that re-send the firing alerts of slice `slice` of `slices` (by
     // fingerprint) to output `output`. Re-sends are derived state: never journaled.
+    // Which alerts fall in each slice is taken once per cycle (at slice 0, or when the
+    // number of slices changes), so a slice costs its own alerts rather than a walk of the
+    // whole index every second. An alert that arrives mid-cycle was just pushed; it is
+    // re-sent from the next cycle on, well inside the 4 x interval its endsAt allows.
     std::vector<state::OutboxInsert> resend(std::size_t output, std::size_t slice,
                                             std::size_t slices) const;
 
@@ -99,6 +103,11 @@ class Pipeline {
     bool checkpoint_running_ = false;
     long long checkpoint_target_ = 0;
     std::vector<long long> checkpoint_deletes_;
+    struct ResendBuckets {
+        std::size_t slices = 0;
+        std::vector<std::vector<core::Fingerprint>> by_slice;
+    };
+    mutable std::vector<ResendBuckets> resend_buckets_;  // per output
 };
 
 }  // namespace alertbridge::pipeline

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <map>
 
 #include "../test_util.hpp"
@@ -287,6 +288,42 @@ TEST_F(PipelineTest, ResendSlicesCoverEveryAlertOnce) {
     std::size_t all = 0;
     for (const auto& row : pipeline_->resend(0, 0, 1)) all += row.alert_count;
     EXPECT_EQ(all, 50u);
+}
+
+TEST_F(PipelineTest, ResendCycleTakesItsAlertsWhenItStarts) {
+    std::vector<core::Alert> first;
+    for (int i = 0; i < 40; ++i) first.push_back(alert("10.0.1." + std::to_string(i)));
+    run(first, 1);
+    auto instances = [&](std::size_t from, std::size_t to) {
+        std::vector<std::string> out;
+        for (std::size_t slice = from; slice < to; ++slice) {
+            for (const auto& row : pipeline_->resend(0, slice, 7)) {
+                rapidjson::Document doc;
+                doc.Parse(row.body.c_str());
+                for (const auto& a : doc.GetArray()) {
+                    out.emplace_back(a["labels"]["instance"].GetString());
+                }
+            }
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    auto early = instances(0, 4);
+    // Mid-cycle: ten new alerts arrive and one not re-sent yet this cycle resolves.
+    std::vector<core::Alert> later;
+    for (int i = 0; i < 10; ++i) later.push_back(alert("10.0.9." + std::to_string(i)));
+    auto gone = *std::find_if(first.begin(), first.end(),
+                              [](const core::Alert& a) { return a.labels.fingerprint() % 7 >= 4; });
+    gone.ends_at = clock_.now();
+    later.push_back(gone);
+    run(later, 2);
+    auto rest = instances(4, 7);
+    EXPECT_EQ(early.size() + rest.size(), 39u) << "the first cycle: its 40, less the resolved";
+    for (const auto& i : rest) EXPECT_EQ(i.rfind("10.0.1.", 0), 0u) << i << " joined mid-cycle";
+    EXPECT_FALSE(std::binary_search(rest.begin(), rest.end(), *gone.labels.get("instance")));
+    auto next = instances(0, 7);
+    EXPECT_EQ(next.size(), 49u) << "the next cycle takes the newcomers";
+    EXPECT_EQ(std::adjacent_find(next.begin(), next.end()), next.end()) << "each once";
 }
 
 }  // namespace
