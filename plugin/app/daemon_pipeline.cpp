@@ -190,7 +190,7 @@ void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
 // Runs on the pipeline thread. Each step is committed before the next is taken, so a
 // pass holds at most one step's records in memory and never monopolises the writer.
 void Daemon::checkpointStep() {
-    auto d = engine_->pipeline().checkpointStep(2000);
+    auto d = engine_->pipeline().checkpointStep(256);
     if (d.empty()) return;
     bool more = engine_->pipeline().checkpointRunning();
     store_->applyDelta(std::move(d), [this, more](const core::Status& s) {

@@ -238,14 +238,6 @@ class SqliteStore final : public Store {
             wal_reported_.first += stats.wal_copies;
             wal_reported_.second += stats.wal_inline_copies;
             noteOutcome(out, batch.size());
-            // A full store prunes at once: what is past retention may make room.
-            // (A clock set back restarts the interval rather than stopping pruning.)
-            if (started < last_prune) last_prune = started;
-            if ((out.status.ok() && started - last_prune >= options_.prune_interval) ||
-                (!out.status.ok() && out.cls == StoreErrorClass::kFull)) {
-                prune();
-                last_prune = started;
-            }
             std::function<void(const CommitStats&)> hook;
             {
                 std::lock_guard lock(mu_);
@@ -266,6 +258,15 @@ class SqliteStore final : public Store {
                 for (auto it = again.rbegin(); it != again.rend(); ++it) {
                     queue_.push_front(std::move(*it));
                 }
+            }
+            // Pruning waits until the batch is answered. A full store prunes at once: what
+            // is past retention may make room. (A clock set back restarts the interval.)
+            if (started < last_prune) last_prune = started;
+            if ((out.status.ok() &&
+                 (prune_more_ || started - last_prune >= options_.prune_interval)) ||
+                (!out.status.ok() && out.cls == StoreErrorClass::kFull)) {
+                prune();
+                last_prune = started;
             }
         }
     }
@@ -346,14 +347,17 @@ class SqliteStore final : public Store {
 
     // Removes what is past retention, in a transaction of its own: a failed prune never
     // fails a batch, and it is retried at the next interval.
+    // One chunk per table: when a table had more, prune_more_ asks for another chunk after
+    // the next commit, so a backlog is worked off between batches instead of stalling one.
     void prune() {
         auto now = clock_.now();
+        prune_more_ = false;
         int rc = writes_.begin();
         if (rc == SQLITE_DONE) {
             rc = writes_.prune(millis(now - options_.journal_retention),
                                millis(now - options_.outbox_retention),
                                millis(now - options_.email_retention),
-                               millis(now - options_.notification_log_retention));
+                               millis(now - options_.notification_log_retention), &prune_more_);
         }
         if (rc == SQLITE_DONE) rc = writes_.commit();
         if (rc != SQLITE_DONE) {
@@ -366,6 +370,7 @@ class SqliteStore final : public Store {
     }
 
     sqlite3* db_;
+    bool prune_more_ = false;  // the last prune left rows past retention behind
     SqliteOptions options_;
     const core::Clock& clock_;
     SqliteWrites writes_;

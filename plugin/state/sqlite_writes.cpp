@@ -39,12 +39,12 @@ core::Status SqliteWrites::prepare() {
               "DELETE FROM nflog WHERE key IN (SELECT key FROM nflog WHERE finished_at < ?1 "
               "ORDER BY finished_at LIMIT 2000)"},
              {&prune_journal_,
-              "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE received_at < ?1 "
-              "AND id <= (SELECT CAST(value AS INTEGER) FROM meta "
-              "WHERE key = 'checkpoint_journal_id') ORDER BY id LIMIT 2000)"},
+              "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE id <= "
+              "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'checkpoint_journal_id') "
+              "ORDER BY id LIMIT 2000) AND received_at < ?1"},
              {&prune_outbox_,
               "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state != 'pending' "
-              "AND finished_at < ?1 LIMIT 2000)"},
+              "AND finished_at < ?1 ORDER BY finished_at LIMIT 2000)"},
              {&ins_email_,
               "INSERT OR REPLACE INTO emails(id, received_at, sender, subject, message_id, "
               "rule, fingerprint, status, result, warnings, raw) "
@@ -192,15 +192,18 @@ int SqliteWrites::probe(long long now_ms) {
 }
 
 int SqliteWrites::prune(long long journal_before_ms, long long outbox_before_ms,
-                        long long email_before_ms, long long log_before_ms) {
-    prune_log_.bind(1, log_before_ms);
-    if (int rc = prune_log_.run(); rc != SQLITE_DONE) return rc;
-    prune_journal_.bind(1, journal_before_ms);
-    if (int rc = prune_journal_.run(); rc != SQLITE_DONE) return rc;
-    prune_outbox_.bind(1, outbox_before_ms);
-    if (int rc = prune_outbox_.run(); rc != SQLITE_DONE) return rc;
-    prune_emails_.bind(1, email_before_ms);
-    return prune_emails_.run();
+                        long long email_before_ms, long long log_before_ms, bool* more) {
+    *more = false;
+    for (auto [stmt, before] : {std::pair{&prune_log_, log_before_ms},
+                                {&prune_journal_, journal_before_ms},
+                                {&prune_outbox_, outbox_before_ms},
+                                {&prune_emails_, email_before_ms}}) {
+        stmt->bind(1, before);
+        if (int rc = stmt->run(); rc != SQLITE_DONE) return rc;
+        // A statement that removed its whole limit may have left more behind.
+        if (sqlite3_changes(db_) >= kPruneChunk) *more = true;
+    }
+    return SQLITE_DONE;
 }
 
 }  // namespace alertbridge::state

@@ -30,8 +30,11 @@ class SqliteWrites {
     int email(const EmailRecord& e);
     int email(const EmailRecord& e, std::string_view raw);
     int probe(long long now_ms);
+    // Removes up to kPruneChunk rows per table that are past retention; `more` says some
+    // table gave its whole chunk, so another call would find more.
     int prune(long long journal_before_ms, long long outbox_before_ms, long long email_before_ms,
-              long long log_before_ms);
+              long long log_before_ms, bool* more);
+    static constexpr int kPruneChunk = 2000;  // the LIMIT of each prune statement
 
   private:
     sqlite3* db_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
 
@@ -212,6 +213,35 @@ TEST_F(StoreTest, EmailsAreKeptByAlertReplacedOnRewriteAndPrunedAfterRetention) 
 namespace alertbridge::state {
 namespace {
 
+// A backlog past retention larger than one prune chunk is worked off a chunk per commit,
+// not a chunk per prune_interval (at 2,000 rows per 10 s a busy journal outgrew its prune).
+TEST_F(StoreTest, PruneWorksOffABacklogAChunkPerCommit) {
+    store_.reset();
+    options_.prune_interval = std::chrono::hours(1);
+    options_.journal_retention = std::chrono::seconds(2);
+    open();
+    constexpr int kRows = 4500;
+    std::atomic<long long> last{0};
+    for (int i = 0; i < kRows; ++i) {
+        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), "[x]"},
+                              [&](const core::Result<long long>& r) {
+                                  if (r.ok()) last = std::max(last.load(), *r);
+                              });
+    }
+    store_->flush();
+    apply(StateDelta{{}, {}, {}, last.load()});  // all of it behind the checkpoint
+    ASSERT_EQ(scalar("SELECT count(*) FROM journal"), kRows);
+    clock_.advance(std::chrono::hours(2));  // past retention and one prune_interval
+    for (int i = 0; i < 6; ++i) {
+        journal("[new " + std::to_string(i) + "]");
+        store_->flush();
+    }
+    // Only the first prune was due by the interval; the rest came from the backlog.
+    EXPECT_EQ(scalar("SELECT count(*) FROM journal WHERE body = '[x]'"), 0);
+    EXPECT_EQ(scalar("SELECT count(*) FROM journal WHERE body != '[x]'"), 6)
+        << "entries after the checkpoint stay";
+}
+
 // Ids never go backwards, even once pruning has emptied every table: rows written after a
 // quiet period land above the checkpoint and above every outbox row ever handed out.
 TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
@@ -357,6 +387,7 @@ TEST_F(StoreTest, KeyedNotificationsAreQueuedOnceAndLogged) {
     // Delivered, then pruned from the outbox: the log still stops a third copy.
     clock_.advance(std::chrono::hours(25));
     journal("[a commit, and the prune after it]");
+    journal("[a commit the writer takes after that prune]");
     EXPECT_EQ(scalar("SELECT count(*) FROM outbox WHERE nkey = 'am/j7/0'"), 0)
         << "the delivered row was pruned after outbox_retention";
     apply(StateDelta{{}, {}, {row("am/j7/0", "[a, a third time]")}, 0});
@@ -364,6 +395,7 @@ TEST_F(StoreTest, KeyedNotificationsAreQueuedOnceAndLogged) {
     // Past the log's own retention the key is forgotten.
     clock_.advance(std::chrono::hours(120));
     journal("[another commit]");
+    journal("[and one after its prune]");
     EXPECT_EQ(reader->notificationLog({}).value().size(), 0u);
 }
 
