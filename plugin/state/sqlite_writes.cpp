@@ -27,7 +27,9 @@ core::Status SqliteWrites::prepare() {
               "WHERE ?6 IS NULL OR NOT EXISTS (SELECT 1 FROM nflog WHERE key = ?6)"},
              {&attempt_,
               "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2, "
-              "last_error = ?3, state = ?4, finished_at = ?5 WHERE id = ?1"},
+              "last_error = ?3, state = ?4, finished_at = ?5, "
+              "body = CASE WHEN ?4 IN ('delivered', 'superseded') THEN x'' ELSE body END, "
+              "keys = CASE WHEN ?4 = 'pending' THEN keys ELSE NULL END WHERE id = ?1"},
              {&log_,
               "INSERT OR REPLACE INTO nflog(key, output, receiver, group_key, reason, step, "
               "alert_count, attempts, created_at, finished_at, state, last_error) "

@@ -141,6 +141,16 @@ TEST_F(StoreTest, AttemptsAreRecorded) {
     EXPECT_EQ(scalar("SELECT attempts FROM outbox WHERE id = " + std::to_string(id)), 3);
     EXPECT_EQ(
         scalar("SELECT count(*) FROM outbox WHERE state = 'delivered' AND last_error IS NULL"), 1);
+    EXPECT_EQ(scalar("SELECT length(body) FROM outbox WHERE id = " + std::to_string(id)), 0)
+        << "a delivered row keeps its record, not its body";
+    EXPECT_EQ(scalar("SELECT keys IS NULL FROM outbox WHERE id = " + std::to_string(id)), 1);
+
+    // A dropped row keeps its body: it is what the output refused.
+    apply(StateDelta{{}, {}, {{"am", "[refused]", 1}}, 0});
+    id = reader->pendingOutbox("am", 1, 1000000, kDue).value().at(0).id;
+    store_->recordAttempt(attempt(OutboxState::kDropped, "HTTP 400: bad alert"));
+    store_->flush();
+    EXPECT_EQ(scalar("SELECT length(body) FROM outbox WHERE id = " + std::to_string(id)), 9);
 }
 
 TEST_F(StoreTest, CommitHookReportsTiming) {
