@@ -219,7 +219,8 @@ core::Result<core::Decoded> decodeWebhook(std::string_view body, core::TimePoint
 
 std::string PushEncoder::encode(const std::vector<const core::Alert*>& alerts,
                                 std::vector<state::OutboxKey>* keys) const {
-    rapidjson::StringBuffer buf;
+    // Sized for a typical alert up front: growing by doubling copied the body ~log2(n) times.
+    rapidjson::StringBuffer buf(nullptr, 64 + alerts.size() * 640);
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     auto str = [&w](std::string_view s) {
         w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));

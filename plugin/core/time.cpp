@@ -89,7 +89,17 @@ Result<TimePoint> fromUnixSeconds(long long secs) {
 std::string formatRfc3339(TimePoint t) {
     if (isZeroTime(t)) return "0001-01-01T00:00:00Z";
     auto ms = std::chrono::floor<std::chrono::milliseconds>(t);
-    return date::format("%FT%TZ", ms);
+    // The calendar arithmetic of date::format, without its stream and locale per call
+    // (every pushed alert formats two times; the stream was most of an encode).
+    auto day = std::chrono::floor<date::days>(ms);
+    date::year_month_day ymd{day};
+    int year = static_cast<int>(ymd.year());
+    if (year < 0 || year > 9999) return date::format("%FT%TZ", ms);
+    date::hh_mm_ss<std::chrono::milliseconds> hms{ms - day};
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year,
+                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                       hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
+                       hms.subseconds().count());
 }
 
 Result<Duration> parseDuration(std::string_view s) {

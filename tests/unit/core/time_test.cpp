@@ -1,6 +1,9 @@
 #include "plugin/core/time.hpp"
 
+#include <date/date.h>
 #include <gtest/gtest.h>
+
+#include <random>
 
 #include "plugin/core/severity.hpp"
 #include "plugin/core/url.hpp"
@@ -108,6 +111,25 @@ TEST(Time, OutOfRangeYearsAndDurationsAreErrorsNotWrappedValues) {
     EXPECT_EQ(fromUnixSeconds(-1).error(), "-1 is out of range (Unix seconds from 1970 to 2199)");
     EXPECT_FALSE(fromUnixSeconds(7258118400LL).ok());
     EXPECT_EQ(toUnixMillis(fromUnixSeconds(1773105135).value()), 1773105135000LL);
+}
+
+// formatRfc3339 does the calendar arithmetic itself; it must agree with date::format over
+// the whole clock range, before 1970 included, to the millisecond.
+TEST(Time, FormatAgreesWithTheCalendarLibrary) {
+    std::mt19937_64 rng(7);
+    const long long lo = -86'400'000LL * 365 * 3, hi = 7'258'118'399'999LL;  // 1967 to 2199
+    std::uniform_int_distribution<long long> ms(lo, hi);
+    for (int i = 0; i < 20000; ++i) {
+        TimePoint t{std::chrono::milliseconds(ms(rng))};
+        auto want = date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t));
+        ASSERT_EQ(formatRfc3339(t), want);
+    }
+    for (const char* s : {"2024-02-29T23:59:59.999Z", "2100-03-01T00:00:00.001Z",
+                          "2000-02-29T12:00:00Z", "1970-01-01T00:00:00Z"}) {
+        auto t = parseRfc3339(s).value();
+        EXPECT_EQ(formatRfc3339(t),
+                  date::format("%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(t)));
+    }
 }
 
 }  // namespace
