@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "plugin/state/sqlite_util.hpp"
+
 namespace alertbridge::state {
 
 std::string_view storeErrorClassName(StoreErrorClass c) {
@@ -143,6 +145,29 @@ core::Duration backoff(StoreErrorClass c, int failures) {
                                                        : 1000;
     long long ms = first << std::min(failures, 6);
     return milliseconds(std::min<long long>(ms, 5000));
+}
+
+StoreFailure describeFailure(sqlite3* db, const char* what, const std::string& path) {
+    int ext = sqlite3_extended_errcode(db);
+    int sys = t_last_system_errno != 0 ? t_last_system_errno : sqlite3_system_errno(db);
+    t_last_system_errno = 0;
+    StoreFailure f;
+    f.message = fmt::format("{}: {} (SQLite code {}", what, sqlite3_errmsg(db), ext);
+    if (sys != 0 && (ext & 0xff) == SQLITE_IOERR) {
+        f.message += fmt::format(", errno {}: {}", sys, std::strerror(sys));
+    }
+    f.message += ")";
+    f.cls = classify(ext, sys);
+    if ((ext & 0xff) == SQLITE_IOERR && f.cls == StoreErrorClass::kTransient) {
+        if (auto cause = fullCause(path); !cause.empty()) {
+            f.cls = StoreErrorClass::kFull;
+            f.message += ": " + cause;
+        } else if (auto ro = readOnlyCause(path); !ro.empty()) {
+            f.cls = StoreErrorClass::kFatal;
+            f.message += ": " + ro;
+        }
+    }
+    return f;
 }
 
 }  // namespace alertbridge::state

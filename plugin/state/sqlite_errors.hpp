@@ -33,6 +33,15 @@ std::string damageAdvice(const std::string& path);
 // first problems and how to recover when the file is damaged.
 core::Status checkIntact(sqlite3* db, const std::string& path);
 
+// What a failed statement on `db` was, in one line (the statement's `what`, SQLite's
+// message and code, the errno behind an I/O error, and the cause found on disk), and its
+// class. Reads (and clears) the errno the last failed step recorded on this thread.
+struct StoreFailure {
+    std::string message;
+    StoreErrorClass cls = StoreErrorClass::kTransient;
+};
+StoreFailure describeFailure(sqlite3* db, const char* what, const std::string& path);
+
 // Backoff between attempts while the store fails: it doubles from the class's first step.
 core::Duration backoff(StoreErrorClass c, int failures);
 

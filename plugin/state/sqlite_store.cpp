@@ -306,26 +306,9 @@ class SqliteStore final : public Store {
     }
 
     Outcome failed(const char* what) {
-        int ext = sqlite3_extended_errcode(db_);
-        int sys = t_last_system_errno != 0 ? t_last_system_errno : sqlite3_system_errno(db_);
-        t_last_system_errno = 0;
-        std::string msg = fmt::format("{}: {} (SQLite code {}", what, sqlite3_errmsg(db_), ext);
-        if (sys != 0 && (ext & 0xff) == SQLITE_IOERR) {
-            msg += fmt::format(", errno {}: {}", sys, std::strerror(sys));
-        }
-        msg += ")";
-        auto cls = classify(ext, sys);
-        if ((ext & 0xff) == SQLITE_IOERR && cls == StoreErrorClass::kTransient) {
-            if (auto cause = fullCause(options_.path); !cause.empty()) {
-                cls = StoreErrorClass::kFull;
-                msg += ": " + cause;
-            } else if (auto ro = readOnlyCause(options_.path); !ro.empty()) {
-                cls = StoreErrorClass::kFatal;
-                msg += ": " + ro;
-            }
-        }
+        auto f = describeFailure(db_, what, options_.path);
         writes_.rollback();
-        return Outcome{Error{msg}, cls};
+        return Outcome{Error{std::move(f.message)}, f.cls};
     }
 
     Outcome commit(std::deque<Op>& batch) {
