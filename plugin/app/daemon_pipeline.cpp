@@ -163,7 +163,7 @@ void Daemon::handle(engine::Effects effects, std::size_t counted) {
     if (!effects.resends.empty()) {
         auto set = outputSet();
         for (const auto& r : effects.resends) {
-            set->workers.at(r.output)->queueResend(r.slice, engine_->resendRows(r));
+            set->workers.at(r.output)->queueResend(r.slice, engine_->resendJob(r));
         }
     }
     if (effects.housekeep) checkCalendars(clock_.now(), false);

@@ -53,19 +53,29 @@ void DeliveryWorker::notify() {
 }
 
 void DeliveryWorker::queueResend(std::size_t slice, std::vector<state::OutboxInsert> rows) {
+    if (rows.empty()) {
+        queueResend(slice, std::function<std::vector<state::OutboxInsert>()>());
+        return;
+    }
+    queueResend(slice, [rows = std::move(rows)] { return rows; });
+}
+
+void DeliveryWorker::queueResend(std::size_t slice,
+                                 std::function<std::vector<state::OutboxInsert>()> job) {
     {
         std::lock_guard lock(mu_);
         auto it = std::find_if(resends_.begin(), resends_.end(),
                                [slice](const Resend& r) { return r.slice == slice; });
-        if (rows.empty()) {
+        if (!job) {
             // Nothing of this slice fires any more: an older copy must not go out either.
             if (it != resends_.end()) resends_.erase(it);
             return;
         }
         if (it != resends_.end()) {
-            it->rows = std::move(rows);
+            it->encode = std::move(job);
+            it->rows.clear();
         } else {
-            resends_.push_back(Resend{slice, std::move(rows)});
+            resends_.push_back(Resend{slice, std::move(job), {}});
         }
         notified_ = true;
     }
@@ -315,6 +325,11 @@ bool DeliveryWorker::deliverResend() {
         item = std::move(resends_.front());
         resends_.pop_front();
     }
+    if (item.encode) {
+        item.rows = item.encode();
+        item.encode = nullptr;
+    }
+    if (item.rows.empty()) return true;  // every alert of the slice was left out
     // One request per stored-size piece of the slice, merged as the transport allows.
     std::vector<std::string_view> bodies;
     std::size_t alerts = 0;

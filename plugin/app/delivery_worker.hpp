@@ -25,6 +25,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +64,9 @@ class DeliveryWorker {
     // Queues the re-send of one slice of the firing alerts, replacing an older copy of the
     // same slice that has not gone out yet.
     void queueResend(std::size_t slice, std::vector<state::OutboxInsert> rows);
+    // The same, encoded on this worker's thread when the copy is taken to be sent; an empty
+    // job means nothing of the slice fires any more.
+    void queueResend(std::size_t slice, std::function<std::vector<state::OutboxInsert>()> job);
     const std::string& name() const { return options_.name; }
     // Request bodies waiting in the outbox, as last counted (at most a second old).
     long long backlogBytes() const { return backlog_bytes_.load(); }
@@ -71,6 +75,7 @@ class DeliveryWorker {
   private:
     struct Resend {
         std::size_t slice = 0;
+        std::function<std::vector<state::OutboxInsert>()> encode;  // run once, when taken
         std::vector<state::OutboxInsert> rows;
     };
     void loop();

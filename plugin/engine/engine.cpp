@@ -174,6 +174,10 @@ std::vector<state::OutboxInsert> Engine::resendRows(const ResendSlice& r) const 
     return pipeline_->resend(r.output, r.slice, r.slices);
 }
 
+pipeline::Pipeline::ResendJob Engine::resendJob(const ResendSlice& r) const {
+    return pipeline_->resendJob(r.output, r.slice, r.slices);
+}
+
 std::shared_ptr<const AlertSnapshot> Engine::snapshot(core::TimePoint now) const {
     auto snap = std::make_shared<AlertSnapshot>();
     snap->at = now;

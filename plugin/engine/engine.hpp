@@ -97,6 +97,7 @@ class Engine {
 
     // The copy a re-send slice asks for, built from the alerts as they are now.
     std::vector<state::OutboxInsert> resendRows(const ResendSlice& r) const;
+    pipeline::Pipeline::ResendJob resendJob(const ResendSlice& r) const;
 
     pipeline::Pipeline& pipeline() { return *pipeline_; }
     const pipeline::Pipeline& pipeline() const { return *pipeline_; }

@@ -136,10 +136,15 @@ state::StateDelta Pipeline::expire(core::TimePoint now,
 
 std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_t slice,
                                                   std::size_t slices) const {
-    std::vector<core::Alert> alerts;
+    auto job = resendJob(output, slice, slices);
+    return job ? job() : std::vector<state::OutboxInsert>{};
+}
+
+Pipeline::ResendJob Pipeline::resendJob(std::size_t output, std::size_t slice,
+                                        std::size_t slices) const {
+    std::vector<std::pair<core::Fingerprint, std::string>> records;
     auto take = [&](core::Fingerprint fp, const AlertIndex::Entry& e) {
-        core::Alert a;
-        if (decodeRecord(e.bytes(), fp, a)) alerts.push_back(std::move(a));
+        records.emplace_back(fp, std::string(e.bytes()));
     };
     if (slices <= 1) {
         index_.forEach(take);
@@ -159,10 +164,19 @@ std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_
             if (const AlertIndex::Entry* e = index_.find(fp)) take(fp, *e);
         }
     }
-    std::vector<const core::Alert*> ptrs;
-    ptrs.reserve(alerts.size());
-    for (const auto& a : alerts) ptrs.push_back(&a);
-    return encodeRows(*outputs_.at(output), ptrs);
+    if (records.empty()) return {};
+    return [encoder = outputs_.at(output), records = std::move(records)] {
+        std::vector<core::Alert> alerts;
+        alerts.reserve(records.size());
+        for (const auto& [fp, bytes] : records) {
+            core::Alert a;
+            if (decodeRecord(bytes, fp, a)) alerts.push_back(std::move(a));
+        }
+        std::vector<const core::Alert*> ptrs;
+        ptrs.reserve(alerts.size());
+        for (const auto& a : alerts) ptrs.push_back(&a);
+        return encodeRows(*encoder, ptrs);
+    };
 }
 
 state::StateDelta Pipeline::checkpointStep(std::size_t max_rows) {

@@ -3,6 +3,7 @@
 // to them (expiry of alerts whose endsAt passed, re-sends that keep hosts' copies alive).
 // Owned by one thread (the pipeline strand); no method is thread-safe. Time is passed in.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,11 @@ class Pipeline {
     // re-sent from the next cycle on, well inside the 4 x interval its endsAt allows.
     std::vector<state::OutboxInsert> resend(std::size_t output, std::size_t slice,
                                             std::size_t slices) const;
+    // The same as work to run elsewhere: the slice's records are copied now and decoded and
+    // encoded when the job runs (on the output's delivery thread), so that a round of
+    // thousands of alerts never holds the engine thread. Empty when the slice has none.
+    using ResendJob = std::function<std::vector<state::OutboxInsert>()>;
+    ResendJob resendJob(std::size_t output, std::size_t slice, std::size_t slices) const;
 
     // One step of a checkpoint pass, at most `max_rows` rows. The first step of a pass
     // snapshots what changed; the last one records the journal id the snapshot reflects.

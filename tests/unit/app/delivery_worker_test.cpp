@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -133,8 +134,36 @@ TEST_F(DeliveryWorkerTest, ResendsOfASliceCoalesceWhileTheHostIsDown) {
     // A slice with nothing firing any more withdraws its queued copy.
     transport_->failing = true;
     worker_->queueResend(3, {{"am", "[slice3]", 1, {}}});
-    worker_->queueResend(3, {});
+    worker_->queueResend(3, std::vector<state::OutboxInsert>{});
     EXPECT_EQ(worker_->queuedResends(), 0u);
+}
+
+// A re-send given as a job is encoded on the worker's thread when it is taken, once; a copy
+// replaced before it went out is never encoded at all.
+TEST_F(DeliveryWorkerTest, AResendJobIsEncodedOnTheWorkerWhenTaken) {
+    std::atomic<int> stale_runs{0}, runs{0};
+    std::atomic<bool> on_caller{false};
+    const auto caller = std::this_thread::get_id();
+    worker_->queueResend(0, [&] {
+        ++stale_runs;
+        return std::vector<state::OutboxInsert>{{"am", "[old]", 1, {}}};
+    });
+    worker_->queueResend(0, [&] {
+        ++runs;
+        on_caller = std::this_thread::get_id() == caller;
+        return std::vector<state::OutboxInsert>{{"am", "[new]", 1, {}}};
+    });
+    EXPECT_EQ(runs.load() + stale_runs.load(), 0) << "nothing is encoded when queued";
+    worker_->start();
+    ASSERT_TRUE(eventually([&] { return transport_->taken().size() == 1; }));
+    EXPECT_EQ(transport_->taken().front(), "[new]");
+    EXPECT_EQ(runs.load(), 1);
+    EXPECT_EQ(stale_runs.load(), 0);
+    EXPECT_FALSE(on_caller.load());
+    // A job whose alerts were all left out sends nothing.
+    worker_->queueResend(1, [] { return std::vector<state::OutboxInsert>{}; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(transport_->taken().size(), 1u);
 }
 
 // Re-sends and outbox rows take turns: a backlog of rows does not hold re-sends back.
