@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugin/state/body_codec.hpp"
 #include "plugin/state/sqlite_errors.hpp"
 
 namespace alertbridge::state {
@@ -38,7 +40,7 @@ class SqliteReader final : public StoreReader {
                "WHERE (?1 = '' OR receiver = ?1) AND (?2 = '' OR group_key = ?2) "
                "ORDER BY finished_at DESC, key LIMIT ?3"),
           keys_(db,
-                "SELECT id, keys, length(body) FROM outbox "
+                "SELECT id, keys FROM outbox "
                 "WHERE output = ?1 AND state = 'pending' AND id > ?2 ORDER BY id LIMIT ?3"),
           count_(db,
                  "SELECT count(*), coalesce(sum(length(body)), 0) FROM outbox "
@@ -105,7 +107,7 @@ class SqliteReader final : public StoreReader {
                 OutboxRow r;
                 r.id = sqlite3_column_int64(s, 0);
                 r.output = std::string(pending_.column(1));
-                r.body = std::string(pending_.column(2));
+                r.body = unpackBody(pending_.column(2));
                 r.alert_count = sqlite3_column_int(s, 3);
                 r.attempts = sqlite3_column_int(s, 4);
                 r.created_at = core::fromUnixMillis(sqlite3_column_int64(s, 5));
@@ -165,9 +167,11 @@ class SqliteReader final : public StoreReader {
         keys_.bind(3, static_cast<long long>(limit));
         int rc;
         while ((rc = sqlite3_step(keys_.get())) == SQLITE_ROW) {
-            auto body_size = static_cast<std::size_t>(sqlite3_column_int64(keys_.get(), 2));
-            rows.push_back(PendingKeys{sqlite3_column_int64(keys_.get(), 0),
-                                       decodeOutboxKeys(keys_.column(1), body_size)});
+            // The body may be stored packed, so its unpacked size is not known here; the
+            // keys are checked against it when the row itself is read.
+            rows.push_back(PendingKeys{
+                sqlite3_column_int64(keys_.get(), 0),
+                decodeOutboxKeys(keys_.column(1), std::numeric_limits<std::size_t>::max())});
         }
         sqlite3_reset(keys_.get());
         if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};
@@ -217,7 +221,7 @@ class SqliteReader final : public StoreReader {
             e.id = sqlite3_column_int64(journal_.get(), 0);
             e.input = std::string(journal_.column(1));
             e.received_at = core::fromUnixMillis(sqlite3_column_int64(journal_.get(), 2));
-            e.body = std::string(journal_.column(3));
+            e.body = unpackBody(journal_.column(3));
             out.push_back(std::move(e));
         }
         sqlite3_reset(journal_.get());

@@ -13,7 +13,11 @@ namespace alertbridge::state {
 //   1: journal, alerts, outbox, emails; row ids could be reused once pruning emptied a table.
 //   2: journal and outbox ids are AUTOINCREMENT and seeded above every id used or recorded.
 //   3: outbox rows carry their element keys, so that a backlog coalesces.
-inline constexpr int kSchemaVersion = 4;
+//   4: outbox rows are notifications (key, not_before, receiver, group, reason, step), and
+//      the notification log.
+//   5: journal and outbox bodies may be zstd frames (body_codec.hpp). An earlier release
+//      would read them as garbage, so it must refuse the file. Nothing to migrate.
+inline constexpr int kSchemaVersion = 5;
 
 // Brings the database to kSchemaVersion in one transaction and seeds the id sequences.
 // Returns the version found (0 for a new file), or an error that names the file's version
