@@ -3,6 +3,7 @@ longer than every retention, kill -9 under load, an Alertmanager outage long eno
 endsAt to pass, sustained load across re-send intervals. Real processes on loopback: the
 real Alertmanager, alertbridge, and a recording peer where exact request counts matter."""
 
+import base64
 import os
 import random
 import shutil
@@ -284,6 +285,8 @@ class BacklogBound(FaultTest):
         acked, refused, i = set(), None, 0
         while refused is None and i < 400:
             batch = [alert("Backlog", f"10.80.{i}.{j}:9100", minutes_left=60) for j in range(50)]
+            for a in batch:  # text that does not compress, so the stored bytes add up
+                a["annotations"]["description"] = base64.b64encode(os.urandom(150)).decode()
             status, body, headers = ab.post_alerts(batch)
             if status == 200:
                 acked.update(a["labels"]["instance"] for a in batch)
