@@ -29,6 +29,7 @@ Daemon::Daemon(config::Config config, std::shared_ptr<const email::RuleSet> emai
       calendars_(std::move(calendars)),
       clock_(clock) {
     metrics_.queueCapacity().Set(static_cast<double>(config_.intake.queue_capacity));
+    metrics_.queueCapacityBytes().Set(static_cast<double>(config_.intake.queue_max_bytes));
 }
 
 Daemon::~Daemon() { stop(); }

@@ -144,6 +144,9 @@ class RoundTrip(unittest.TestCase):
                        "alertbridge_output_attempts_total", "alertbridge_output_results_total",
                        "alertbridge_active_alerts", "alertbridge_intake_queue_alerts"]:
             self.assertIn(family, m)
+        # The bounds are exported as configured (the defaults: 200,000 alerts, 256 MiB).
+        self.assertEqual(self.ab.metric("alertbridge_intake_queue_capacity_bytes"), 268435456)
+        self.assertGreater(self.ab.metric("alertbridge_intake_queue_capacity_alerts"), 0)
 
 
 class Limits(unittest.TestCase):
