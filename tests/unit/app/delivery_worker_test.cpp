@@ -69,7 +69,7 @@ class DeliveryWorkerTest : public ::testing::Test {
     }
     void outbox(std::vector<std::string> bodies) {
         state::StateDelta d;
-        for (auto& b : bodies) d.outbox.push_back({"am", b, 1, {}});
+        for (auto& b : bodies) d.outbox.push_back({"am", b, 1, {}, {}});
         std::promise<void> p;
         store_->applyDelta(std::move(d), [&](const core::Status&) { p.set_value(); });
         p.get_future().wait();
@@ -113,8 +113,8 @@ TEST_F(DeliveryWorkerTest, ResendsOfASliceCoalesceWhileTheHostIsDown) {
     transport_->failing = true;
     worker_->start();
     for (int i = 0; i < 10; ++i) {
-        worker_->queueResend(0, {{"am", "[slice0 v" + std::to_string(i) + "]", 1, {}}});
-        worker_->queueResend(1, {{"am", "[slice1 v" + std::to_string(i) + "]", 1, {}}});
+        worker_->queueResend(0, {{"am", "[slice0 v" + std::to_string(i) + "]", 1, {}, {}}});
+        worker_->queueResend(1, {{"am", "[slice1 v" + std::to_string(i) + "]", 1, {}, {}}});
     }
     EXPECT_LE(worker_->queuedResends(), 2u) << "one copy per slice (one may be in flight)";
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -133,7 +133,7 @@ TEST_F(DeliveryWorkerTest, ResendsOfASliceCoalesceWhileTheHostIsDown) {
     EXPECT_EQ(sent, (std::vector<std::string>{"[slice0 v9]", "[slice1 v9]"}));
     // A slice with nothing firing any more withdraws its queued copy.
     transport_->failing = true;
-    worker_->queueResend(3, {{"am", "[slice3]", 1, {}}});
+    worker_->queueResend(3, {{"am", "[slice3]", 1, {}, {}}});
     worker_->queueResend(3, std::vector<state::OutboxInsert>{});
     EXPECT_EQ(worker_->queuedResends(), 0u);
 }
@@ -146,12 +146,12 @@ TEST_F(DeliveryWorkerTest, AResendJobIsEncodedOnTheWorkerWhenTaken) {
     const auto caller = std::this_thread::get_id();
     worker_->queueResend(0, [&] {
         ++stale_runs;
-        return std::vector<state::OutboxInsert>{{"am", "[old]", 1, {}}};
+        return std::vector<state::OutboxInsert>{{"am", "[old]", 1, {}, {}}};
     });
     worker_->queueResend(0, [&] {
         ++runs;
         on_caller = std::this_thread::get_id() == caller;
-        return std::vector<state::OutboxInsert>{{"am", "[new]", 1, {}}};
+        return std::vector<state::OutboxInsert>{{"am", "[new]", 1, {}, {}}};
     });
     EXPECT_EQ(runs.load() + stale_runs.load(), 0) << "nothing is encoded when queued";
     worker_->start();
@@ -171,7 +171,7 @@ TEST_F(DeliveryWorkerTest, ResendsAreNotStarvedByABacklog) {
     std::vector<std::string> rows;
     for (int i = 0; i < 2000; ++i) rows.push_back("[row " + std::to_string(i) + "]");
     outbox(rows);
-    worker_->queueResend(0, {{"am", "[resend]", 1, {}}});
+    worker_->queueResend(0, {{"am", "[resend]", 1, {}, {}}});
     worker_->start();
     ASSERT_TRUE(eventually([&] {
         auto s = transport_->taken();
@@ -188,7 +188,7 @@ TEST_F(DeliveryWorkerTest, ResendsAreNotStarvedByABacklog) {
 // it is left; an element no newer row holds goes out as it was queued.
 TEST_F(DeliveryWorkerTest, ABacklogSendsOnlyTheNewestStateOfEachAlert) {
     auto row = [](long long first_key, const std::vector<std::string>& elements) {
-        state::OutboxInsert r{"am", "[", static_cast<int>(elements.size()), {}};
+        state::OutboxInsert r{"am", "[", static_cast<int>(elements.size()), {}, {}};
         for (std::size_t i = 0; i < elements.size(); ++i) {
             if (i > 0) r.body += ',';
             auto begin = static_cast<std::uint32_t>(r.body.size());
@@ -205,8 +205,8 @@ TEST_F(DeliveryWorkerTest, ABacklogSendsOnlyTheNewestStateOfEachAlert) {
     for (int v = 0; v < 10; ++v) {
         d.outbox.push_back(row(1, {"a" + std::to_string(v), "b" + std::to_string(v)}));
     }
-    d.outbox.push_back(row(2, {"b10", "c10"}));     // keys 2 (b) and 3 (c)
-    d.outbox.push_back({"am", "[legacy]", 1, {}});  // a row written before keys existed
+    d.outbox.push_back(row(2, {"b10", "c10"}));         // keys 2 (b) and 3 (c)
+    d.outbox.push_back({"am", "[legacy]", 1, {}, {}});  // a row written before keys existed
     std::promise<void> p;
     store_->applyDelta(std::move(d), [&](const core::Status&) { p.set_value(); });
     p.get_future().wait();
