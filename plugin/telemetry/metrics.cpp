@@ -193,7 +193,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     store_writable_->Set(1);
     outbox_pending_bytes_ = &BuildGauge()
                                  .Name("alertbridge_outbox_pending_bytes")
-                                 .Help("Bytes of request bodies waiting in the outbox, per output, as stored (compressed).")
+                                 .Help(
+                                     "Bytes of request bodies waiting in the outbox, per output, "
+                                     "as stored (compressed).")
                                  .Register(r);
     active_alerts_ = &BuildGauge()
                           .Name("alertbridge_active_alerts")
