@@ -93,6 +93,17 @@ TEST_F(DeliveryWorkerTest, APendingRowIsDeliveredWhateverItsId) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);  // the store's writer may be committing a completion
+    // Both completions are committed before the row is replaced: a completion still queued
+    // would mark the new row 1 delivered (a reused id; AUTOINCREMENT never reuses one).
+    auto delivered = [&] {
+        sqlite3_stmt* st = nullptr;
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM outbox WHERE state = 'delivered'", -1, &st,
+                           nullptr);
+        long long n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+        sqlite3_finalize(st);
+        return n;
+    };
+    ASSERT_TRUE(eventually([&] { return delivered() == 2; }));
     ASSERT_EQ(sqlite3_exec(db,
                            // What a prune and a reused id used to leave: a new row under
                            // the id of one delivered before.

@@ -61,7 +61,7 @@ class StoreTest : public ::testing::Test {
         return v;
     }
     void opensMigratedAndCarriesOn(const std::string& fixture, std::size_t pending_rows,
-                                   bool rows_have_keys);
+                                   bool rows_have_keys, bool rows_are_notifications = false);
 
     fs::path dir_;
     SqliteOptions options_;
@@ -336,7 +336,7 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
 // and rows still to deliver; both fixtures were made the same way) opens, is migrated, and
 // carries on.
 void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture, std::size_t pending_rows,
-                                          bool rows_have_keys) {
+                                          bool rows_have_keys, bool rows_are_notifications) {
     store_.reset();
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "sub");
@@ -354,23 +354,30 @@ void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture, std::size_
     ASSERT_EQ(pending.size(), pending_rows);
     EXPECT_EQ(pending[0].keys.empty(), !rows_have_keys)
         << "rows from before element keys existed go out whole";
-    EXPECT_TRUE(pending[0].meta.key.empty()) << "rows from before notification keys";
-    EXPECT_EQ(pending[0].meta.receiver, "") << "no receiver recorded before version 4";
+    if (rows_are_notifications) {
+        EXPECT_FALSE(pending[0].meta.key.empty()) << "a version 4 row is a keyed notification";
+        EXPECT_EQ(pending[0].meta.receiver, "am");
+    } else {
+        EXPECT_TRUE(pending[0].meta.key.empty()) << "rows from before notification keys";
+        EXPECT_EQ(pending[0].meta.receiver, "") << "no receiver recorded before version 4";
+    }
     int alerts = 0;
     ASSERT_TRUE(
         reader->forEachAlert([&](long long, core::Fingerprint, std::string_view) { ++alerts; }));
     EXPECT_EQ(alerts, 8);
     EXPECT_EQ(reader->emails(0, 10).value().size(), 2u);
     EXPECT_EQ(journal("[next]"), 6);
+    // The next outbox id is above every one the file handed out.
+    const long long next_row = scalar("SELECT max(id) FROM outbox") + 1;
     apply(StateDelta{{}, {}, {{"am", "[n1,n2]", 1, {{7, 1, 3}, {9, 4, 6}}}}, 0});
     auto last = reader->pendingOutbox("am", 100, 1000000, kDue).value().back();
-    EXPECT_EQ(last.id, 6);
+    EXPECT_EQ(last.id, next_row);
     ASSERT_EQ(last.keys.size(), 2u) << "new rows keep their keys";
     EXPECT_EQ(last.keys[1].key, 9u);
     EXPECT_EQ(last.keys[1].begin, 4u);
-    auto keyed = reader->pendingKeys("am", 5, 10).value();
+    auto keyed = reader->pendingKeys("am", next_row - 1, 10).value();
     ASSERT_EQ(keyed.size(), 1u);
-    EXPECT_EQ(keyed[0].id, 6);
+    EXPECT_EQ(keyed[0].id, next_row);
     // Opening again is a no-op migration.
     store_.reset();
     open();
@@ -387,6 +394,11 @@ TEST_F(StoreTest, AStoreFromSchemaTwoIsMigratedAndCarriesOn) {
 
 TEST_F(StoreTest, AStoreFromSchemaThreeIsMigratedAndCarriesOn) {
     opensMigratedAndCarriesOn("datadir-v3", 4, true);
+}
+
+// Version 4 wrote bodies raw; version 5 reads them as they are and packs what it writes.
+TEST_F(StoreTest, AStoreFromSchemaFourIsMigratedAndCarriesOn) {
+    opensMigratedAndCarriesOn("datadir-v4", 3, true, true);
 }
 
 // A notification is queued once per key, even when the journal is applied again after a
