@@ -39,7 +39,7 @@ class StoreTest : public ::testing::Test {
     }
     long long journal(const std::string& body) {
         std::promise<core::Result<long long>> p;
-        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body},
+        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body, nullptr},
                               [&](const core::Result<long long>& r) { p.set_value(r); });
         auto r = p.get_future().get();
         EXPECT_TRUE(r.ok());
@@ -93,10 +93,11 @@ TEST_F(StoreTest, JournalAfterTheCheckpointIsWhatReplays) {
 }
 
 TEST_F(StoreTest, AlertsAndOutboxSurviveReopen) {
-    apply(StateDelta{{{1, 0, 0xfffffffffffffff1ULL, "rec-1"}, {2, 0, 42, "rec-2"}},
-                     {},
-                     {{"am", "[a]", 1}, {"am", "[b]", 2}, {"other", "[c]", 1}},
-                     0});
+    apply(StateDelta{
+        {{1, 0, 0xfffffffffffffff1ULL, "rec-1"}, {2, 0, 42, "rec-2"}},
+        {},
+        {{"am", "[a]", 1, {}, {}}, {"am", "[b]", 2, {}, {}}, {"other", "[c]", 1, {}, {}}},
+        0});
     // A new version of the first replaces it; the second ends.
     apply(StateDelta{{{3, 1, 0xfffffffffffffff1ULL, "rec-1b"}}, {2}, {}, 0});
     store_.reset();
@@ -139,7 +140,7 @@ TEST_F(StoreTest, BodiesAreStoredPackedAndReadBackAsGiven) {
     // So is an outbox row, and its element keys still point into the body as it was.
     const auto first = static_cast<std::uint32_t>(body.find('{'));
     const auto first_end = static_cast<std::uint32_t>(body.find('}') + 2);
-    apply(StateDelta{{}, {}, {{"am", body, 100, {{42, first, first_end}}}}, 0});
+    apply(StateDelta{{}, {}, {{"am", body, 100, {{42, first, first_end}}, {}}}, 0});
     EXPECT_LT(scalar("SELECT length(body) FROM outbox") * 4, static_cast<long long>(body.size()));
     auto rows = reader->pendingOutbox("am", 10, 1000000, kDue).value();
     ASSERT_EQ(rows.size(), 1u);
@@ -154,7 +155,7 @@ TEST_F(StoreTest, BodiesAreStoredPackedAndReadBackAsGiven) {
 }
 
 TEST_F(StoreTest, AttemptsAreRecorded) {
-    apply(StateDelta{{}, {}, {{"am", "[a]", 1}}, 0});
+    apply(StateDelta{{}, {}, {{"am", "[a]", 1, {}, {}}}, 0});
     auto reader = store_->openReader();
     auto id = reader->pendingOutbox("am", 1, 1000000, kDue).value().at(0).id;
     auto attempt = [&](OutboxState state, std::string error) {
@@ -180,7 +181,7 @@ TEST_F(StoreTest, AttemptsAreRecorded) {
     EXPECT_EQ(scalar("SELECT keys IS NULL FROM outbox WHERE id = " + std::to_string(id)), 1);
 
     // A dropped row keeps its body: it is what the output refused.
-    apply(StateDelta{{}, {}, {{"am", "[refused]", 1}}, 0});
+    apply(StateDelta{{}, {}, {{"am", "[refused]", 1, {}, {}}}, 0});
     id = reader->pendingOutbox("am", 1, 1000000, kDue).value().at(0).id;
     store_->recordAttempt(attempt(OutboxState::kDropped, "HTTP 400: bad alert"));
     store_->flush();
@@ -267,7 +268,7 @@ TEST_F(StoreTest, PruneWorksOffABacklogAChunkPerCommit) {
     constexpr int kRows = 4500;
     std::atomic<long long> last{0};
     for (int i = 0; i < kRows; ++i) {
-        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), "[x]"},
+        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), "[x]", nullptr},
                               [&](const core::Result<long long>& r) {
                                   if (r.ok()) last = std::max(last.load(), *r);
                               });
@@ -296,7 +297,10 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
     open();
     long long last = 0;
     for (int i = 0; i < 5; ++i) last = journal("[" + std::to_string(i) + "]");
-    apply(StateDelta{{}, {}, {{"am", "[a]", 1}, {"am", "[b]", 1}, {"am", "[c]", 1}}, last});
+    apply(StateDelta{{},
+                     {},
+                     {{"am", "[a]", 1, {}, {}}, {"am", "[b]", 1, {}, {}}, {"am", "[c]", 1, {}, {}}},
+                     last});
     auto reader = store_->openReader();
     auto rows = reader->pendingOutbox("am", 10, 1000000, kDue).value();
     ASSERT_EQ(rows.size(), 3u);
@@ -321,7 +325,7 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
     auto next = journal("[after the quiet period]");
     EXPECT_GT(next, last + 3) << "a journal id is never reused";
     EXPECT_GT(next, reader->checkpointJournalId().value());
-    apply(StateDelta{{}, {}, {{"am", "[new]", 1}}, 0});
+    apply(StateDelta{{}, {}, {{"am", "[new]", 1, {}, {}}}, 0});
     auto fresh = reader->pendingOutbox("am", 10, 1000000, kDue).value();
     ASSERT_EQ(fresh.size(), 1u) << "the new row is pending, whatever the ids";
     EXPECT_GT(fresh[0].id, rows.back().id) << "an outbox id is never reused";
@@ -369,7 +373,7 @@ void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture, std::size_
     EXPECT_EQ(journal("[next]"), 6);
     // The next outbox id is above every one the file handed out.
     const long long next_row = scalar("SELECT max(id) FROM outbox") + 1;
-    apply(StateDelta{{}, {}, {{"am", "[n1,n2]", 1, {{7, 1, 3}, {9, 4, 6}}}}, 0});
+    apply(StateDelta{{}, {}, {{"am", "[n1,n2]", 1, {{7, 1, 3}, {9, 4, 6}}, {}}}, 0});
     auto last = reader->pendingOutbox("am", 100, 1000000, kDue).value().back();
     EXPECT_EQ(last.id, next_row);
     ASSERT_EQ(last.keys.size(), 2u) << "new rows keep their keys";
@@ -474,11 +478,11 @@ TEST_F(StoreTest, DeferredNotificationsWaitForTheirTime) {
 TEST_F(StoreTest, PendingRowsAreReadWithinTheAlertBound) {
     apply(StateDelta{{},
                      {},
-                     {{"am", "[big]", 1500},
-                      {"am", "[a]", 400},
-                      {"am", "[b]", 500},
-                      {"am", "[c]", 200},
-                      {"n9e", "[x]", 1}},
+                     {{"am", "[big]", 1500, {}, {}},
+                      {"am", "[a]", 400, {}, {}},
+                      {"am", "[b]", 500, {}, {}},
+                      {"am", "[c]", 200, {}, {}},
+                      {"n9e", "[x]", 1, {}, {}}},
                      0});
     auto reader = store_->openReader();
     auto bodies = [&](std::size_t max_alerts) {
@@ -574,7 +578,7 @@ TEST_F(StoreTest, AFullStoreFailsClearlyKeepsStateChangesAndRecoversByItself) {
     int refused = 0;
     for (int i = 0; i < 40 && refused == 0; ++i) {
         std::promise<core::Result<long long>> p;
-        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body},
+        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body, nullptr},
                               [&](const core::Result<long long>& r) { p.set_value(r); });
         auto r = p.get_future().get();
         if (r.ok()) {
@@ -608,7 +612,7 @@ TEST_F(StoreTest, AFullStoreFailsClearlyKeepsStateChangesAndRecoversByItself) {
     EXPECT_TRUE(fut.get());
     auto big = [&] {
         std::promise<core::Result<long long>> p;
-        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body},
+        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body, nullptr},
                               [&](const core::Result<long long>& r) { p.set_value(r); });
         auto f = p.get_future();
         // While the writer backs off, only the test's clock ends the wait.
