@@ -28,18 +28,23 @@ bool isFrame(std::string_view s) {
 
 }  // namespace
 
-std::string packBody(std::string_view raw) {
+std::optional<std::string> packFrame(std::string_view raw) {
     // A raw body that happens to start like a frame is stored as a frame, so that reading
     // it back can never mistake it for one.
-    if (raw.size() < kMinPacked && !isFrame(raw)) return std::string(raw);
+    if (raw.size() < kMinPacked && !isFrame(raw)) return std::nullopt;
     thread_local std::unique_ptr<ZSTD_CCtx, CctxFree> ctx(ZSTD_createCCtx());
+    if (ctx == nullptr) return std::nullopt;
     std::string out(ZSTD_compressBound(raw.size()), '\0');
-    std::size_t n =
-        ctx ? ZSTD_compressCCtx(ctx.get(), out.data(), out.size(), raw.data(), raw.size(), 1) : 0;
-    if (ctx == nullptr || ZSTD_isError(n)) return std::string(raw);
-    if (!isFrame(raw) && n > raw.size() - raw.size() / 8) return std::string(raw);
+    std::size_t n = ZSTD_compressCCtx(ctx.get(), out.data(), out.size(), raw.data(), raw.size(), 1);
+    if (ZSTD_isError(n)) return std::nullopt;
+    if (!isFrame(raw) && n > raw.size() - raw.size() / 8) return std::nullopt;
     out.resize(n);
     return out;
+}
+
+std::string packBody(std::string_view raw) {
+    auto frame = packFrame(raw);
+    return frame ? std::move(*frame) : std::string(raw);
 }
 
 std::string unpackBody(std::string_view stored) {

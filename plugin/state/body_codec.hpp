@@ -5,12 +5,15 @@
 // alert barely shrinks and stays as it is. Rows written before frames existed read as they
 // are. Internal to plugin/state.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace alertbridge::state {
 
-// What to store for `raw`.
+// The frame to store for `raw`, or nothing when `raw` is stored as given (no copy made).
+std::optional<std::string> packFrame(std::string_view raw);
+// What to store for `raw`: packFrame's frame, or `raw` itself.
 std::string packBody(std::string_view raw);
 
 // The body as it was given. A stored value that is not a zstd frame, or not a whole and

@@ -83,8 +83,8 @@ void SqliteWrites::finalize() {
 int SqliteWrites::journal(const JournalEntry& e, long long& id) {
     ins_journal_.bind(1, e.input);
     ins_journal_.bind(2, millis(e.received_at));
-    const std::string stored = packBody(e.body);
-    ins_journal_.bindBlob(3, stored);
+    const auto frame = packFrame(e.body);  // bound without a copy: lives until the run
+    ins_journal_.bindBlob(3, frame ? std::string_view(*frame) : std::string_view(e.body));
     int rc = ins_journal_.run();
     if (rc != SQLITE_DONE) return rc;
     id = sqlite3_last_insert_rowid(db_);
@@ -114,8 +114,8 @@ int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
         ins_outbox_.bind(1, o.output);
         ins_outbox_.bind(2, millis(now));
         ins_outbox_.bind(3, static_cast<long long>(o.alert_count));
-        const std::string stored = packBody(o.body);
-        ins_outbox_.bindBlob(4, stored);
+        const auto frame = packFrame(o.body);
+        ins_outbox_.bindBlob(4, frame ? std::string_view(*frame) : std::string_view(o.body));
         // Bound without a copy, so it must live until the statement ran.
         const std::string keys = encodeOutboxKeys(o.keys);
         if (keys.empty()) {
