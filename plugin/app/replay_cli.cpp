@@ -32,17 +32,20 @@ void putString(Writer& w, std::string_view s) {
 // Writes the notifications of one step of the engine, and counts them.
 class NotificationLog {
   public:
-    // `people`: the notification sinks; when there is one, only what they were sent counts
-    // (a state sink's push mirrors state and reaches no one). Empty: every output counts.
-    NotificationLog(std::ostream* out, core::TimePoint start, std::set<std::string> people)
-        : out_(out), start_(start), people_(std::move(people)) {}
+    // With incidents (`incidents`), only their messages to people count. Else `people`:
+    // the notification sinks; when there is one, only what they were sent counts (a state
+    // sink's push mirrors state and reaches no one). Empty: every output counts.
+    NotificationLog(std::ostream* out, core::TimePoint start, bool incidents,
+                    std::set<std::string> people)
+        : out_(out), start_(start), incidents_(incidents), people_(std::move(people)) {}
 
     // The labels each alert was posted with, by fingerprint (over those labels).
     void received(const core::Alert& a) { labels_[core::identityFingerprint(a)] = a.labels; }
 
     void write(const std::vector<core::Notification>& notes) {
         for (const auto& n : notes) {
-            if (!people_.empty() && people_.count(n.receiver) == 0) continue;
+            if (incidents_ != n.to_people) continue;
+            if (!incidents_ && !people_.empty() && people_.count(n.receiver) == 0) continue;
             ++by_reason_[std::string(core::notifyReasonName(n.reason))];
             ++total_;
             if (out_ == nullptr) continue;
@@ -94,6 +97,7 @@ class NotificationLog {
   private:
     std::ostream* out_;
     core::TimePoint start_;
+    bool incidents_ = false;
     std::set<std::string> people_;
     std::unordered_map<core::Fingerprint, core::LabelSet> labels_;
     std::map<std::string, std::size_t> by_reason_;
@@ -152,7 +156,8 @@ int replayCommand(const ReplayCommand& cmd) {
     for (const auto& o : outs) {
         if (o.encoder->kind() == pipeline::OutputKind::kNotification) people.insert(o.name);
     }
-    NotificationLog log(cmd.out.empty() ? nullptr : &out, *start, std::move(people));
+    NotificationLog log(cmd.out.empty() ? nullptr : &out, *start, cfg.noise.enabled,
+                        std::move(people));
 
     engine->start(*start);
     std::size_t posts = 0, alerts = 0, rejected = 0, lineno = 0;
@@ -211,10 +216,17 @@ int replayCommand(const ReplayCommand& cmd) {
     for (const auto& [r, n] : log.byReason()) reasons += fmt::format(" {} {}", r, n);
     std::cerr << fmt::format("notifications: {} ({})\n", log.total(),
                              reasons.empty() ? "none" : reasons.substr(1));
+    std::string absorbed;
+    if (const auto* book = engine->pipeline().incidents()) {
+        for (const auto& [rule, n] : book->stats().absorbed) absorbed += fmt::format(", {} {}", rule, n);
+        std::cerr << fmt::format("incidents: {} opened, {} merged, {} resolved, {} open at the end\n",
+                                 book->stats().opened, book->stats().merged,
+                                 book->stats().resolved, book->open().size());
+    }
     std::cerr << fmt::format(
-        "not notified: repeats {}, resolves of unknown alerts {}; suppressed by rule: none "
-        "(no suppression stage yet)\n",
-        metrics.dedupe("repeat").Value(), metrics.dedupe("resolved_unknown").Value());
+        "not notified: repeats {}, resolves of unknown alerts {}; held or grouped by rule: {}\n",
+        metrics.dedupe("repeat").Value(), metrics.dedupe("resolved_unknown").Value(),
+        absorbed.empty() ? "none (no noise section)" : absorbed.substr(2));
     std::cerr << fmt::format("active at the end: {} alerts; wall time {:.2f} s\n",
                              engine->pipeline().activeAlerts(), secs);
     return out.is_open() && !out ? 1 : 0;

@@ -9,6 +9,7 @@
 
 #include "plugin/calendar/intervals.hpp"
 #include "plugin/calendar/types.hpp"
+#include "plugin/config/noise_config.hpp"
 #include "plugin/core/cidr.hpp"
 #include "plugin/core/clock.hpp"
 #include "plugin/core/label_set.hpp"
@@ -275,6 +276,7 @@ struct Config {
     LogConfig log;
     std::vector<calendar::CalendarDef> calendars;
     std::vector<calendar::TimeInterval> time_intervals;
+    NoiseConfig noise;
 };
 
 }  // namespace alertbridge::config

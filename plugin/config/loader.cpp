@@ -15,6 +15,7 @@
 #include "plugin/config/email_loader.hpp"
 #include "plugin/config/enrich_loader.hpp"
 #include "plugin/config/interval_loader.hpp"
+#include "plugin/config/noise_loader.hpp"
 #include "plugin/config/outputs_loader.hpp"
 #include "plugin/core/label_set.hpp"
 
@@ -41,7 +42,7 @@ class Loader {
         }
         if (!r_.expectMap(root, "",
                           {"global", "listen", "http_auth", "intake", "storage", "outputs", "email",
-                           "normalize", "enrich", "log", "calendars", "time_intervals"})) {
+                           "normalize", "enrich", "log", "calendars", "time_intervals", "noise"})) {
             return;
         }
         global(root["global"], c.global);
@@ -69,6 +70,8 @@ class Loader {
         checkCalendarNames(r_, c);
         loadTimeIntervals(r_, root["time_intervals"], c.time_intervals);
         checkIntervalCalendars(r_, c);
+        loadNoise(r_, root["noise"], base_dir_, errors_, c.noise);
+        checkNoiseReferences(r_, c);
     }
 
   private:

@@ -1,8 +1,9 @@
 #pragma once
 // Notification: one message about a group of alerts to one receiver, and why it went. The
-// engine hands these out with its effects; `replay` writes them, and the notification log
-// of the incident work will record them. For now a state sink's push is the message: the
-// receiver and the group are the output, and the reason comes from what dedupe saw.
+// engine hands these out with its effects; `replay` writes them. Two kinds: a state sink's
+// push (the receiver and the group are the output, the reason comes from what dedupe saw)
+// and a message to people from the incident stage (to_people: a page, an update, a repeat,
+// a resolution or a digest).
 
 #include <string>
 #include <string_view>
@@ -13,7 +14,7 @@
 
 namespace alertbridge::core {
 
-enum class NotifyReason : std::uint8_t { kNew, kUpdate, kRepeat, kEscalate, kResolve };
+enum class NotifyReason : std::uint8_t { kNew, kUpdate, kRepeat, kEscalate, kResolve, kDigest };
 
 inline std::string_view notifyReasonName(NotifyReason r) {
     switch (r) {
@@ -27,6 +28,8 @@ inline std::string_view notifyReasonName(NotifyReason r) {
             return "escalate";
         case NotifyReason::kResolve:
             return "resolve";
+        case NotifyReason::kDigest:
+            return "digest";
     }
     return "update";
 }
@@ -44,6 +47,10 @@ struct Notification {
     NotifyReason reason = NotifyReason::kNew;
     int step = 0;
     std::vector<NotifiedAlert> alerts;
+    // A message to people (an incident's page, update, repeat or resolution, or a digest),
+    // as opposed to a state sink's push, which mirrors state and reaches no one.
+    bool to_people = false;
+    std::uint64_t incident = 0;  // the incident it is about (0: none, or a digest)
 };
 
 }  // namespace alertbridge::core

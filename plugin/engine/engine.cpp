@@ -27,13 +27,15 @@ constexpr auto kHousekeepEvery = std::chrono::minutes(1);
 // made them (a journal entry, or a timer and its deadline) and each row's place among
 // them. The engine is deterministic, so re-applying the same journal after a crash makes
 // the same keys, and the store queues each at most once.
+// Messages to people (from the incident book) carry keys of their own and are skipped.
 void keyRows(std::vector<state::OutboxInsert>& rows, std::size_t from, const std::string& source,
              std::vector<core::Notification>* notes, std::size_t notes_from) {
+    std::size_t n = notes_from;
     for (std::size_t i = from; i < rows.size(); ++i) {
         rows[i].meta.key = fmt::format("{}/{}/{}", rows[i].output, source, i - from);
-        if (notes != nullptr && notes_from + (i - from) < notes->size()) {
-            (*notes)[notes_from + (i - from)].key = rows[i].meta.key;
-        }
+        if (notes == nullptr) continue;
+        while (n < notes->size() && (*notes)[n].to_people) ++n;
+        if (n < notes->size()) (*notes)[n++].key = rows[i].meta.key;
     }
 }
 
@@ -50,6 +52,7 @@ void Engine::start(core::TimePoint now) {
     timers_.set({TimerKind::kCheckpoint, 0}, now + options_.checkpoint_interval);
     timers_.set({TimerKind::kHousekeep, 0}, now);
     armExpiry();
+    armIncidents();
 }
 
 void Engine::armResends(core::TimePoint now) {
@@ -64,7 +67,7 @@ void Engine::armResends(core::TimePoint now) {
 }
 
 void Engine::reconfigure(Reconfiguration r, core::TimePoint now) {
-    pipeline_->reconfigure(std::move(r.config), std::move(r.outputs), std::move(r.tables));
+    pipeline_->reconfigure(std::move(r.config), std::move(r.outputs), std::move(r.tables), now);
     for (std::size_t i = 0; i < options_.resend_intervals.size(); ++i) {
         timers_.cancel({TimerKind::kResend, static_cast<std::uint32_t>(i)});
     }
@@ -111,6 +114,7 @@ Effects Engine::applyAll(std::vector<std::pair<Event, core::TimePoint>> events) 
         out.checkpoint = true;
     }
     armExpiry();
+    armIncidents();
     return out;
 }
 
@@ -133,6 +137,7 @@ Effects Engine::advance(core::TimePoint now) {
                                         std::make_move_iterator(d.outbox.begin()),
                                         std::make_move_iterator(d.outbox.end()));
                 armExpiry();
+                armIncidents();
                 break;
             }
             case TimerKind::kResend:
@@ -146,9 +151,16 @@ Effects Engine::advance(core::TimePoint now) {
                 out.housekeep = true;
                 timers_.set(key, now + kHousekeepEvery);
                 break;
+            case TimerKind::kIncident:
+                // Each of the book's deadlines fires at its own instant, up to `at`; the
+                // timer is armed again below, so an earlier expiry or resend still interleaves.
+                pipeline_->advanceIncidents(at, notes);
+                armIncidents();
+                break;
         }
     }
     armExpiry();
+    armIncidents();
     out.delta.at = now;
     return out;
 }
@@ -186,6 +198,14 @@ std::shared_ptr<const AlertSnapshot> Engine::snapshot(core::TimePoint now) const
         snap->records.emplace_back(fp, std::string(e.bytes()));
     });
     return snap;
+}
+
+void Engine::armIncidents() {
+    if (auto t = pipeline_->nextIncidentDeadline()) {
+        timers_.set({TimerKind::kIncident, 0}, *t);
+    } else {
+        timers_.cancel({TimerKind::kIncident, 0});
+    }
 }
 
 void Engine::armExpiry() {

@@ -105,6 +105,7 @@ class Engine {
 
   private:
     void armExpiry();
+    void armIncidents();
     void armResends(core::TimePoint now);
     void resendsDue(std::size_t output, core::TimePoint now, Effects& out);
 

@@ -21,6 +21,7 @@ enum class TimerKind : std::uint8_t {
     kResend,      // an output's next re-send slice
     kCheckpoint,  // the next checkpoint of the active alerts
     kHousekeep,   // once a minute: gauges computed from the instant (calendar expiry)
+    kIncident,    // the incident book's next deadline (group wait, repeat, digest, ...)
 };
 
 struct TimerKey {

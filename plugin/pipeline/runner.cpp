@@ -7,6 +7,7 @@
 #include "plugin/pipeline/deliver.hpp"
 #include "plugin/pipeline/enrich/calendar_labels.hpp"
 #include "plugin/pipeline/enrich/enrich.hpp"
+#include "plugin/pipeline/incident/stage.hpp"
 #include "plugin/pipeline/normalize.hpp"
 
 namespace alertbridge::pipeline {
@@ -15,19 +16,19 @@ Pipeline::Pipeline(const config::Config& config, telemetry::Metrics& metrics,
                    std::vector<std::shared_ptr<const OutputEncoder>> outputs,
                    std::shared_ptr<const TableSnapshots> tables)
     : metrics_(metrics) {
-    buildStages(config, std::move(outputs), std::move(tables));
+    buildStages(config, std::move(outputs), std::move(tables), core::TimePoint{});
     metrics_.activeAlerts().Set(0);
 }
 
 void Pipeline::reconfigure(std::shared_ptr<const config::Config> config,
                            std::vector<std::shared_ptr<const OutputEncoder>> outputs,
-                           std::shared_ptr<const TableSnapshots> tables) {
+                           std::shared_ptr<const TableSnapshots> tables, core::TimePoint now) {
     // The new stages are built before the old ones go, so a failure leaves the old ones.
     auto keep_stages = std::move(stages_);
     auto keep_metrics = std::move(stage_metrics_);
     auto keep_outputs = std::move(outputs_);
     try {
-        buildStages(*config, std::move(outputs), std::move(tables));
+        buildStages(*config, std::move(outputs), std::move(tables), now);
     } catch (...) {
         stages_ = std::move(keep_stages);
         stage_metrics_ = std::move(keep_metrics);
@@ -41,7 +42,7 @@ void Pipeline::reconfigure(std::shared_ptr<const config::Config> config,
 
 void Pipeline::buildStages(const config::Config& config,
                            std::vector<std::shared_ptr<const OutputEncoder>> outputs,
-                           std::shared_ptr<const TableSnapshots> tables) {
+                           std::shared_ptr<const TableSnapshots> tables, core::TimePoint now) {
     if (!tables) tables = std::make_shared<TableSnapshots>(config.enrich.tables.size());
     // The loader has compiled every regex once already; a failure here is a defect.
     auto relabeler = Relabeler::compile(config.enrich.relabel_configs);
@@ -62,6 +63,18 @@ void Pipeline::buildStages(const config::Config& config,
         }
     }
     stages.push_back(std::make_unique<Dedupe>(index_, metrics_));
+    // Incidents live in the book, which outlives the stages: a reload keeps them.
+    if (config.noise.enabled) {
+        auto rules = std::make_shared<const incident::NoiseRules>(config.noise, config.time_intervals);
+        if (book_) {
+            book_->reconfigure(std::move(rules), now);
+        } else {
+            book_ = std::make_unique<incident::IncidentBook>(std::move(rules));
+        }
+        stages.push_back(std::make_unique<incident::IncidentStage>(*book_));
+    } else {
+        book_.reset();
+    }
     stages.push_back(std::make_unique<Deliver>(outputs, metrics_));
     stages_ = std::move(stages);
     outputs_ = std::move(outputs);
@@ -128,6 +141,7 @@ state::StateDelta Pipeline::expire(core::TimePoint now,
         index_.erase(fp);
     }
     metrics_.alertsExpired().Increment(static_cast<double>(ended.size()));
+    if (book_) book_->observe(batch, now, notifications);
     Context ctx{now, delta, notifications};
     runStage(stages_.size() - 1, batch, ctx);  // deliver
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));

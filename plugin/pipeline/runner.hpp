@@ -11,6 +11,7 @@
 #include "plugin/config/config.hpp"
 #include "plugin/pipeline/alert_index.hpp"
 #include "plugin/pipeline/enrich/lookup_table.hpp"
+#include "plugin/pipeline/incident/book.hpp"
 #include "plugin/pipeline/output.hpp"
 #include "plugin/pipeline/stage.hpp"
 #include "plugin/telemetry/metrics.hpp"
@@ -38,7 +39,7 @@ class Pipeline {
     // which the loader's checks rule out.
     void reconfigure(std::shared_ptr<const config::Config> config,
                      std::vector<std::shared_ptr<const OutputEncoder>> outputs,
-                     std::shared_ptr<const TableSnapshots> tables);
+                     std::shared_ptr<const TableSnapshots> tables, core::TimePoint now = {});
     std::size_t outputCount() const { return outputs_.size(); }
 
     // Runs one decoded, journaled batch through every stage. The returned delta holds the
@@ -87,19 +88,30 @@ class Pipeline {
         applied_journal_id_ = checkpointed_id_ = journal_id;
     }
 
+    // Incidents (null unless the config has a noise section): their timers, and the
+    // messages to people they send.
+    const incident::IncidentBook* incidents() const { return book_.get(); }
+    std::optional<core::TimePoint> nextIncidentDeadline() const {
+        return book_ ? book_->nextDeadline() : std::nullopt;
+    }
+    void advanceIncidents(core::TimePoint now, std::vector<core::Notification>* notifications) {
+        if (book_) book_->advance(now, notifications);
+    }
+
     std::size_t activeAlerts() const { return index_.size(); }
     const AlertIndex& index() const { return index_; }
 
   private:
     void buildStages(const config::Config& config,
                      std::vector<std::shared_ptr<const OutputEncoder>> outputs,
-                     std::shared_ptr<const TableSnapshots> tables);
+                     std::shared_ptr<const TableSnapshots> tables, core::TimePoint now);
 
     // The config the stages read, after a reload (the first one is the caller's).
     std::shared_ptr<const config::Config> held_;
     telemetry::Metrics& metrics_;
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     AlertIndex index_;
+    std::unique_ptr<incident::IncidentBook> book_;
     std::vector<std::unique_ptr<Stage>> stages_;
     std::vector<telemetry::StageMetrics> stage_metrics_;  // one per stage
     // Runs stage `i` on the batch and counts what it received, passed and dropped.

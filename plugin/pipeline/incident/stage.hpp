@@ -1,0 +1,23 @@
+#pragma once
+// The incident stage: hands what dedupe saw change to the IncidentBook, which the pipeline
+// owns (so incidents outlive a reload of the stages). Passes the batch on unchanged: the
+// state sinks still mirror every alert; what reaches people comes from the book.
+
+#include "plugin/pipeline/incident/book.hpp"
+#include "plugin/pipeline/stage.hpp"
+
+namespace alertbridge::pipeline::incident {
+
+class IncidentStage final : public Stage {
+  public:
+    explicit IncidentStage(IncidentBook& book) : book_(book) {}
+    std::string_view name() const override { return "incidents"; }
+    void run(core::AlertBatch& batch, Context& ctx) override {
+        book_.observe(batch, ctx.now, ctx.notifications);
+    }
+
+  private:
+    IncidentBook& book_;
+};
+
+}  // namespace alertbridge::pipeline::incident
