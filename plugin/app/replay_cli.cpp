@@ -15,6 +15,7 @@
 #include "adapters/alertmanager/codec.hpp"
 #include "adapters/lookup/table_source.hpp"
 #include "plugin/app/engine_setup.hpp"
+#include "plugin/app/incident_json.hpp"
 #include "plugin/app/setup.hpp"
 #include "plugin/core/log.hpp"
 #include "plugin/core/time.hpp"
@@ -159,6 +160,21 @@ int replayCommand(const ReplayCommand& cmd) {
     NotificationLog log(cmd.out.empty() ? nullptr : &out, *start, cfg.noise.enabled,
                         std::move(people));
 
+    std::ofstream incidents_out;
+    if (!cmd.incidents.empty()) {
+        incidents_out.open(cmd.incidents, std::ios::trunc);
+        if (!incidents_out) {
+            std::cerr << cmd.incidents << ": cannot be written\n";
+            return 1;
+        }
+        if (auto* book = engine->pipeline().incidents()) {
+            book->onClose([&incidents_out, origin = *start](const core::Incident& inc) {
+                incidents_out << incidentJson(inc, origin) << '\n';
+            });
+        } else {
+            std::cerr << "warning: --incidents: the config has no noise section\n";
+        }
+    }
     engine->start(*start);
     std::size_t posts = 0, alerts = 0, rejected = 0, lineno = 0;
     core::TimePoint now = *start;
@@ -207,6 +223,10 @@ int replayCommand(const ReplayCommand& cmd) {
     }
     log.write(engine->advance(now).notifications);
     if (out.is_open()) out.flush();
+    if (const auto* book = engine->pipeline().incidents(); book && incidents_out.is_open()) {
+        for (const auto& [id, inc] : book->open()) incidents_out << incidentJson(inc, *start) << '\n';
+        incidents_out.flush();
+    }
 
     auto secs = std::chrono::duration<double>(wall.now() - began).count();
     std::cerr << fmt::format("replay: {} posts, {} alerts ({} rejected), trace time {} to {}\n",

@@ -111,6 +111,9 @@ struct NoiseConfig {
     core::Duration group_interval = std::chrono::minutes(5);
     core::Duration repeat_interval = std::chrono::hours(4);
     core::Duration resolve_wait = std::chrono::minutes(5);
+    // An alert a maintenance window or suppress rule held is notified when the hold ends
+    // only if it still fires this long after (quotes come back a moment after the open).
+    core::Duration release_wait = std::chrono::minutes(2);
     core::Duration topology_window = std::chrono::minutes(10);
     std::vector<ParentDef> parents;
     std::vector<StormRule> storms;

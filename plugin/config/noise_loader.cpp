@@ -114,7 +114,7 @@ class NoiseLoader {
         const std::string p = "noise";
         if (!r_.expectMap(n, p,
                           {"group_by", "group_wait", "group_interval", "repeat_interval",
-                           "resolve_wait", "topology", "storms", "flapping",
+                           "resolve_wait", "release_wait", "topology", "storms", "flapping",
                            "maintenance_windows", "maintenance_windows_file", "suppress",
                            "inhibit_rules", "policy", "default_action", "digests"})) {
             return;
@@ -126,6 +126,7 @@ class NoiseLoader {
         r_.readDuration(n, p, "group_interval", c.group_interval, std::chrono::seconds(1));
         r_.readDuration(n, p, "repeat_interval", c.repeat_interval, std::chrono::minutes(1));
         r_.readDuration(n, p, "resolve_wait", c.resolve_wait);
+        r_.readDuration(n, p, "release_wait", c.release_wait);
         topology(n["topology"], p + ".topology", c);
         list(n, p, "storms", [&](const YAML::Node& m, const std::string& q, std::size_t i) {
             storm(m, q, i, c.storms);

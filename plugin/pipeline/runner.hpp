@@ -91,6 +91,7 @@ class Pipeline {
     // Incidents (null unless the config has a noise section): their timers, and the
     // messages to people they send.
     const incident::IncidentBook* incidents() const { return book_.get(); }
+    incident::IncidentBook* incidents() { return book_.get(); }
     std::optional<core::TimePoint> nextIncidentDeadline() const {
         return book_ ? book_->nextDeadline() : std::nullopt;
     }

@@ -107,9 +107,9 @@ std::size_t IncidentBook::flips(core::Fingerprint fp, core::TimePoint now) {
     return q.size();
 }
 
-void IncidentBook::fired(const core::Alert& a, core::TimePoint now) {
+void IncidentBook::fired(const core::Alert& a, core::TimePoint now, bool counts_as_change) {
     const auto& cfg = rules_->config();
-    const std::size_t changes = flips(a.fingerprint, now);
+    const std::size_t changes = counts_as_change ? flips(a.fingerprint, now) : 0;
     if (auto it = by_fp_.find(a.fingerprint); it != by_fp_.end()) {
         auto found = open_.find(resolveId(it->second));
         if (found != open_.end()) {
@@ -126,7 +126,6 @@ void IncidentBook::fired(const core::Alert& a, core::TimePoint now) {
             m.labels = a.labels;
             m.severity = a.severity;
             m.changed_at = now;
-            inc.resolve_at.reset();
             if (cfg.flapping.threshold > 0 && changes >= cfg.flapping.threshold) {
                 if (!inc.flapping) {
                     inc.flapping = true;
@@ -158,7 +157,6 @@ void IncidentBook::fired(const core::Alert& a, core::TimePoint now) {
         }
         auto& added = inc.members[a.fingerprint] = std::move(m);
         ++inc.firing;
-        inc.resolve_at.reset();
         by_fp_[a.fingerprint] = id;
         countInhibitSources(a.labels, 1);  // decide() runs with every firing member counted
         decide(inc, added, now);
@@ -205,13 +203,32 @@ void IncidentBook::resolved(core::Fingerprint fp, core::TimePoint now) {
     m.changed_at = now;
     countInhibitSources(m.labels, -1);
     held_.erase({inc.id, fp});
-    if (--inc.firing == 0) {
-        const auto& cfg = rules_->config();
-        auto wait = cfg.resolve_wait;
-        if (inc.flapping) wait = std::max(wait, cfg.flapping.settle);
-        inc.resolve_at = now + wait;
-    }
+    --inc.firing;
+    settle(inc, now);
     rearm(inc);
+}
+
+std::size_t IncidentBook::relevantFiring(const core::Incident& inc) {
+    // What it was notified for must still fire: noise that joined a paged incident does
+    // not keep it open (or repeating) once the alerts that paged are resolved.
+    const auto floor = inc.paged      ? core::NotifyLevel::kPage
+                       : inc.digested ? core::NotifyLevel::kDigest
+                                      : core::NotifyLevel::kRecord;
+    std::size_t n = 0;
+    for (const auto& [fp, m] : inc.members) n += m.firing && m.wanted >= floor ? 1 : 0;
+    return n;
+}
+
+void IncidentBook::settle(core::Incident& inc, core::TimePoint now) {
+    if (relevantFiring(inc) > 0) {
+        inc.resolve_at.reset();
+        return;
+    }
+    if (inc.resolve_at) return;
+    const auto& cfg = rules_->config();
+    auto wait = cfg.resolve_wait;
+    if (inc.flapping) wait = std::max(wait, cfg.flapping.settle);
+    inc.resolve_at = now + wait;
 }
 
 IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, std::string& via) {
@@ -240,15 +257,13 @@ IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, 
         auto it = by_link_.find(l.key);
         if (it == by_link_.end()) continue;
         auto& ids = it->second;
-        // Only incidents opened within the window: a parent links a burst, not a week.
         ids.erase(std::remove_if(ids.begin(), ids.end(),
-                                 [&](Id id) {
-                                     auto o = open_.find(resolveId(id));
-                                     return o == open_.end() ||
-                                            o->second.created_at + cfg.topology_window < now;
+                                 [&](const auto& e) {
+                                     return open_.count(resolveId(e.first)) == 0 ||
+                                            e.second + cfg.topology_window < now;
                                  }),
                   ids.end());
-        for (Id id : ids) consider(id, "parent:" + l.key);
+        for (const auto& e : ids) consider(e.first, "parent:" + l.key);
     }
     Id id = 0;
     if (found.empty()) {
@@ -264,9 +279,16 @@ IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, 
     }
     auto g = by_group_.find(group);
     if (g == by_group_.end() || open_.count(resolveId(g->second)) == 0) by_group_[group] = id;
+    // Only an alert the policy would tell someone about opens a parent's window: noise
+    // joins a burst but never starts one (else a disk warning nine minutes before a
+    // switch fails would close the switch's window early).
+    const bool opens = rules_->policy(a.labels, now).level != core::NotifyLevel::kRecord;
     for (const auto& l : links) {
+        if (!opens) break;
         auto& ids = by_link_[l.key];
-        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+        bool named = false;
+        for (const auto& e : ids) named = named || resolveId(e.first) == id;
+        if (!named) ids.emplace_back(id, now);
     }
     return id;
 }
@@ -297,7 +319,7 @@ void IncidentBook::merge(Id into, Id from, core::TimePoint now, const std::strin
     }
     dst.firing = 0;
     for (const auto& [fp, m] : dst.members) dst.firing += m.firing ? 1 : 0;
-    if (dst.firing > 0) dst.resolve_at.reset();
+    dst.resolve_at.reset();
     dst.paged = dst.paged || src.paged;
     dst.digested = dst.digested || src.digested;
     dst.flapping = dst.flapping || src.flapping;
@@ -465,7 +487,8 @@ void IncidentBook::reheld(core::TimePoint now) {
             continue;
         }
         decide(inc, m->second, now);
-        if (m->second.suppressed.empty()) review(inc, now);
+        // Released: notified if it still fires release_wait later.
+        if (m->second.suppressed.empty()) review(inc, now, rules_->config().release_wait);
     }
 }
 

@@ -8,7 +8,7 @@
 //   - it fired before and its incident is still open (a flap rejoins, never re-pages);
 //   - a storm is on in its scope;
 //   - an open incident has its group key (group_by);
-//   - an incident opened within topology.window names one of its parents.
+//   - an incident that first named one of its parents within topology.window.
 // What people get (per incident): one page when its first page-level alert fires (after
 // group_wait); an update when another page-level alert joins (at most one per
 // group_interval); a repeat every repeat_interval while it fires; a resolution when every
@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -61,6 +62,8 @@ class IncidentBook {
     // The open incident an alert belongs to (0: none).
     std::uint64_t incidentOf(core::Fingerprint fp) const;
     const BookStats& stats() const { return stats_; }
+    // Called with each incident as it closes (replay writes them out).
+    void onClose(std::function<void(const core::Incident&)> fn) { on_close_ = std::move(fn); }
 
   private:
     using Id = std::uint64_t;
@@ -74,7 +77,7 @@ class IncidentBook {
         bool resolution = false;
     };
 
-    void fired(const core::Alert& a, core::TimePoint now);
+    void fired(const core::Alert& a, core::TimePoint now, bool counts_as_change = true);
     void resolved(core::Fingerprint fp, core::TimePoint now);
     void updated(const core::Alert& a, core::TimePoint now);
     Id place(const core::Alert& a, core::TimePoint now, std::string& via);
@@ -83,7 +86,10 @@ class IncidentBook {
     void countStorms(const core::Alert& a, Id id, core::TimePoint now);
     void decide(core::Incident& inc, core::IncidentMember& m, core::TimePoint now);
     void retitle(core::Incident& inc);
-    void review(core::Incident& inc, core::TimePoint now);
+    void review(core::Incident& inc, core::TimePoint now,
+                core::Duration wait = core::Duration::zero());
+    void settle(core::Incident& inc, core::TimePoint now);
+    static std::size_t relevantFiring(const core::Incident& inc);
     void rearm(core::Incident& inc);
     void note(core::Incident& inc, core::TimePoint at, std::string what);
     Id resolveId(Id id) const;
@@ -109,7 +115,9 @@ class IncidentBook {
     std::deque<core::Incident> closed_;  // the latest ones, for the API
     std::unordered_map<core::Fingerprint, Id> by_fp_;
     std::unordered_map<std::string, Id> by_group_;
-    std::unordered_map<std::string, std::vector<Id>> by_link_;
+    // Parent -> the incidents that named it, and when each first did: an alert joins through
+    // a parent only within the window from then (a burst, not a week).
+    std::unordered_map<std::string, std::vector<std::pair<Id, core::TimePoint>>> by_link_;
     std::map<Id, Id> merged_into_;
     std::map<std::string, Storm> storms_;
     std::unordered_map<core::Fingerprint, std::deque<core::TimePoint>> changes_;
@@ -125,6 +133,7 @@ class IncidentBook {
     // Inhibit sources: per rule, the equal labels' values -> firing sources.
     std::vector<std::unordered_map<std::string, std::size_t>> inhibit_sources_;
     BookStats stats_;
+    std::function<void(const core::Incident&)> on_close_;
     std::uint64_t sequence_ = 0;  // numbers the messages
 };
 

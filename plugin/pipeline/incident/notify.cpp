@@ -69,7 +69,7 @@ void IncidentBook::advance(core::TimePoint now, std::vector<core::Notification>*
     if (edge_at_ && *edge_at_ <= now) edge_at_ = rules_->nextWindowEdge(now);
 }
 
-void IncidentBook::review(core::Incident& inc, core::TimePoint now) {
+void IncidentBook::review(core::Incident& inc, core::TimePoint now, core::Duration wait) {
     const auto& cfg = rules_->config();
     bool page = false, digest = false;
     for (const auto& [fp, m] : inc.members) {
@@ -79,7 +79,7 @@ void IncidentBook::review(core::Incident& inc, core::TimePoint now) {
         digest = digest || level == core::NotifyLevel::kDigest;
     }
     if (page) {
-        core::TimePoint t = now + cfg.group_wait;
+        core::TimePoint t = now + std::max(cfg.group_wait, wait);
         if (inc.paged && inc.last_notified_at) {
             t = std::max(t, *inc.last_notified_at + cfg.group_interval);
         }
@@ -87,6 +87,7 @@ void IncidentBook::review(core::Incident& inc, core::TimePoint now) {
     } else if (digest && !inc.paged && !inc.digest_queued) {
         queueDigest(inc, false);
     }
+    settle(inc, now);
     rearm(inc);
 }
 
@@ -123,14 +124,14 @@ void IncidentBook::wake(Id id, core::TimePoint now, std::vector<core::Notificati
     }
     if (inc.resolve_at && *inc.resolve_at <= now) {
         inc.resolve_at.reset();
-        if (inc.firing == 0) {
+        if (relevantFiring(inc) == 0) {
             close(inc, now, out);
             return;
         }
     }
     if (inc.repeat_at && *inc.repeat_at <= now) {
         inc.repeat_at.reset();
-        if (inc.paged && inc.firing > 0) send(inc, core::NotifyReason::kRepeat, now, out);
+        if (inc.paged && relevantFiring(inc) > 0) send(inc, core::NotifyReason::kRepeat, now, out);
     }
     rearm(inc);
 }
@@ -175,10 +176,18 @@ void IncidentBook::close(core::Incident& inc, core::TimePoint now,
     }
     note(inc, now, "resolved");
     const Id id = inc.id;
+    core::AlertBatch leftovers;  // still firing, but not what it was notified for
     for (const auto& [fp, m] : inc.members) {
         auto f = by_fp_.find(fp);
         if (f != by_fp_.end() && resolveId(f->second) == id) by_fp_.erase(f);
         held_.erase({id, fp});
+        if (!m.firing) continue;
+        countInhibitSources(m.labels, -1);
+        core::Alert a;
+        a.labels = m.labels;
+        a.fingerprint = fp;
+        a.severity = m.severity;
+        leftovers.push_back(std::move(a));
     }
     if (auto g = by_group_.find(inc.group_key); g != by_group_.end() && resolveId(g->second) == id) {
         by_group_.erase(g);
@@ -188,9 +197,12 @@ void IncidentBook::close(core::Incident& inc, core::TimePoint now,
         wake_at_.erase(w);
     }
     ++stats_.resolved;
+    if (on_close_) on_close_(inc);
     closed_.push_back(std::move(inc));
     open_.erase(id);
     if (closed_.size() > kClosedKept) closed_.pop_front();
+    // What still fires starts an incident of its own (its noise never paged anyone).
+    for (const auto& a : leftovers) fired(a, now, false);
 }
 
 void IncidentBook::queueDigest(core::Incident& inc, bool resolution) {
