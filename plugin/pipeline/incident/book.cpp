@@ -234,19 +234,29 @@ void IncidentBook::settle(core::Incident& inc, core::TimePoint now) {
 IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, std::string& via) {
     const auto& cfg = rules_->config();
     std::set<Id> found;
+    // A storm holds what happens in its scope. An alert from outside that would page is
+    // not pulled in through a group or a parent: it pages on its own.
+    std::vector<std::string> scopes;
+    for (std::size_t r = 0; r < cfg.storms.size(); ++r) {
+        if (auto sc = rules_->stormScope(r, a.labels, now)) scopes.push_back(std::move(*sc));
+    }
+    const bool pages = rules_->policy(a.labels, now).level == core::NotifyLevel::kPage;
     auto consider = [&](Id id, std::string why) {
         id = resolveId(id);
-        if (open_.count(id) == 0) return false;
+        auto it = open_.find(id);
+        if (it == open_.end()) return false;
+        if (it->second.storm && pages &&
+            std::find(scopes.begin(), scopes.end(), it->second.group_key) == scopes.end()) {
+            return true;  // still open, just not for this alert
+        }
         if (found.insert(id).second && via.empty()) via = std::move(why);
         return true;
     };
-    for (std::size_t r = 0; r < cfg.storms.size(); ++r) {
-        auto scope = rules_->stormScope(r, a.labels, now);
-        if (!scope) continue;
-        auto it = storms_.find(*scope);
+    for (const auto& scope : scopes) {
+        auto it = storms_.find(scope);
         if (it == storms_.end() || it->second.incident == 0) continue;
-        if (it->second.last + cfg.storms[r].window < now) continue;
-        consider(it->second.incident, "storm:" + cfg.storms[r].name);
+        if (it->second.last + it->second.window < now) continue;
+        consider(it->second.incident, "storm:" + it->second.rule);
     }
     const std::string group = rules_->groupKey(a.labels, a.fingerprint);
     if (auto it = by_group_.find(group); it != by_group_.end()) {
@@ -282,7 +292,7 @@ IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, 
     // Only an alert the policy would tell someone about opens a parent's window: noise
     // joins a burst but never starts one (else a disk warning nine minutes before a
     // switch fails would close the switch's window early).
-    const bool opens = rules_->policy(a.labels, now).level != core::NotifyLevel::kRecord;
+    const bool opens = pages || rules_->policy(a.labels, now).level != core::NotifyLevel::kRecord;
     for (const auto& l : links) {
         if (!opens) break;
         auto& ids = by_link_[l.key];
@@ -328,7 +338,6 @@ void IncidentBook::merge(Id into, Id from, core::TimePoint now, const std::strin
         if (b && (!a || *b < *a)) a = b;
     };
     earliest(dst.first_notified_at, src.first_notified_at);
-    earliest(dst.due, src.due);
     earliest(dst.repeat_at, src.repeat_at);
     if (src.last_notified_at && (!dst.last_notified_at || *dst.last_notified_at < *src.last_notified_at)) {
         dst.last_notified_at = src.last_notified_at;
@@ -341,7 +350,16 @@ void IncidentBook::merge(Id into, Id from, core::TimePoint now, const std::strin
         wake_at_.erase(w);
     }
     ++stats_.merged;
-    rearm(dst);
+    // What is pending is decided afresh: a merged-in page does not jump the group interval
+    // of a paged incident, and a first page already queued is not put off.
+    auto queued = dst.due;
+    earliest(queued, src.due);
+    dst.due.reset();
+    review(dst, now);
+    if (!dst.paged && queued && dst.due && *queued < *dst.due) {
+        dst.due = queued;
+        rearm(dst);
+    }
 }
 
 void IncidentBook::countStorms(const core::Alert& a, Id id, core::TimePoint now) {
@@ -381,6 +399,8 @@ void IncidentBook::countStorms(const core::Alert& a, Id id, core::TimePoint now)
         stats_.absorbed["storm:" + rule.name] += st.recent.size();
         st.incident = sid;
         st.last = now;
+        st.rule = rule.name;
+        st.window = rule.window;
         id = sid;
     }
 }

@@ -71,6 +71,8 @@ class IncidentBook {
         std::deque<std::pair<core::TimePoint, core::Fingerprint>> recent;
         Id incident = 0;
         core::TimePoint last{};
+        std::string rule;
+        core::Duration window{};
     };
     struct DigestEntry {
         Id incident = 0;
