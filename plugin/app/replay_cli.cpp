@@ -16,6 +16,7 @@
 #include "adapters/lookup/table_source.hpp"
 #include "plugin/app/engine_setup.hpp"
 #include "plugin/app/incident_json.hpp"
+#include "plugin/app/replay_session.hpp"
 #include "plugin/app/setup.hpp"
 #include "plugin/core/log.hpp"
 #include "plugin/core/time.hpp"
@@ -37,11 +38,12 @@ class NotificationLog {
     // the notification sinks; when there is one, only what they were sent counts (a state
     // sink's push mirrors state and reaches no one). Empty: every output counts.
     NotificationLog(std::ostream* out, core::TimePoint start, bool incidents,
-                    std::set<std::string> people)
-        : out_(out), start_(start), incidents_(incidents), people_(std::move(people)) {}
-
-    // The labels each alert was posted with, by fingerprint (over those labels).
-    void received(const core::Alert& a) { labels_[core::identityFingerprint(a)] = a.labels; }
+                    std::set<std::string> people, const ReplaySession& session)
+        : out_(out),
+          start_(start),
+          incidents_(incidents),
+          people_(std::move(people)),
+          session_(session) {}
 
     void write(const std::vector<core::Notification>& notes) {
         for (const auto& n : notes) {
@@ -75,8 +77,8 @@ class NotificationLog {
                 w.StartObject();
                 w.Key("labels");
                 w.StartObject();
-                if (auto it = labels_.find(a.fingerprint); it != labels_.end()) {
-                    for (const auto& [k, v] : it->second) {
+                if (const auto* labels = session_.postedLabels(a.fingerprint)) {
+                    for (const auto& [k, v] : *labels) {
                         putString(w, k);
                         putString(w, v);
                     }
@@ -100,7 +102,7 @@ class NotificationLog {
     core::TimePoint start_;
     bool incidents_ = false;
     std::set<std::string> people_;
-    std::unordered_map<core::Fingerprint, core::LabelSet> labels_;
+    const ReplaySession& session_;
     std::map<std::string, std::size_t> by_reason_;
     std::size_t total_ = 0;
 };
@@ -140,26 +142,23 @@ int replayCommand(const ReplayCommand& cmd) {
     }
     const auto& cfg = *setup.config;
     core::configureLogging(cfg.log.level);  // on stderr, like the summary: stdout stays clean
-    core::FakeClock clock(*start);          // the simulated clock; table sources read it too
-    telemetry::Metrics metrics;
-    auto outs = outputs(cfg);
-    if (outs.empty()) std::cerr << "warning: the config has no outputs: nothing is notified\n";
-    auto tables = std::make_shared<pipeline::TableSnapshots>(cfg.enrich.tables.size());
-    lookup::TableSources sources(cfg, tables, metrics, clock);
-    if (auto errors = sources.loadInitial(); !errors.empty()) {
-        for (const auto& e : errors) std::cerr << "enrich tables: " << e << "\n";
+    std::string error;
+    auto session = ReplaySession::open(setup, *start, error);
+    if (!session) {
+        std::cerr << error;
         return 1;
     }
-    auto engine = buildEngine(cfg, metrics, outs, tables, true);
-    const DecodeContext dctx{cfg, *setup.email_rules};
-    const InputDef& input = *findInput(alertmanager::kApiInput);
+    auto& engine = session->engine();
     std::set<std::string> people;
-    for (const auto& o : outs) {
+    for (const auto& o : outputs(cfg)) {
         if (o.encoder->kind() == pipeline::OutputKind::kNotification) people.insert(o.name);
     }
+    if (people.empty() && !cfg.noise.enabled && cfg.outputs.alertmanager.empty() &&
+        cfg.outputs.nightingale.empty()) {
+        std::cerr << "warning: the config has no outputs and no noise section: nothing is notified\n";
+    }
     NotificationLog log(cmd.out.empty() ? nullptr : &out, *start, cfg.noise.enabled,
-                        std::move(people));
-
+                        std::move(people), *session);
     std::ofstream incidents_out;
     if (!cmd.incidents.empty()) {
         incidents_out.open(cmd.incidents, std::ios::trunc);
@@ -167,7 +166,7 @@ int replayCommand(const ReplayCommand& cmd) {
             std::cerr << cmd.incidents << ": cannot be written\n";
             return 1;
         }
-        if (auto* book = engine->pipeline().incidents()) {
+        if (auto* book = engine.pipeline().incidents()) {
             book->onClose([&incidents_out, origin = *start](const core::Incident& inc) {
                 incidents_out << incidentJson(inc, origin) << '\n';
             });
@@ -175,7 +174,7 @@ int replayCommand(const ReplayCommand& cmd) {
             std::cerr << "warning: --incidents: the config has no noise section\n";
         }
     }
-    engine->start(*start);
+
     std::size_t posts = 0, alerts = 0, rejected = 0, lineno = 0;
     core::TimePoint now = *start;
     std::string line;
@@ -199,34 +198,22 @@ int replayCommand(const ReplayCommand& cmd) {
             return 1;
         }
         now = at;
-        clock.set(at);
         rapidjson::StringBuffer sb;
         Writer w(sb);
         doc["alert"].Accept(w);
-        std::string body = fmt::format("[{}]", sb.GetString());
         ++posts;
-        auto decoded = input.decode(body, at, dctx);
-        if (!decoded) {
-            ++rejected;
-            continue;
-        }
-        rejected += decoded->rejected.size();
-        auto batch = std::move(decoded->alerts);
-        dropOwnMarker(batch, cfg.global);
-        alerts += batch.size();
-        for (auto& a : batch) {
-            a.origin.received_at = at;
-            log.received(a);
-        }
-        log.write(engine->advance(at).notifications);
-        log.write(engine->apply(engine::AlertsArrived{std::move(batch), 0}, at).notifications);
+        auto posted = session->post(std::string_view(sb.GetString(), sb.GetSize()), at);
+        alerts += posted.alerts;
+        rejected += posted.rejected;
+        log.write(posted.notifications);
     }
-    log.write(engine->advance(now).notifications);
+    log.write(session->advance(now));
     if (out.is_open()) out.flush();
-    if (const auto* book = engine->pipeline().incidents(); book && incidents_out.is_open()) {
+    if (const auto* book = engine.pipeline().incidents(); book && incidents_out.is_open()) {
         for (const auto& [id, inc] : book->open()) incidents_out << incidentJson(inc, *start) << '\n';
         incidents_out.flush();
     }
+    auto& metrics = session->metrics();
 
     auto secs = std::chrono::duration<double>(wall.now() - began).count();
     std::cerr << fmt::format("replay: {} posts, {} alerts ({} rejected), trace time {} to {}\n",
@@ -237,7 +224,7 @@ int replayCommand(const ReplayCommand& cmd) {
     std::cerr << fmt::format("notifications: {} ({})\n", log.total(),
                              reasons.empty() ? "none" : reasons.substr(1));
     std::string absorbed;
-    if (const auto* book = engine->pipeline().incidents()) {
+    if (const auto* book = engine.pipeline().incidents()) {
         for (const auto& [rule, n] : book->stats().absorbed) absorbed += fmt::format(", {} {}", rule, n);
         std::cerr << fmt::format("incidents: {} opened, {} merged, {} resolved, {} open at the end\n",
                                  book->stats().opened, book->stats().merged,
@@ -248,7 +235,7 @@ int replayCommand(const ReplayCommand& cmd) {
         metrics.dedupe("repeat").Value(), metrics.dedupe("resolved_unknown").Value(),
         absorbed.empty() ? "none (no noise section)" : absorbed.substr(2));
     std::cerr << fmt::format("active at the end: {} alerts; wall time {:.2f} s\n",
-                             engine->pipeline().activeAlerts(), secs);
+                             engine.pipeline().activeAlerts(), secs);
     return out.is_open() && !out ? 1 : 0;
 }
 
