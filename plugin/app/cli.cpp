@@ -202,8 +202,9 @@ int runCli(int argc, char** argv) {
     replay_app->add_option("--start", replay_cmd.start, "The trace's origin (t = 0), RFC 3339")
         ->required();
     replay_app->add_option("--out", replay_cmd.out, "Write one JSON line per notification here");
-    replay_app->add_option("--incidents", replay_cmd.incidents,
-                           "Write one JSON line per incident here (as it closes, then the open ones)");
+    replay_app->add_option(
+        "--incidents", replay_cmd.incidents,
+        "Write one JSON line per incident here (as it closes, then the open ones)");
     replay_app->add_option("trace", replay_cmd.trace, "The trace, one JSON object per line")
         ->required();
 

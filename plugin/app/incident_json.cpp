@@ -24,8 +24,8 @@ void when(Writer& w, core::TimePoint t, const std::optional<core::TimePoint>& or
         return;
     }
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - *origin).count();
-    auto s = fmt::format("{}{}.{:03}", ms < 0 ? "-" : "", std::llabs(ms) / 1000,
-                         std::llabs(ms) % 1000);
+    auto s =
+        fmt::format("{}{}.{:03}", ms < 0 ? "-" : "", std::llabs(ms) / 1000, std::llabs(ms) % 1000);
     w.RawValue(s.data(), s.size(), rapidjson::kNumberType);
 }
 

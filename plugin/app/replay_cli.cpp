@@ -155,7 +155,8 @@ int replayCommand(const ReplayCommand& cmd) {
     }
     if (people.empty() && !cfg.noise.enabled && cfg.outputs.alertmanager.empty() &&
         cfg.outputs.nightingale.empty()) {
-        std::cerr << "warning: the config has no outputs and no noise section: nothing is notified\n";
+        std::cerr
+            << "warning: the config has no outputs and no noise section: nothing is notified\n";
     }
     NotificationLog log(cmd.out.empty() ? nullptr : &out, *start, cfg.noise.enabled,
                         std::move(people), *session);
@@ -210,7 +211,8 @@ int replayCommand(const ReplayCommand& cmd) {
     log.write(session->advance(now));
     if (out.is_open()) out.flush();
     if (const auto* book = engine.pipeline().incidents(); book && incidents_out.is_open()) {
-        for (const auto& [id, inc] : book->open()) incidents_out << incidentJson(inc, *start) << '\n';
+        for (const auto& [id, inc] : book->open())
+            incidents_out << incidentJson(inc, *start) << '\n';
         incidents_out.flush();
     }
     auto& metrics = session->metrics();
@@ -225,10 +227,12 @@ int replayCommand(const ReplayCommand& cmd) {
                              reasons.empty() ? "none" : reasons.substr(1));
     std::string absorbed;
     if (const auto* book = engine.pipeline().incidents()) {
-        for (const auto& [rule, n] : book->stats().absorbed) absorbed += fmt::format(", {} {}", rule, n);
-        std::cerr << fmt::format("incidents: {} opened, {} merged, {} resolved, {} open at the end\n",
-                                 book->stats().opened, book->stats().merged,
-                                 book->stats().resolved, book->open().size());
+        for (const auto& [rule, n] : book->stats().absorbed)
+            absorbed += fmt::format(", {} {}", rule, n);
+        std::cerr << fmt::format(
+            "incidents: {} opened, {} merged, {} resolved, {} open at the end\n",
+            book->stats().opened, book->stats().merged, book->stats().resolved,
+            book->open().size());
     }
     std::cerr << fmt::format(
         "not notified: repeats {}, resolves of unknown alerts {}; held or grouped by rule: {}\n",

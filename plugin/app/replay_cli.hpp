@@ -12,9 +12,9 @@ namespace alertbridge::app {
 
 struct ReplayCommand {
     std::string config_file;
-    std::string start;  // RFC 3339: the trace's origin (t = 0)
-    std::string out;    // empty: only the summary
-    std::string trace;  // JSON lines: {"t": seconds, "alert": postable alert, ...}
+    std::string start;      // RFC 3339: the trace's origin (t = 0)
+    std::string out;        // empty: only the summary
+    std::string trace;      // JSON lines: {"t": seconds, "alert": postable alert, ...}
     std::string incidents;  // empty: not written; else one JSON line per incident
 };
 

@@ -65,7 +65,8 @@ void Pipeline::buildStages(const config::Config& config,
     stages.push_back(std::make_unique<Dedupe>(index_, metrics_));
     // Incidents live in the book, which outlives the stages: a reload keeps them.
     if (config.noise.enabled) {
-        auto rules = std::make_shared<const incident::NoiseRules>(config.noise, config.time_intervals);
+        auto rules =
+            std::make_shared<const incident::NoiseRules>(config.noise, config.time_intervals);
         if (book_) {
             book_->reconfigure(std::move(rules), now);
         } else {

@@ -280,11 +280,12 @@ IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, 
         via = "new";
         id = openIncident(group, links.empty() ? "alert" : "topology", now);
     } else {
-        id = *found.begin();
+        id = survivor(found);
         for (Id other : found) {
             if (other != id) merge(id, other, now, via);
         }
-        if (via.rfind("parent:", 0) == 0) ++stats_.absorbed["topology:" + via.substr(7, via.find('=') - 7)];
+        if (via.rfind("parent:", 0) == 0)
+            ++stats_.absorbed["topology:" + via.substr(7, via.find('=') - 7)];
         if (via == "group") ++stats_.absorbed["group:group_by"];
     }
     auto g = by_group_.find(group);
@@ -301,6 +302,25 @@ IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, 
         if (!named) ids.emplace_back(id, now);
     }
     return id;
+}
+
+// Which of several incidents the others merge into: the first one people were told about
+// (they know its id), else the oldest.
+IncidentBook::Id IncidentBook::survivor(const std::set<Id>& ids) const {
+    Id best = 0;
+    std::optional<core::TimePoint> best_told;
+    for (Id id : ids) {
+        auto it = open_.find(id);
+        if (it == open_.end()) continue;
+        const auto& told = it->second.first_notified_at;
+        if (best == 0 || (told && (!best_told || *told < *best_told))) {
+            if (best == 0 || told) {
+                best = id;
+                best_told = told;
+            }
+        }
+    }
+    return best;
 }
 
 IncidentBook::Id IncidentBook::openIncident(const std::string& group_key, const std::string& kind,
@@ -339,7 +359,8 @@ void IncidentBook::merge(Id into, Id from, core::TimePoint now, const std::strin
     };
     earliest(dst.first_notified_at, src.first_notified_at);
     earliest(dst.repeat_at, src.repeat_at);
-    if (src.last_notified_at && (!dst.last_notified_at || *dst.last_notified_at < *src.last_notified_at)) {
+    if (src.last_notified_at &&
+        (!dst.last_notified_at || *dst.last_notified_at < *src.last_notified_at)) {
         dst.last_notified_at = src.last_notified_at;
     }
     dst.messages += src.messages;
@@ -382,9 +403,17 @@ void IncidentBook::countStorms(const core::Alert& a, Id id, core::TimePoint now)
             continue;
         }
         if (st.recent.size() <= rule.threshold) continue;
-        // The storm starts: one incident takes every alert of the window in this scope.
-        Id sid = openIncident(*scope, "storm", now);
+        // The storm starts: one incident takes every alert of the window in this scope. If
+        // one of them was already paged, that one becomes the storm (people know its id).
+        std::set<Id> parts;
+        for (const auto& [t, fp] : st.recent) {
+            if (auto f = by_fp_.find(fp); f != by_fp_.end()) parts.insert(resolveId(f->second));
+        }
+        Id sid = survivor(parts);
+        if (sid == 0 || !open_.at(sid).paged) sid = openIncident(*scope, "storm", now);
         auto& inc = open_.at(sid);
+        inc.group_key = *scope;
+        inc.kind = "storm";
         inc.storm = true;
         inc.why = "storm:" + rule.name;
         note(inc, now,

@@ -83,6 +83,7 @@ class IncidentBook {
     void resolved(core::Fingerprint fp, core::TimePoint now);
     void updated(const core::Alert& a, core::TimePoint now);
     Id place(const core::Alert& a, core::TimePoint now, std::string& via);
+    Id survivor(const std::set<Id>& ids) const;
     Id openIncident(const std::string& group_key, const std::string& kind, core::TimePoint now);
     void merge(Id into, Id from, core::TimePoint now, const std::string& why);
     void countStorms(const core::Alert& a, Id id, core::TimePoint now);
@@ -107,8 +108,7 @@ class IncidentBook {
               std::vector<core::Notification>* out);
     void close(core::Incident& inc, core::TimePoint now, std::vector<core::Notification>* out);
     void queueDigest(core::Incident& inc, bool resolution);
-    void sendDigests(std::size_t digest, core::TimePoint now,
-                     std::vector<core::Notification>* out);
+    void sendDigests(std::size_t digest, core::TimePoint now, std::vector<core::Notification>* out);
     core::TimePoint nextDigestAt(std::size_t digest, core::TimePoint after) const;
 
     std::shared_ptr<const NoiseRules> rules_;

@@ -120,7 +120,8 @@ void IncidentBook::wake(Id id, core::TimePoint now, std::vector<core::Notificati
                 if (inc.receiver.empty()) inc.receiver = m.receiver;
             }
         }
-        if (page) send(inc, inc.paged ? core::NotifyReason::kUpdate : core::NotifyReason::kNew, now, out);
+        if (page)
+            send(inc, inc.paged ? core::NotifyReason::kUpdate : core::NotifyReason::kNew, now, out);
     }
     if (inc.resolve_at && *inc.resolve_at <= now) {
         inc.resolve_at.reset();
@@ -189,7 +190,8 @@ void IncidentBook::close(core::Incident& inc, core::TimePoint now,
         a.severity = m.severity;
         leftovers.push_back(std::move(a));
     }
-    if (auto g = by_group_.find(inc.group_key); g != by_group_.end() && resolveId(g->second) == id) {
+    if (auto g = by_group_.find(inc.group_key);
+        g != by_group_.end() && resolveId(g->second) == id) {
         by_group_.erase(g);
     }
     if (auto w = wake_at_.find(id); w != wake_at_.end()) {
@@ -211,8 +213,8 @@ void IncidentBook::queueDigest(core::Incident& inc, bool resolution) {
     // The digest and group of the first member that wants one (else the first member).
     const core::IncidentMember* who = nullptr;
     for (const auto& [fp, m] : inc.members) {
-        if (who == nullptr || (who->wanted != core::NotifyLevel::kDigest &&
-                               m.wanted == core::NotifyLevel::kDigest)) {
+        if (who == nullptr ||
+            (who->wanted != core::NotifyLevel::kDigest && m.wanted == core::NotifyLevel::kDigest)) {
             who = &m;
         }
     }

@@ -136,16 +136,16 @@ std::string NoiseRules::heldBy(const core::LabelSet& labels, core::TimePoint now
 
 PolicyDecision NoiseRules::policy(const core::LabelSet& labels, core::TimePoint now) const {
     auto level = [](config::PolicyAction a) { return static_cast<core::NotifyLevel>(a); };
-    auto firstDigest = [&]() { return cfg_.digests.empty() ? "" : cfg_.digests.front().name; };
+    auto first_digest = [&]() { return cfg_.digests.empty() ? "" : cfg_.digests.front().name; };
     for (std::size_t i = 0; i < cfg_.policy.size(); ++i) {
         const auto& p = cfg_.policy[i];
         if (!core::matchesAll(p.matchers, labels) || !applies(policy_times_[i], labels, now)) {
             continue;
         }
         return PolicyDecision{level(p.action), p.name, p.receiver,
-                              p.digest.empty() ? firstDigest() : p.digest};
+                              p.digest.empty() ? first_digest() : p.digest};
     }
-    return PolicyDecision{level(cfg_.default_action), "", "oncall", firstDigest()};
+    return PolicyDecision{level(cfg_.default_action), "", "oncall", first_digest()};
 }
 
 bool NoiseRules::inhibitActive(std::size_t rule, const core::LabelSet& labels,

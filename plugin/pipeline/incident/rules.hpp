@@ -58,8 +58,7 @@ class NoiseRules {
         std::vector<const calendar::TimeInterval*> mute;
     };
     CompiledTimes compile(const config::RuleTimes& t) const;
-    static bool applies(const CompiledTimes& t, const core::LabelSet& labels,
-                        core::TimePoint now);
+    static bool applies(const CompiledTimes& t, const core::LabelSet& labels, core::TimePoint now);
 
     config::NoiseConfig cfg_;
     std::vector<calendar::TimeInterval> intervals_;

@@ -96,8 +96,8 @@ void runScenario(const fs::path& file) {
             g.receiver = n.receiver;
             for (const auto& a : n.alerts) {
                 auto it = name_of.find(a.fingerprint);
-                std::string name = it == name_of.end() ? core::fingerprintHex(a.fingerprint)
-                                                       : it->second;
+                std::string name =
+                    it == name_of.end() ? core::fingerprintHex(a.fingerprint) : it->second;
                 (a.resolved ? g.resolved : g.firing).push_back(name);
             }
             std::sort(g.firing.begin(), g.firing.end());
@@ -176,8 +176,8 @@ void runScenario(const fs::path& file) {
                     << inc->title;
             }
         }
-        EXPECT_TRUE(found) << "no incident holds exactly [" << fmt::format("{}", fmt::join(members, ","))
-                           << "]";
+        EXPECT_TRUE(found) << "no incident holds exactly ["
+                           << fmt::format("{}", fmt::join(members, ",")) << "]";
     }
 }
 
