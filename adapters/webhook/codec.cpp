@@ -32,6 +32,16 @@ core::LabelSet common(const std::vector<const core::Alert*>& alerts,
 
 std::string NotificationEncoder::encode(const std::vector<const core::Alert*>& alerts,
                                         std::vector<state::OutboxKey>* /*keys*/) const {
+    return body(alerts, nullptr);
+}
+
+std::string NotificationEncoder::encodeMessage(
+    const core::Notification& message, const std::vector<const core::Alert*>& alerts) const {
+    return body(alerts, &message);
+}
+
+std::string NotificationEncoder::body(const std::vector<const core::Alert*>& alerts,
+                                      const core::Notification* message) const {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     auto str = [&w](std::string_view s) {
@@ -66,15 +76,15 @@ std::string NotificationEncoder::encode(const std::vector<const core::Alert*>& a
     w.StartObject();
     w.Key("version");
     str("4");
-    // Until incidents group alerts, the output is the group and the receiver.
+    // A message about an incident names it; without incidents the output is the group.
     w.Key("groupKey");
-    str(name_);
+    str(message != nullptr ? message->group_key : name_);
     w.Key("truncatedAlerts");
     w.Uint64(alerts.size() - shown);
     w.Key("status");
     str(any_firing ? "firing" : "resolved");
     w.Key("receiver");
-    str(name_);
+    str(message != nullptr ? message->receiver : name_);
     w.Key("groupLabels");
     w.StartObject();
     w.EndObject();
@@ -112,6 +122,18 @@ std::string NotificationEncoder::encode(const std::vector<const core::Alert*>& a
         w.EndObject();
     }
     w.EndArray();
+    if (message != nullptr) {
+        // What Alertmanager's body has no field for: why this message, and about what.
+        w.Key("alertbridge");
+        w.StartObject();
+        w.Key("reason");
+        str(core::notifyReasonName(message->reason));
+        w.Key("incident");
+        w.Uint64(message->incident);
+        w.Key("step");
+        w.Int(message->step);
+        w.EndObject();
+    }
     w.EndObject();
     return {buf.GetString(), buf.GetSize()};
 }

@@ -36,10 +36,18 @@ class NotificationEncoder final : public pipeline::OutputEncoder {
     std::string encode(const std::vector<const core::Alert*>& alerts,
                        std::vector<state::OutboxKey>* keys) const override;
 
+    // A message to people from the incident stage: its group and receiver, and an
+    // "alertbridge" object with the reason and the incident.
+    std::string encodeMessage(const core::Notification& message,
+                              const std::vector<const core::Alert*>& alerts) const override;
+
     // Rows carry what the notification log records; the body gets it from there.
     static constexpr std::size_t kAllInOneRow = 1000000;
 
   private:
+    std::string body(const std::vector<const core::Alert*>& alerts,
+                     const core::Notification* message) const;
+
     std::string name_;
     std::size_t max_alerts_;  // 0: all
     bool send_resolved_;

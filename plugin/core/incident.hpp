@@ -24,6 +24,8 @@ std::string_view incidentStateName(IncidentState s);
 struct IncidentMember {
     Fingerprint fingerprint = 0;
     LabelSet labels;  // as enriched
+    LabelSet annotations;
+    TimePoint starts_at{};  // the alert's own startsAt
     Severity severity = Severity::kWarning;
     bool firing = true;
     TimePoint joined_at{};

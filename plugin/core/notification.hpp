@@ -37,6 +37,12 @@ inline std::string_view notifyReasonName(NotifyReason r) {
 struct NotifiedAlert {
     Fingerprint fingerprint = 0;
     bool resolved = false;
+    // Set on messages to people (the incident stage fills them): the alert as it was told,
+    // for the notification sinks' bodies. Empty on a state sink's push.
+    LabelSet labels;
+    LabelSet annotations;
+    TimePoint starts_at{};
+    TimePoint ends_at{};  // when resolved
 };
 
 struct Notification {

@@ -151,12 +151,19 @@ Effects Engine::advance(core::TimePoint now) {
                 out.housekeep = true;
                 timers_.set(key, now + kHousekeepEvery);
                 break;
-            case TimerKind::kIncident:
+            case TimerKind::kIncident: {
                 // Each of the book's deadlines fires at its own instant, up to `at`; the
                 // timer is armed again below, so an earlier expiry or resend still interleaves.
-                pipeline_->advanceIncidents(at, notes);
+                const std::size_t notes_from = notes != nullptr ? notes->size() : 0;
+                auto d = pipeline_->advanceIncidents(at, notes);
+                keyRows(d.outbox, 0, fmt::format("i{}", at.time_since_epoch().count()), notes,
+                        notes_from);
+                out.delta.outbox.insert(out.delta.outbox.end(),
+                                        std::make_move_iterator(d.outbox.begin()),
+                                        std::make_move_iterator(d.outbox.end()));
                 armIncidents();
                 break;
+            }
         }
     }
     armExpiry();

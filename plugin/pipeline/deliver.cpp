@@ -59,6 +59,39 @@ core::Notification notice(const std::string& output, const std::vector<const cor
     return n;
 }
 
+void messageRows(const std::vector<std::shared_ptr<const OutputEncoder>>& outputs,
+                 const std::vector<core::Notification>& messages, state::StateDelta& delta) {
+    for (const auto& n : messages) {
+        std::vector<core::Alert> alerts;
+        alerts.reserve(n.alerts.size());
+        for (const auto& t : n.alerts) {
+            core::Alert a;
+            a.fingerprint = t.fingerprint;
+            a.labels = t.labels;
+            a.annotations = t.annotations;
+            a.starts_at = t.starts_at;
+            if (t.resolved) a.ends_at = t.ends_at;
+            a.updated_at = n.at;
+            a.change = t.resolved ? core::Alert::Change::kResolve : core::Alert::Change::kNew;
+            alerts.push_back(std::move(a));
+        }
+        std::vector<const core::Alert*> ptrs;
+        ptrs.reserve(alerts.size());
+        for (const auto& a : alerts) ptrs.push_back(&a);
+        for (const auto& out : outputs) {
+            if (out->kind() != OutputKind::kNotification) continue;
+            if (n.reason == core::NotifyReason::kResolve && !out->sendsResolved()) continue;
+            state::OutboxInsert row{
+                out->name(), out->encodeMessage(n, ptrs), static_cast<int>(ptrs.size()), {}, {}};
+            row.meta.receiver = n.receiver;
+            row.meta.group_key = n.group_key;
+            row.meta.reason = core::notifyReasonName(n.reason);
+            row.meta.step = n.step;
+            delta.outbox.push_back(std::move(row));
+        }
+    }
+}
+
 void Deliver::run(core::AlertBatch& batch, Context& ctx) {
     if (batch.empty()) return;
     std::vector<const core::Alert*> ptrs;
@@ -67,6 +100,7 @@ void Deliver::run(core::AlertBatch& batch, Context& ctx) {
     std::vector<std::pair<const core::Alert*, std::string>> refused;
     std::vector<std::vector<const core::Alert*>> chunks;
     for (const auto& out : outputs_) {
+        if (states_only_ && out->kind() == OutputKind::kNotification) continue;
         refused.clear();
         chunks.clear();
         auto* want = ctx.notifications != nullptr ? &chunks : nullptr;

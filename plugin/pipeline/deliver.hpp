@@ -14,14 +14,18 @@ namespace alertbridge::pipeline {
 
 class Deliver final : public Stage {
   public:
-    Deliver(std::vector<std::shared_ptr<const OutputEncoder>> outputs, telemetry::Metrics& metrics)
-        : outputs_(std::move(outputs)), metrics_(metrics) {}
+    // `states_only`: notification sinks get the incident stage's messages instead of every
+    // change (the config has a noise section).
+    Deliver(std::vector<std::shared_ptr<const OutputEncoder>> outputs, telemetry::Metrics& metrics,
+            bool states_only = false)
+        : outputs_(std::move(outputs)), metrics_(metrics), states_only_(states_only) {}
     std::string_view name() const override { return "deliver"; }
     void run(core::AlertBatch& batch, Context& ctx) override;
 
   private:
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     telemetry::Metrics& metrics_;
+    bool states_only_ = false;
     std::uint64_t refused_ = 0;  // alerts left out for an output that cannot take them
 };
 
@@ -41,5 +45,9 @@ core::NotifyReason reasonOf(const std::vector<const core::Alert*>& row);
 // one of them is new, an update otherwise.
 core::Notification notice(const std::string& output, const std::vector<const core::Alert*>& row,
                           core::TimePoint at);
+
+// One outbox row per notification sink for each message to people.
+void messageRows(const std::vector<std::shared_ptr<const OutputEncoder>>& outputs,
+                 const std::vector<core::Notification>& messages, state::StateDelta& delta);
 
 }  // namespace alertbridge::pipeline

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "plugin/core/alert.hpp"
+#include "plugin/core/notification.hpp"
 #include "plugin/state/store.hpp"
 
 namespace alertbridge::pipeline {
@@ -34,6 +35,12 @@ class OutputEncoder {
     // them, so a backlog can rebuild it from the elements no newer row replaces.
     virtual std::string encode(const std::vector<const core::Alert*>& alerts,
                                std::vector<state::OutboxKey>* keys) const = 0;
+    // The body of one message to people (a page, an update, a digest, ...). A notification
+    // sink says which incident and why; by default the alerts alone.
+    virtual std::string encodeMessage(const core::Notification& /*message*/,
+                                      const std::vector<const core::Alert*>& alerts) const {
+        return encode(alerts);
+    }
     // Whether the host can take this alert at all (an older Alertmanager refuses a whole
     // push for one UTF-8 label name). An alert it cannot take is left out of its pushes;
     // returns the offending detail, or "" when it can.

@@ -72,11 +72,11 @@ void Pipeline::buildStages(const config::Config& config,
         } else {
             book_ = std::make_unique<incident::IncidentBook>(std::move(rules));
         }
-        stages.push_back(std::make_unique<incident::IncidentStage>(*book_));
+        stages.push_back(std::make_unique<incident::IncidentStage>(*book_, messages_));
     } else {
         book_.reset();
     }
-    stages.push_back(std::make_unique<Deliver>(outputs, metrics_));
+    stages.push_back(std::make_unique<Deliver>(outputs, metrics_, config.noise.enabled));
     stages_ = std::move(stages);
     outputs_ = std::move(outputs);
     stage_metrics_.clear();
@@ -121,6 +121,7 @@ state::StateDelta Pipeline::processAll(std::vector<Arrival> arrivals,
     }
     Context ctx{arrivals.back().now, delta, notifications};
     if (!through.empty()) runStage(deliver, through, ctx);
+    flushMessages(delta, notifications);
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
 }
@@ -142,11 +143,31 @@ state::StateDelta Pipeline::expire(core::TimePoint now,
         index_.erase(fp);
     }
     metrics_.alertsExpired().Increment(static_cast<double>(ended.size()));
-    if (book_) book_->observe(batch, now, notifications);
+    if (book_) book_->observe(batch, now, &messages_);
     Context ctx{now, delta, notifications};
     runStage(stages_.size() - 1, batch, ctx);  // deliver
+    flushMessages(delta, notifications);
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
+}
+
+state::StateDelta Pipeline::advanceIncidents(core::TimePoint now,
+                                             std::vector<core::Notification>* notifications) {
+    state::StateDelta delta;
+    if (book_) book_->advance(now, &messages_);
+    flushMessages(delta, notifications);
+    return delta;
+}
+
+void Pipeline::flushMessages(state::StateDelta& delta,
+                             std::vector<core::Notification>* notifications) {
+    if (messages_.empty()) return;
+    messageRows(outputs_, messages_, delta);
+    if (notifications != nullptr) {
+        notifications->insert(notifications->end(), std::make_move_iterator(messages_.begin()),
+                              std::make_move_iterator(messages_.end()));
+    }
+    messages_.clear();
 }
 
 std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_t slice,

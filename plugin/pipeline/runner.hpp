@@ -95,9 +95,10 @@ class Pipeline {
     std::optional<core::TimePoint> nextIncidentDeadline() const {
         return book_ ? book_->nextDeadline() : std::nullopt;
     }
-    void advanceIncidents(core::TimePoint now, std::vector<core::Notification>* notifications) {
-        if (book_) book_->advance(now, notifications);
-    }
+    // Fires the incident book's timers up to `now`; its messages become outbox rows for
+    // the notification sinks (and entries of `notifications`, if given).
+    state::StateDelta advanceIncidents(core::TimePoint now,
+                                       std::vector<core::Notification>* notifications);
 
     std::size_t activeAlerts() const { return index_.size(); }
     const AlertIndex& index() const { return index_; }
@@ -113,6 +114,9 @@ class Pipeline {
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     AlertIndex index_;
     std::unique_ptr<incident::IncidentBook> book_;
+    std::vector<core::Notification> messages_;  // the book's, until the step ends
+    // Turns what the book said during this step into rows, and hands the messages on.
+    void flushMessages(state::StateDelta& delta, std::vector<core::Notification>* notifications);
     std::vector<std::unique_ptr<Stage>> stages_;
     std::vector<telemetry::StageMetrics> stage_metrics_;  // one per stage
     // Runs stage `i` on the batch and counts what it received, passed and dropped.

@@ -107,6 +107,35 @@ class WebhookSink(unittest.TestCase):
         self.assertEqual(self.ab.metric("alertbridge_output_alerts_total", output="oncall",
                                         outcome="resent"), 0)
 
+    def test_with_a_noise_section_people_get_the_incident_messages(self):
+        # The webhook gets the incident stage's messages, not every change: one page for
+        # two alerts of one group, nothing for a recorded warning, one resolution.
+        self.start(extra="""noise:
+  group_by: [alertname]
+  group_wait: 1s
+  resolve_wait: 1s
+  policy:
+    - {name: critical, matchers: ['severity="critical"'], action: page, receiver: trading-oncall}
+  default_action: record
+""")
+        a, b = alert("FrontDown", "10.64.0.1"), alert("FrontDown", "10.64.0.2")
+        w = alert("DiskWarn", "10.64.0.3", severity="warning")
+        self.assertEqual(self.ab.post_alerts([a, b, w])[0], 200)
+        wait_for(lambda: len(self.rx.delivered()) == 1, what="the page")
+        page = self.rx.delivered()[0]
+        self.assertEqual(page["groupKey"], "incident/1")
+        self.assertEqual(page["receiver"], "trading-oncall")
+        self.assertEqual(page["alertbridge"]["reason"], "new")
+        self.assertEqual(summary(page), ("firing", [("10.64.0.1", "firing"), ("10.64.0.2", "firing")]))
+        for x in (a, b):
+            self.assertEqual(self.ab.post_alerts([dict(x, endsAt=x["startsAt"])])[0], 200)
+        wait_for(lambda: len(self.rx.delivered()) == 2, what="the resolution")
+        done = self.rx.delivered()[1]
+        self.assertEqual((done["groupKey"], done["alertbridge"]["reason"]), ("incident/1", "resolve"))
+        self.assertEqual(summary(done), ("resolved", [("10.64.0.1", "resolved"), ("10.64.0.2", "resolved")]))
+        time.sleep(2)
+        self.assertEqual(len(self.rx.delivered()), 2, "the warning is recorded, never sent")
+
     def test_failures_are_retried_and_a_4xx_dropped_without_blocking(self):
         self.start()
         self.rx.script = [503, 500, 400]

@@ -124,6 +124,8 @@ void IncidentBook::fired(const core::Alert& a, core::TimePoint now, bool counts_
                 countInhibitSources(a.labels, 1);
             }
             m.labels = a.labels;
+            m.annotations = a.annotations;
+            m.starts_at = a.starts_at;
             m.severity = a.severity;
             m.changed_at = now;
             if (cfg.flapping.threshold > 0 && changes >= cfg.flapping.threshold) {
@@ -149,6 +151,8 @@ void IncidentBook::fired(const core::Alert& a, core::TimePoint now, bool counts_
         core::IncidentMember m;
         m.fingerprint = a.fingerprint;
         m.labels = a.labels;
+        m.annotations = a.annotations;
+        m.starts_at = a.starts_at;
         m.severity = a.severity;
         m.joined_at = m.changed_at = now;
         m.via = via;
@@ -181,6 +185,7 @@ void IncidentBook::updated(const core::Alert& a, core::TimePoint now) {
     const auto before = m.severity;
     if (m.firing) countInhibitSources(m.labels, -1);
     m.labels = a.labels;
+    m.annotations = a.annotations;
     m.severity = a.severity;
     m.changed_at = now;
     if (m.firing) countInhibitSources(m.labels, 1);

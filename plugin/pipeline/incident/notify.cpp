@@ -9,6 +9,12 @@ namespace alertbridge::pipeline::incident {
 
 namespace {
 
+core::NotifiedAlert told(core::Fingerprint fp, const core::IncidentMember& m, bool resolved) {
+    return core::NotifiedAlert{fp,          resolved,
+                               m.labels,    m.annotations,
+                               m.starts_at, resolved ? m.changed_at : core::TimePoint{}};
+}
+
 constexpr std::size_t kClosedKept = 1000;
 constexpr auto kHeldCheck = std::chrono::minutes(1);
 
@@ -149,9 +155,9 @@ void IncidentBook::send(core::Incident& inc, core::NotifyReason reason, core::Ti
     n.key = fmt::format("incident/{}/{}", inc.id, ++inc.messages);
     for (auto& [fp, m] : inc.members) {
         if (reason == core::NotifyReason::kResolve) {
-            n.alerts.push_back({fp, true});
+            n.alerts.push_back(told(fp, m, true));
         } else if (m.firing) {
-            n.alerts.push_back({fp, false});
+            n.alerts.push_back(told(fp, m, false));
             m.notified = true;
         }
     }
@@ -186,6 +192,8 @@ void IncidentBook::close(core::Incident& inc, core::TimePoint now,
         countInhibitSources(m.labels, -1);
         core::Alert a;
         a.labels = m.labels;
+        a.annotations = m.annotations;
+        a.starts_at = m.starts_at;
         a.fingerprint = fp;
         a.severity = m.severity;
         leftovers.push_back(std::move(a));
@@ -250,7 +258,7 @@ void IncidentBook::sendDigests(std::size_t d, core::TimePoint now,
                 inc.digest_queued = false;
                 if (inc.paged) continue;  // it has its own messages now
                 for (auto& [fp, m] : inc.members) {
-                    n.alerts.push_back({fp, !m.firing});
+                    n.alerts.push_back(told(fp, m, !m.firing));
                     if (m.firing) m.notified = true;
                 }
                 inc.digested = true;
@@ -263,7 +271,7 @@ void IncidentBook::sendDigests(std::size_t d, core::TimePoint now,
             for (auto c = closed_.rbegin(); c != closed_.rend(); ++c) {
                 if (c->id != id) continue;
                 if (!c->paged) {
-                    for (const auto& [fp, m] : c->members) n.alerts.push_back({fp, true});
+                    for (const auto& [fp, m] : c->members) n.alerts.push_back(told(fp, m, true));
                 }
                 break;
             }

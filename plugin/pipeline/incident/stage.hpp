@@ -10,14 +10,17 @@ namespace alertbridge::pipeline::incident {
 
 class IncidentStage final : public Stage {
   public:
-    explicit IncidentStage(IncidentBook& book) : book_(book) {}
+    // The book's messages go to `messages`; the pipeline turns them into outbox rows.
+    IncidentStage(IncidentBook& book, std::vector<core::Notification>& messages)
+        : book_(book), messages_(messages) {}
     std::string_view name() const override { return "incidents"; }
     void run(core::AlertBatch& batch, Context& ctx) override {
-        book_.observe(batch, ctx.now, ctx.notifications);
+        book_.observe(batch, ctx.now, &messages_);
     }
 
   private:
     IncidentBook& book_;
+    std::vector<core::Notification>& messages_;
 };
 
 }  // namespace alertbridge::pipeline::incident
