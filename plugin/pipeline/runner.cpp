@@ -70,7 +70,7 @@ void Pipeline::buildStages(const config::Config& config,
         if (book_) {
             book_->reconfigure(std::move(rules), now);
         } else {
-            book_ = std::make_unique<incident::IncidentBook>(std::move(rules));
+            book_ = std::make_unique<incident::IncidentBook>(std::move(rules), &metrics_);
         }
         stages.push_back(std::make_unique<incident::IncidentStage>(*book_, messages_));
     } else {

@@ -202,6 +202,24 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                           .Help("Firing alerts held by the pipeline.")
                           .Register(r)
                           .Add({});
+    noise_alerts_ = &BuildCounter()
+                         .Name("alertbridge_noise_alerts_total")
+                         .Help("Alerts a noise rule held or grouped, by rule (<kind>:<name>).")
+                         .Register(r);
+    incidents_ = &BuildCounter()
+                      .Name("alertbridge_incidents_total")
+                      .Help("Incidents opened, merged into another and resolved.")
+                      .Register(r);
+    incident_messages_ =
+        &BuildCounter()
+             .Name("alertbridge_incident_messages_total")
+             .Help("Messages to people by reason (new, update, repeat, resolve, digest).")
+             .Register(r);
+    open_incidents_ = &BuildGauge()
+                           .Name("alertbridge_incidents_open")
+                           .Help("Incidents open now.")
+                           .Register(r)
+                           .Add({});
     queue_depth_ = &BuildGauge()
                         .Name("alertbridge_intake_queue_alerts")
                         .Help("Alerts accepted but not yet processed by the pipeline.")

@@ -121,6 +121,18 @@ class Metrics {
     }
     Gauge& storeWritable() { return *store_writable_; }
     Gauge& activeAlerts() { return *active_alerts_; }
+    // Incidents: alerts each noise rule held or grouped ("<kind>:<rule>"), incidents
+    // opened, merged and resolved, messages to people by reason, and those open now.
+    Counter& noiseAlerts(std::string_view rule) {
+        return noise_alerts_->Add({{"rule", std::string(rule)}});
+    }
+    Counter& incidents(std::string_view event) {
+        return incidents_->Add({{"event", std::string(event)}});
+    }
+    Counter& incidentMessages(std::string_view reason) {
+        return incident_messages_->Add({{"reason", std::string(reason)}});
+    }
+    Gauge& openIncidents() { return *open_incidents_; }
     Gauge& queueDepth() { return *queue_depth_; }
     Gauge& queueCapacity() { return *queue_capacity_; }
     Gauge& queueBytes() { return *queue_bytes_; }
@@ -184,6 +196,10 @@ class Metrics {
     Gauge* store_writable_;
     prometheus::Family<Gauge>* outbox_pending_bytes_;
     Gauge* active_alerts_;
+    prometheus::Family<Counter>* noise_alerts_;
+    prometheus::Family<Counter>* incidents_;
+    prometheus::Family<Counter>* incident_messages_;
+    Gauge* open_incidents_;
     Gauge* queue_depth_;
     Gauge* queue_capacity_;
     Gauge* queue_bytes_;

@@ -135,6 +135,11 @@ class WebhookSink(unittest.TestCase):
         self.assertEqual(summary(done), ("resolved", [("10.64.0.1", "resolved"), ("10.64.0.2", "resolved")]))
         time.sleep(2)
         self.assertEqual(len(self.rx.delivered()), 2, "the warning is recorded, never sent")
+        self.assertEqual(self.ab.metric("alertbridge_incident_messages_total", reason="new"), 1)
+        self.assertEqual(self.ab.metric("alertbridge_incident_messages_total", reason="resolve"), 1)
+        self.assertEqual(self.ab.metric("alertbridge_incidents_total", event="resolved"), 1)
+        self.assertEqual(self.ab.metric("alertbridge_noise_alerts_total", rule="group:group_by"), 1)
+        self.assertEqual(self.ab.metric("alertbridge_incidents_open"), 1)  # the warning's
 
     def test_failures_are_retried_and_a_4xx_dropped_without_blocking(self):
         self.start()

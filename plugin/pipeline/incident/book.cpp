@@ -20,7 +20,8 @@ std::string_view valueOf(const core::LabelSet& labels, const std::string& name) 
 
 }  // namespace
 
-IncidentBook::IncidentBook(std::shared_ptr<const NoiseRules> rules) : rules_(std::move(rules)) {
+IncidentBook::IncidentBook(std::shared_ptr<const NoiseRules> rules, telemetry::Metrics* metrics)
+    : rules_(std::move(rules)), metrics_(metrics) {
     digest_queue_.resize(rules_->config().digests.size());
     digest_at_.assign(rules_->config().digests.size(), core::TimePoint::max());
     inhibit_sources_.resize(rules_->config().inhibit_rules.size());
@@ -136,7 +137,7 @@ void IncidentBook::fired(const core::Alert& a, core::TimePoint now, bool counts_
                                      core::fingerprintHex(a.fingerprint), changes,
                                      core::formatDuration(cfg.flapping.window)));
                 }
-                ++stats_.absorbed["flapping:flapping"];
+                absorbed("flapping:flapping");
             }
             decide(inc, m, now);
             if (a.severity < before) m.notified = false;  // critical is 0: it got worse
@@ -170,6 +171,17 @@ void IncidentBook::fired(const core::Alert& a, core::TimePoint now, bool counts_
     auto& inc = open_.at(resolveId(id));
     retitle(inc);
     review(inc, now);
+}
+
+void IncidentBook::absorbed(const std::string& rule, std::uint64_t n) {
+    stats_.absorbed[rule] += n;
+    if (metrics_ != nullptr) metrics_->noiseAlerts(rule).Increment(static_cast<double>(n));
+}
+
+void IncidentBook::counted(std::string_view event) {
+    if (metrics_ == nullptr) return;
+    metrics_->incidents(event).Increment();
+    metrics_->openIncidents().Set(static_cast<double>(open_.size()));
 }
 
 void IncidentBook::updated(const core::Alert& a, core::TimePoint now) {
@@ -289,9 +301,8 @@ IncidentBook::Id IncidentBook::place(const core::Alert& a, core::TimePoint now, 
         for (Id other : found) {
             if (other != id) merge(id, other, now, via);
         }
-        if (via.rfind("parent:", 0) == 0)
-            ++stats_.absorbed["topology:" + via.substr(7, via.find('=') - 7)];
-        if (via == "group") ++stats_.absorbed["group:group_by"];
+        if (via.rfind("parent:", 0) == 0) absorbed("topology:" + via.substr(7, via.find('=') - 7));
+        if (via == "group") absorbed("group:group_by");
     }
     auto g = by_group_.find(group);
     if (g == by_group_.end() || open_.count(resolveId(g->second)) == 0) by_group_[group] = id;
@@ -338,6 +349,7 @@ IncidentBook::Id IncidentBook::openIncident(const std::string& group_key, const 
     inc.created_at = now;
     open_.emplace(id, std::move(inc));
     ++stats_.opened;
+    counted("opened");
     return id;
 }
 
@@ -376,6 +388,7 @@ void IncidentBook::merge(Id into, Id from, core::TimePoint now, const std::strin
         wake_at_.erase(w);
     }
     ++stats_.merged;
+    counted("merged");
     // What is pending is decided afresh: a merged-in page does not jump the group interval
     // of a paged incident, and a first page already queued is not put off.
     auto queued = dst.due;
@@ -430,7 +443,7 @@ void IncidentBook::countStorms(const core::Alert& a, Id id, core::TimePoint now)
             Id other = resolveId(f->second);
             if (other != sid && open_.count(other) != 0) merge(sid, other, now, inc.why);
         }
-        stats_.absorbed["storm:" + rule.name] += st.recent.size();
+        absorbed("storm:" + rule.name, st.recent.size());
         st.incident = sid;
         st.last = now;
         st.rule = rule.name;
@@ -447,7 +460,7 @@ void IncidentBook::decide(core::Incident& inc, core::IncidentMember& m, core::Ti
     m.policy_rule = std::move(p.rule);
     m.receiver = std::move(p.receiver);
     m.digest = std::move(p.digest);
-    if (!held.empty() && held != m.suppressed) ++stats_.absorbed[held];
+    if (!held.empty() && held != m.suppressed) absorbed(held);
     m.suppressed = std::move(held);
     if (!m.suppressed.empty() && m.wanted != core::NotifyLevel::kRecord) {
         held_.insert({inc.id, m.fingerprint});

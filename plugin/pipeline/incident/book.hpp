@@ -45,7 +45,8 @@ struct BookStats {
 
 class IncidentBook {
   public:
-    explicit IncidentBook(std::shared_ptr<const NoiseRules> rules);
+    explicit IncidentBook(std::shared_ptr<const NoiseRules> rules,
+                          telemetry::Metrics* metrics = nullptr);
 
     // New rules (live reload); open incidents, members and timers stay.
     void reconfigure(std::shared_ptr<const NoiseRules> rules, core::TimePoint now);
@@ -135,6 +136,9 @@ class IncidentBook {
     // Inhibit sources: per rule, the equal labels' values -> firing sources.
     std::vector<std::unordered_map<std::string, std::size_t>> inhibit_sources_;
     BookStats stats_;
+    telemetry::Metrics* metrics_ = nullptr;
+    void absorbed(const std::string& rule, std::uint64_t n = 1);
+    void counted(std::string_view event);
     std::function<void(const core::Incident&)> on_close_;
     std::uint64_t sequence_ = 0;  // numbers the messages
 };

@@ -162,6 +162,7 @@ void IncidentBook::send(core::Incident& inc, core::NotifyReason reason, core::Ti
         }
     }
     ++sequence_;
+    if (metrics_ != nullptr) metrics_->incidentMessages(core::notifyReasonName(reason)).Increment();
     inc.last_notified_at = now;
     if (!inc.first_notified_at) inc.first_notified_at = now;
     if (reason != core::NotifyReason::kResolve) {
@@ -210,6 +211,7 @@ void IncidentBook::close(core::Incident& inc, core::TimePoint now,
     if (on_close_) on_close_(inc);
     closed_.push_back(std::move(inc));
     open_.erase(id);
+    counted("resolved");
     if (closed_.size() > kClosedKept) closed_.pop_front();
     // What still fires starts an incident of its own (its noise never paged anyone).
     for (const auto& a : leftovers) fired(a, now, false);
@@ -279,6 +281,7 @@ void IncidentBook::sendDigests(std::size_t d, core::TimePoint now,
         if (n.alerts.empty()) continue;
         n.key = fmt::format("{}/{}", n.group_key, now.time_since_epoch().count());
         ++sequence_;
+        if (metrics_ != nullptr) metrics_->incidentMessages("digest").Increment();
         if (out != nullptr) out->push_back(std::move(n));
     }
     digest_queue_[d].clear();
