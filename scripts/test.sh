@@ -11,7 +11,7 @@ echo "== build"
 bash scripts/build.sh build
 
 echo "== check-config over config-examples/"
-for f in config-examples/*.yml config-examples/trace/*.yml; do
+for f in config-examples/*.yml config-examples/trace/week-*.yml; do
     if [ "$f" = config-examples/alertmanager.yml ]; then
         # Alertmanager's own config: checked by Alertmanager's amtool.
         amtool check-config "$f" >/dev/null
