@@ -74,6 +74,8 @@ class Daemon final : public Intake {
     void calendars(const net::HttpRequest& req, std::string_view path,
                    const net::Responder& respond) override;
     void alerts(const net::HttpRequest& req, const net::Responder& respond) override;
+    void incidents(const net::HttpRequest& req, std::string_view path,
+                   const net::Responder& respond) override;
     void notifications(const net::HttpRequest& req, const net::Responder& respond) override;
     void reload(const net::HttpRequest& req, const net::Responder& respond) override;
     // The part of emails() that reads the store, on the API reader thread.

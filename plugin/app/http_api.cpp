@@ -100,7 +100,8 @@ std::optional<net::HttpResponse> HttpApi::checkHead(const net::HttpRequest& head
     }
     bool emails = path == "/api/v1/emails" || path.starts_with("/api/v1/emails/") ||
                   path.starts_with("/api/v1/calendars/") || path == "/api/v1/alerts" ||
-                  path == "/api/v1/notifications" || path == "/-/reload";
+                  path == "/api/v1/notifications" || path == "/api/v1/incidents" ||
+                  path.starts_with("/api/v1/incidents/") || path == "/-/reload";
     // A wrong method on an intake path is answered 405 by handle(), as before.
     if (input != nullptr && head.method != "POST") return std::nullopt;
     if (input == nullptr && !emails) return std::nullopt;
@@ -150,6 +151,8 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
         route = [&] { intake_.alerts(req, respond); };
     } else if (path == "/api/v1/notifications") {
         route = [&] { intake_.notifications(req, respond); };
+    } else if (path == "/api/v1/incidents" || path.starts_with("/api/v1/incidents/")) {
+        route = [&] { intake_.incidents(req, path, respond); };
     } else if (path == "/-/reload") {
         route = [&] { intake_.reload(req, respond); };
     }

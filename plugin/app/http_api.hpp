@@ -32,6 +32,10 @@ class Intake {
                            const net::Responder& respond) = 0;
     // /api/v1/alerts (?filter=matchers): the active alerts from a snapshot. Answers once.
     virtual void alerts(const net::HttpRequest& req, const net::Responder& respond) = 0;
+    // /api/v1/incidents (?state=open|all) and /api/v1/incidents/{id}: from a copy the
+    // engine thread makes. Answers once.
+    virtual void incidents(const net::HttpRequest& req, std::string_view path,
+                           const net::Responder& respond) = 0;
     // /api/v1/notifications (?receiver=&group_key=&limit=): the notification log, newest
     // first. Answers once.
     virtual void notifications(const net::HttpRequest& req, const net::Responder& respond) = 0;

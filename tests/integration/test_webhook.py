@@ -11,7 +11,7 @@ import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import Alertbridge, Workdir, alert, free_port, wait_for
+from harness import Alertbridge, Workdir, alert, free_port, http, wait_for
 
 
 class Receiver:
@@ -140,6 +140,20 @@ class WebhookSink(unittest.TestCase):
         self.assertEqual(self.ab.metric("alertbridge_incidents_total", event="resolved"), 1)
         self.assertEqual(self.ab.metric("alertbridge_noise_alerts_total", rule="group:group_by"), 1)
         self.assertEqual(self.ab.metric("alertbridge_incidents_open"), 1)  # the warning's
+        # Why: the incidents API, from the engine's copy.
+        status, body, _ = http("GET", self.ab.url + "/api/v1/incidents?state=all")
+        self.assertEqual(status, 200, body)
+        listed = json.loads(body)["incidents"]
+        self.assertEqual([(i["id"], i["state"], i["paged"]) for i in listed],
+                         [(2, "open", False), (1, "resolved", True)])
+        status, body, _ = http("GET", self.ab.url + "/api/v1/incidents/1")
+        self.assertEqual(status, 200, body)
+        one = json.loads(body)
+        self.assertEqual(sorted(m["via"] for m in one["members"]), ["group", "new"])
+        self.assertEqual({m["policy_rule"] for m in one["members"]}, {"critical"})
+        self.assertTrue(any(e["what"].startswith("new to trading-oncall") for e in one["timeline"]))
+        self.assertEqual(http("GET", self.ab.url + "/api/v1/incidents/99")[0], 404)
+        self.assertEqual(http("GET", self.ab.url + "/api/v1/incidents/x")[0], 400)
 
     def test_failures_are_retried_and_a_4xx_dropped_without_blocking(self):
         self.start()
