@@ -74,7 +74,10 @@ std::string ruleName(YamlReader& r, const YAML::Node& m, const std::string& p,
 
 void maintenanceWindow(YamlReader& r, const YAML::Node& m, const std::string& p,
                        std::vector<MaintenanceWindow>& out) {
-    if (!r.expectMap(m, p, {"name", "start", "end", "matchers"})) {
+    // Descriptive keys a change calendar's export may carry are read past.
+    if (!r.expectMap(m, p,
+                     {"name", "start", "end", "matchers", "title", "comment", "description", "id",
+                      "ticket", "owner", "scope", "t0", "t1"})) {
         if (!m.IsDefined() || m.IsNull()) r.error(m, p, "expected {name, start, end, matchers}");
         return;
     }
@@ -354,15 +357,18 @@ void loadMaintenanceFile(const std::string& path, std::vector<ConfigError>& erro
     }
     if (!root.IsDefined() || root.IsNull()) return;  // an empty calendar: no windows
     YamlReader r(path, errors);
-    if (!r.expectSequence(root, "")) return;
-    std::set<std::string> seen;
+    // A list of windows; also taken under a `maintenance_windows:` key. One change may be
+    // several windows of the same name (one per scope), so names need not be unique.
+    std::string base;
+    if (root.IsMap() && root["maintenance_windows"]) {
+        if (!r.expectMap(root, "", {"maintenance_windows"})) return;
+        root = root["maintenance_windows"];
+        base = "maintenance_windows";
+        if (root.IsNull()) return;
+    }
+    if (!r.expectSequence(root, base)) return;
     for (std::size_t i = 0; i < root.size(); ++i) {
-        auto p = YamlReader::index("", i);
-        maintenanceWindow(r, root[i], p, out);
-        if (!out.empty() && !out.back().name.empty() && !seen.insert(out.back().name).second) {
-            r.error(root[i], p + ".name",
-                    fmt::format("\"{}\" is used twice in this file", out.back().name));
-        }
+        maintenanceWindow(r, root[i], YamlReader::index(base, i), out);
     }
 }
 
