@@ -148,6 +148,7 @@ core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(const config
     std::vector<Prefix<std::uint32_t>> v4;
     std::vector<Prefix<U128>> v6;
     std::vector<std::size_t> source_row;  // table row -> data row, for messages
+    std::size_t without_key = 0;
 
     for (std::size_t r = 0; r < data.rows.size() && errors.size() < 20; ++r) {
         const auto& row = data.rows[r];
@@ -158,8 +159,14 @@ core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(const config
         }
         const std::string& key = row[key_col];
         if (key.empty()) {
-            errors.push_back(
-                fmt::format("{}: the key column \"{}\" is empty", where(r), data.columns[key_col]));
+            // A resource without this key (a switch in a CMDB keyed by IP) cannot be looked
+            // up by it: the row is left out, and said so. Every row without one is an error.
+            ++without_key;
+            if (t->warnings_.size() < 20) {
+                t->warnings_.push_back(
+                    fmt::format("{}: the key column \"{}\" is empty; row left out", where(r),
+                                data.columns[key_col]));
+            }
             continue;
         }
         auto row_id = static_cast<std::uint32_t>(t->key_spans_.size());
@@ -191,6 +198,10 @@ core::Result<std::shared_ptr<const LookupTable>> LookupTable::build(const config
             if (added) t->values_.push_back(v);
             t->cells_.push_back(it->second);
         }
+    }
+    if (errors.empty() && without_key > 0 && t->key_spans_.empty()) {
+        errors.push_back(fmt::format("{}: the key column \"{}\" is empty in every row", origin,
+                                     data.columns[key_col]));
     }
     if (!errors.empty()) {
         std::string msg = errors.front();

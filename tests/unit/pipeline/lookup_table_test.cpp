@@ -208,17 +208,25 @@ TEST(ExactTable, UnknownColumnsAreNamed) {
               std::string::npos);
 }
 
-TEST(ExactTable, ShortRowsAndEmptyKeysAreErrors) {
+TEST(ExactTable, RowsWithoutAKeyAreLeftOutAndSaidSo) {
     config::TableConfig cfg;
     cfg.name = "cmdb";
     cfg.key_label = "ip";
+    cfg.columns = {{"owner", "owner"}};
     TableData d;
     d.columns = {"ip", "owner"};
     d.rows = {{"10.0.0.1", "a"}, {"", "b"}};
     d.lines = {2, 3};
     auto r = LookupTable::build(cfg, d, "cmdb.csv");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ((*r)->rows(), 1U);
+    ASSERT_EQ((*r)->warnings().size(), 1U);
+    EXPECT_EQ((*r)->warnings()[0], "cmdb.csv:3: the key column \"ip\" is empty; row left out");
+    // A key column empty in every row is a mistake (the wrong column), not a sparse table.
+    d.rows = {{"", "a"}, {"", "b"}};
+    r = LookupTable::build(cfg, d, "cmdb.csv");
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error(), "cmdb.csv:3: the key column \"ip\" is empty");
+    EXPECT_EQ(r.error(), "cmdb.csv: the key column \"ip\" is empty in every row");
 }
 
 }  // namespace
