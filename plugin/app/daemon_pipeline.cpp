@@ -28,6 +28,19 @@ core::Status Daemon::restore() {
         spdlog::warn("Some stored alerts could not be read and were skipped. count={}", damaged);
     }
 
+    // The incident book as of the checkpoint, before the journal after it runs again.
+    auto incidents = reader->incidentsState();
+    if (!incidents) return core::Error{"cannot read the incidents: " + incidents.error()};
+    if (!incidents->empty() && engine_->pipeline().incidents() != nullptr) {
+        if (engine_->pipeline().restoreIncidents(*incidents)) {
+            spdlog::info("Incidents restored. open={}",
+                         engine_->pipeline().incidents()->open().size());
+        } else {
+            spdlog::warn(
+                "The stored incidents could not be read; open incidents start afresh from the "
+                "alerts that fire.");
+        }
+    }
     // Requests journaled after the last checkpoint run again, in order.
     auto checkpoint_id = reader->checkpointJournalId();
     if (!checkpoint_id) return core::Error{"cannot read the checkpoint: " + checkpoint_id.error()};

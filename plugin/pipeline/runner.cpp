@@ -223,6 +223,8 @@ state::StateDelta Pipeline::checkpointStep(std::size_t max_rows) {
         checkpoint_deletes_ = index_.beginCheckpoint();
         checkpoint_target_ = applied_journal_id_;
         checkpoint_running_ = true;
+        // The book as of the same journal id; it is stored with the pass's last step.
+        if (book_) checkpoint_incidents_ = book_->save();
     }
     while (!checkpoint_deletes_.empty() && d.deletes.size() < max_rows) {
         d.deletes.push_back(checkpoint_deletes_.back());
@@ -231,6 +233,8 @@ state::StateDelta Pipeline::checkpointStep(std::size_t max_rows) {
     bool exhausted = index_.takeCheckpointChunk(max_rows - d.deletes.size(), d.upserts);
     if (exhausted && checkpoint_deletes_.empty()) {
         d.checkpoint_journal_id = checkpoint_target_;  // 0: no journal yet, nothing to skip
+        d.incidents_state = std::move(checkpoint_incidents_);
+        checkpoint_incidents_.reset();
         checkpointed_id_ = checkpoint_target_;
         checkpoint_running_ = false;
     }

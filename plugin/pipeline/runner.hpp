@@ -83,6 +83,8 @@ class Pipeline {
 
     // Loads one persisted record at start-up. Returns false for an unreadable record.
     bool restore(long long row_id, core::Fingerprint fp, std::string_view record);
+    // The incident book as the last checkpoint saved it (false: unreadable; left empty).
+    bool restoreIncidents(std::string_view state) { return book_ && book_->load(state); }
     // The journal id the loaded records reflect; replay continues after it.
     void restoredCheckpoint(long long journal_id) {
         applied_journal_id_ = checkpointed_id_ = journal_id;
@@ -126,6 +128,7 @@ class Pipeline {
     bool checkpoint_running_ = false;
     long long checkpoint_target_ = 0;
     std::vector<long long> checkpoint_deletes_;
+    std::optional<std::string> checkpoint_incidents_;  // the book as of the pass's start
     struct ResendBuckets {
         std::size_t slices = 0;
         std::vector<std::vector<core::Fingerprint>> by_slice;

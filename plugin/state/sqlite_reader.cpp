@@ -209,6 +209,22 @@ class SqliteReader final : public StoreReader {
     Result<long long> checkpointJournalId() override { return metaId(checkpoint_); }
     Result<long long> outboxJournalId() override { return metaId(outbox_journal_); }
 
+    // Read once, at start-up: a statement of its own, finalized on return.
+    Result<std::string> incidentsState() override {
+        sqlite3_stmt* raw = nullptr;
+        if (sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE key = 'incidents_state'", -1,
+                               &raw, nullptr) != SQLITE_OK) {
+            return Error{sqlite3_errmsg(db_)};
+        }
+        std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+        int rc = sqlite3_step(raw);
+        if (rc == SQLITE_DONE) return std::string();
+        if (rc != SQLITE_ROW) return Error{sqlite3_errmsg(db_)};
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+        return std::string(text != nullptr ? text : "",
+                           static_cast<std::size_t>(sqlite3_column_bytes(raw, 0)));
+    }
+
     Result<std::vector<JournalEntry>> journalAfter(long long after_id, std::size_t limit) override {
         std::vector<JournalEntry> out;
         Txn t(db_);

@@ -15,6 +15,9 @@ core::Status SqliteWrites::prepare() {
              {&ins_journal_, "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
              {&set_checkpoint_,
               "UPDATE meta SET value = CAST(?1 AS TEXT) WHERE key = 'checkpoint_journal_id'"},
+             {&set_incidents_,
+              "INSERT INTO meta(key, value) VALUES('incidents_state', ?1) "
+              "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
              {&set_outbox_journal_,
               "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?1) AS TEXT) "
               "WHERE key = 'outbox_journal_id'"},
@@ -139,6 +142,10 @@ int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
     if (d.outbox_journal_id > 0 && !d.outbox.empty()) {
         set_outbox_journal_.bind(1, d.outbox_journal_id);
         if (int rc = set_outbox_journal_.run(); rc != SQLITE_DONE) return rc;
+    }
+    if (d.incidents_state) {
+        set_incidents_.bind(1, std::string_view(*d.incidents_state));
+        if (int rc = set_incidents_.run(); rc != SQLITE_DONE) return rc;
     }
     if (d.checkpoint_journal_id > 0) {
         set_checkpoint_.bind(1, d.checkpoint_journal_id);

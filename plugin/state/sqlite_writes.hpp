@@ -38,9 +38,9 @@ class SqliteWrites {
 
   private:
     sqlite3* db_;
-    Stmt ins_journal_, set_checkpoint_, set_outbox_journal_, insert_alert_, delete_alert_,
-        ins_outbox_, attempt_, log_, prune_log_, prune_journal_, prune_outbox_, ins_email_,
-        prune_emails_, probe_, begin_, commit_, rollback_;
+    Stmt ins_journal_, set_checkpoint_, set_incidents_, set_outbox_journal_, insert_alert_,
+        delete_alert_, ins_outbox_, attempt_, log_, prune_log_, prune_journal_, prune_outbox_,
+        ins_email_, prune_emails_, probe_, begin_, commit_, rollback_;
 };
 
 }  // namespace alertbridge::state

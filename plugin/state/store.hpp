@@ -128,6 +128,9 @@ struct StateDelta {
     std::vector<long long> deletes;  // row ids of records whose alert ended
     std::vector<OutboxInsert> outbox;
     long long checkpoint_journal_id = 0;  // 0: this delta moves no checkpoint
+    // Engine state beyond the alerts (the incident book) as of the same journal id, stored
+    // with the checkpoint that sets it. Unset: unchanged.
+    std::optional<std::string> incidents_state;
     // The journal entry the outbox rows derive from (0: none, such as an expiry). Recorded
     // with them, so that a replay after a crash does not queue them a second time.
     long long outbox_journal_id = 0;
@@ -135,7 +138,8 @@ struct StateDelta {
     // the writer commits them.
     TimePoint at{};
     bool empty() const {
-        return upserts.empty() && deletes.empty() && outbox.empty() && checkpoint_journal_id == 0;
+        return upserts.empty() && deletes.empty() && outbox.empty() && checkpoint_journal_id == 0 &&
+               !incidents_state;
     }
 };
 
@@ -220,6 +224,8 @@ class StoreReader {
                                                                  std::size_t limit) = 0;
     // The journal id the stored alert records reflect (0 before the first checkpoint).
     virtual core::Result<long long> checkpointJournalId() = 0;
+    // The incident book as the last checkpoint stored it ("" when none was).
+    virtual core::Result<std::string> incidentsState() = 0;
     // The highest journal id whose outbox rows are stored (0: none recorded).
     virtual core::Result<long long> outboxJournalId() = 0;
     // Emails, newest first: those whose alert has `fingerprint` (0: any), without `raw`.

@@ -155,6 +155,40 @@ class WebhookSink(unittest.TestCase):
         self.assertEqual(http("GET", self.ab.url + "/api/v1/incidents/99")[0], 404)
         self.assertEqual(http("GET", self.ab.url + "/api/v1/incidents/x")[0], 400)
 
+    def test_an_open_incident_survives_kill9(self):
+        # Paged, checkpointed, killed: after the restart the same incident resolves (its
+        # id and its page are remembered), and the page is not sent again.
+        noise = """storage:
+  checkpoint_interval: 1s
+noise:
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1s
+  resolve_wait: 1s
+  policy:
+    - {name: critical, matchers: ['severity="critical"'], action: page}
+"""
+        self.start(extra=noise)
+        a = alert("CoreDown", "10.65.0.1", minutes_left=30)
+        self.assertEqual(self.ab.post_alerts([a])[0], 200)
+        wait_for(lambda: len(self.rx.delivered()) == 1, what="the page")
+        time.sleep(2.5)  # a checkpoint stores the incident book
+        self.ab.kill9()
+        self.ab.start()
+        b = alert("CoreDown", "10.65.0.2", minutes_left=30)
+        self.assertEqual(self.ab.post_alerts([b])[0], 200)  # joins the same incident
+        wait_for(lambda: len(self.rx.delivered()) == 2, what="the update")
+        update = self.rx.delivered()[1]
+        self.assertEqual((update["groupKey"], update["alertbridge"]["reason"]),
+                         ("incident/1", "update"))
+        for x in (a, b):
+            self.assertEqual(self.ab.post_alerts([dict(x, endsAt=x["startsAt"])])[0], 200)
+        wait_for(lambda: len(self.rx.delivered()) == 3, what="the resolution")
+        done = self.rx.delivered()[2]
+        self.assertEqual((done["groupKey"], done["alertbridge"]["reason"]), ("incident/1", "resolve"))
+        time.sleep(1.5)
+        self.assertEqual(len(self.rx.delivered()), 3, "nothing sent twice")
+
     def test_failures_are_retried_and_a_4xx_dropped_without_blocking(self):
         self.start()
         self.rx.script = [503, 500, 400]

@@ -63,6 +63,11 @@ class IncidentBook {
     // The open incident an alert belongs to (0: none).
     std::uint64_t incidentOf(core::Fingerprint fp) const;
     const BookStats& stats() const { return stats_; }
+    // The book as JSON (book_state.cpp), saved with each checkpoint; load() takes it back
+    // at start-up (false: unreadable or from another version; the book is then empty).
+    // Closed incidents are not kept across a restart.
+    std::string save() const;
+    bool load(std::string_view text);
     // Called with each incident as it closes (replay writes them out).
     void onClose(std::function<void(const core::Incident&)> fn) { on_close_ = std::move(fn); }
 
