@@ -232,24 +232,35 @@ TEST_F(DeliveryWorkerTest, ABacklogSendsOnlyTheNewestStateOfEachAlert) {
         clock_.advance(std::chrono::seconds(1));
         return transport_->taken().size() == 3;
     }));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The completions are recorded by the store's writer after the sends: wait for them
+    // (a fixed sleep raced with a loaded machine).
+    auto states = [&] {
+        sqlite3* db = nullptr;
+        std::string out;
+        if (sqlite3_open(options_.path.c_str(), &db) == SQLITE_OK) {
+            sqlite3_stmt* st = nullptr;
+            sqlite3_prepare_v2(db,
+                               "SELECT group_concat(state || ':' || n) FROM "
+                               "(SELECT state, count(*) AS n FROM outbox GROUP BY state "
+                               "ORDER BY state)",
+                               -1, &st, nullptr);
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) {
+                out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+            }
+            sqlite3_finalize(st);
+        }
+        sqlite3_close(db);
+        return out;
+    };
+    EXPECT_TRUE(eventually([&] { return states() == "delivered:3,superseded:9"; })) << states();
     EXPECT_EQ(transport_->taken(), (std::vector<std::string>{"[a9]", "[b10,c10]", "[legacy]"}));
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db,
-                       "SELECT group_concat(state || ':' || n) FROM "
-                       "(SELECT state, count(*) AS n FROM outbox GROUP BY state ORDER BY state)",
-                       -1, &st, nullptr);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))),
-              "delivered:3,superseded:9");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    auto text = metrics_.serialize();
-    EXPECT_NE(text.find("alertbridge_output_alerts_total{outcome=\"superseded\",output=\"am\"} 19"),
-              std::string::npos)
-        << text.substr(text.find("alertbridge_output_alerts_total"), 600);
+    std::string text;
+    EXPECT_TRUE(eventually([&] {
+        text = metrics_.serialize();
+        return text.find(
+                   "alertbridge_output_alerts_total{outcome=\"superseded\",output=\"am\"} 19") !=
+               std::string::npos;
+    })) << text.substr(text.find("alertbridge_output_alerts_total"), 600);
 }
 
 }  // namespace
