@@ -2,6 +2,7 @@
 // engine takes on its own thread (a copy of the records, nothing more); decoding, filtering
 // and rendering happen on the API reader thread. The HTTP threads never touch engine state
 // or the store.
+#include <charconv>
 #include <future>
 
 #include <rapidjson/stringbuffer.h>
@@ -32,9 +33,11 @@ void labels(Writer& w, const core::LabelSet& set) {
 
 // {"at", "count", "alerts": [{fingerprint, labels, annotations, startsAt, endsAt,
 // updatedAt, severity, status, suppressedBy}]}, sorted by fingerprint.
-std::string render(const engine::AlertSnapshot& snap, const std::vector<core::Matcher>& filter) {
+std::string render(const engine::AlertSnapshot& snap, const std::vector<core::Matcher>& filter,
+                   core::Fingerprint only) {
     std::vector<core::Alert> alerts;
     for (const auto& [fp, record] : snap.records) {
+        if (only != 0 && fp != only) continue;
         core::Alert a;
         if (!pipeline::decodeRecord(record, fp, a)) continue;
         if (core::matchesAll(filter, a.labels)) alerts.push_back(std::move(a));
@@ -72,10 +75,35 @@ std::string render(const engine::AlertSnapshot& snap, const std::vector<core::Ma
         str(w, core::severityName(a.severity));
         w.Key("status");
         str(w, "firing");
-        // What mutes it; always empty until silences, inhibitions and windows exist.
+        // What holds it ("<kind>:<rule>": maintenance, suppress, inhibit), and why it was
+        // or was not told: its incident and the policy (with a noise section).
+        auto why = snap.why.find(a.fingerprint);
         w.Key("suppressedBy");
         w.StartArray();
+        if (why != snap.why.end() && !why->second.suppressed.empty()) {
+            str(w, why->second.suppressed);
+        }
         w.EndArray();
+        if (why != snap.why.end()) {
+            const auto& y = why->second;
+            w.Key("incident");
+            w.StartObject();
+            w.Key("id");
+            w.Uint64(y.incident);
+            w.Key("title");
+            str(w, y.incident_title);
+            w.Key("paged");
+            w.Bool(y.incident_paged);
+            w.Key("via");
+            str(w, y.via);
+            w.Key("policy");
+            str(w, y.policy);
+            w.Key("policy_rule");
+            str(w, y.policy_rule);
+            w.Key("notified");
+            w.Bool(y.notified);
+            w.EndObject();
+        }
         w.EndObject();
     }
     w.EndArray();
@@ -101,15 +129,24 @@ void Daemon::alerts(const net::HttpRequest& req, const net::Responder& respond) 
         respond(jsonReply(400, jsonString("filter: " + filter.error())));
         return;
     }
+    // ?fingerprint= (16 hex digits, as every API shows it): that one alert.
+    core::Fingerprint only = 0;
+    if (auto hex = queryParam(req.target, "fingerprint"); !hex.empty()) {
+        auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), only, 16);
+        if (ec != std::errc() || end != hex.data() + hex.size() || only == 0) {
+            respond(jsonReply(400, jsonString("fingerprint: 16 hexadecimal digits")));
+            return;
+        }
+    }
     // The reader thread bounds how many requests wait; it asks the engine for a snapshot
     // and waits for it there, never on an HTTP thread.
-    bool queued = api_reads_->post([this, respond, matchers = std::move(*filter)] {
+    bool queued = api_reads_->post([this, respond, only, matchers = std::move(*filter)] {
         auto promise =
             std::make_shared<std::promise<std::shared_ptr<const engine::AlertSnapshot>>>();
         auto future = promise->get_future();
         post([this, promise] { promise->set_value(engine_->snapshot(clock_.now())); });
         auto snap = future.get();
-        respond(jsonReply(200, render(*snap, matchers)));
+        respond(jsonReply(200, render(*snap, matchers, only)));
     });
     if (!queued) {
         auto res = jsonReply(503, jsonString("too many API requests waiting; retry later"));

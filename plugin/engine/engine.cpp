@@ -204,6 +204,21 @@ std::shared_ptr<const AlertSnapshot> Engine::snapshot(core::TimePoint now) const
     pipeline_->index().forEach([&](core::Fingerprint fp, const pipeline::AlertIndex::Entry& e) {
         snap->records.emplace_back(fp, std::string(e.bytes()));
     });
+    if (const auto* book = pipeline_->incidents()) {
+        for (const auto& [id, inc] : book->open()) {
+            for (const auto& [fp, m] : inc.members) {
+                if (!m.firing) continue;
+                snap->why[fp] = AlertSnapshot::Why{id,
+                                                   inc.title,
+                                                   inc.paged,
+                                                   m.via,
+                                                   std::string(core::notifyLevelName(m.wanted)),
+                                                   m.policy_rule,
+                                                   m.suppressed,
+                                                   m.notified};
+            }
+        }
+    }
     return snap;
 }
 

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -51,6 +52,19 @@ struct Effects {
 struct AlertSnapshot {
     core::TimePoint at{};
     std::vector<std::pair<core::Fingerprint, std::string>> records;
+    // Why each alert was or was not told (only with a noise section): its incident, how it
+    // joined, what the policy wanted and by which rule, what holds it.
+    struct Why {
+        std::uint64_t incident = 0;
+        std::string incident_title;
+        bool incident_paged = false;
+        std::string via;
+        std::string policy;
+        std::string policy_rule;
+        std::string suppressed;
+        bool notified = false;
+    };
+    std::unordered_map<core::Fingerprint, Why> why;
 };
 
 // What a live reload hands the engine: the new config (held while the stages built from it

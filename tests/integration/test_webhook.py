@@ -152,6 +152,17 @@ class WebhookSink(unittest.TestCase):
         self.assertEqual(sorted(m["via"] for m in one["members"]), ["group", "new"])
         self.assertEqual({m["policy_rule"] for m in one["members"]}, {"critical"})
         self.assertTrue(any(e["what"].startswith("new to trading-oncall") for e in one["timeline"]))
+        # Why the warning was never told: recorded by the default action.
+        status, body, _ = http("GET", self.ab.url + "/api/v1/alerts?filter=alertname%3D%22DiskWarn%22")
+        fp = json.loads(body)["alerts"][0]["fingerprint"]
+        status, body, _ = http("GET", self.ab.url + "/api/v1/alerts?fingerprint=" + fp)
+        self.assertEqual(status, 200, body)
+        only = json.loads(body)["alerts"]
+        self.assertEqual(len(only), 1)
+        self.assertEqual((only[0]["incident"]["policy"], only[0]["incident"]["policy_rule"],
+                          only[0]["incident"]["notified"]), ("record", "", False))
+        self.assertEqual(only[0]["suppressedBy"], [])
+        self.assertEqual(http("GET", self.ab.url + "/api/v1/alerts?fingerprint=xyz")[0], 400)
         self.assertEqual(http("GET", self.ab.url + "/api/v1/incidents/99")[0], 404)
         self.assertEqual(http("GET", self.ab.url + "/api/v1/incidents/x")[0], 400)
 
