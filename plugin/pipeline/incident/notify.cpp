@@ -203,6 +203,16 @@ void IncidentBook::close(core::Incident& inc, core::TimePoint now,
         g != by_group_.end() && resolveId(g->second) == id) {
         by_group_.erase(g);
     }
+    // The change history of members that no longer change goes with it, so a long-running
+    // book does not grow with every alert it ever saw. (Merges are kept: a queued digest
+    // entry may name an incident merged into this one. They are few: one per merge.)
+    for (const auto& [fp, m] : inc.members) {
+        auto c = changes_.find(fp);
+        if (c != changes_.end() && !c->second.empty() &&
+            c->second.back() + rules_->config().flapping.window < now) {
+            changes_.erase(c);
+        }
+    }
     if (auto w = wake_at_.find(id); w != wake_at_.end()) {
         wakes_.erase({w->second, id});
         wake_at_.erase(w);
