@@ -158,6 +158,8 @@ struct WebhookOutput {
     std::size_t max_alerts = 0;  // alerts listed per message, the rest counted; 0: all
     bool send_resolved = true;
     std::size_t max_backlog_bytes = std::size_t{256} * 1024 * 1024;
+    // Standard Webhooks signing key ("whsec_<base64>"); empty: requests are not signed.
+    std::string signing_secret;
 };
 
 struct OutputsConfig {

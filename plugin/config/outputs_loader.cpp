@@ -1,5 +1,6 @@
 #include "plugin/config/outputs_loader.hpp"
 
+#include <cctype>
 #include <limits>
 #include <map>
 #include <set>
@@ -52,10 +53,10 @@ void loadWebhooks(YamlReader& r, const YAML::Node& list, const AuthFieldsReader&
     for (std::size_t i = 0; i < list.size(); ++i) {
         auto o = list[i];
         std::string p = YamlReader::index(lp, i);
-        if (!r.expectMap(
-                o, p,
-                {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file", "timeout",
-                 "backoff", "max_alerts", "send_resolved", "max_backlog_bytes"})) {
+        if (!r.expectMap(o, p,
+                         {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
+                          "timeout", "backoff", "max_alerts", "send_resolved", "max_backlog_bytes",
+                          "signing_secret"})) {
             if (!o.IsMap()) r.error(o, p, "expected a mapping with name and endpoint");
             continue;
         }
@@ -66,6 +67,17 @@ void loadWebhooks(YamlReader& r, const YAML::Node& list, const AuthFieldsReader&
         r.readBool(o, p, "send_resolved", w.send_resolved);
         r.readSize(o, p, "max_backlog_bytes", w.max_backlog_bytes, kMiB,
                    std::numeric_limits<long long>::max());
+        r.checkString(o, p, "signing_secret", [](const std::string& v) -> std::string {
+            std::string_view rest(v);
+            if (rest.starts_with("whsec_")) rest.remove_prefix(6);
+            bool base64 = !rest.empty() && rest.size() % 4 == 0;
+            for (char c : rest) {
+                base64 = base64 && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' ||
+                                    c == '/' || c == '=');
+            }
+            return base64 ? "" : "must be whsec_ followed by the key in base64";
+        });
+        r.readString(o, p, "signing_secret", w.signing_secret);
         out.push_back(std::move(w));
     }
 }

@@ -5,6 +5,9 @@ stand-in for an IM bridge (none is packaged for Debian): it records every body i
 answers with the statuses the test scripts. alertbridge's own webhook intake is used as a
 second receiver to check that a webhook pointed back at it cannot loop."""
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 import time
@@ -21,16 +24,19 @@ class Receiver:
         self.lock = threading.Lock()
         self.script = []  # statuses for the next requests, then 200
         self.got = []  # (path, status answered, body)
+        self.heads = []  # (headers, raw body), in the same order
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(raw)
                 with peer.lock:
                     status = peer.script.pop(0) if peer.script else 200
                     peer.got.append((self.path, status, body))
+                    peer.heads.append(({k.lower(): v for k, v in self.headers.items()}, raw))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -199,6 +205,23 @@ noise:
         self.assertEqual((done["groupKey"], done["alertbridge"]["reason"]), ("incident/1", "resolve"))
         time.sleep(1.5)
         self.assertEqual(len(self.rx.delivered()), 3, "nothing sent twice")
+
+    def test_signed_like_standard_webhooks_and_a_retry_keeps_its_id(self):
+        secret = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+        self.start(extra=f"      signing_secret: {secret}\n")
+        self.rx.script = [503]
+        self.assertEqual(self.ab.post_alerts([alert("Signed", "10.66.0.1")])[0], 200)
+        wait_for(lambda: len(self.rx.delivered()) == 1, what="the signed notification")
+        key = base64.b64decode(secret[len("whsec_"):])
+        with self.rx.lock:
+            heads = list(self.rx.heads)
+        self.assertEqual(len(heads), 2)
+        for h, raw in heads:
+            msg = f"{h['webhook-id']}.{h['webhook-timestamp']}.".encode() + raw
+            want = "v1," + base64.b64encode(hmac.new(key, msg, hashlib.sha256).digest()).decode()
+            self.assertTrue(hmac.compare_digest(h["webhook-signature"], want))
+            self.assertLess(abs(time.time() - int(h["webhook-timestamp"])), 300)
+        self.assertEqual(heads[0][0]["webhook-id"], heads[1][0]["webhook-id"], "a retry reuses the id")
 
     def test_failures_are_retried_and_a_4xx_dropped_without_blocking(self):
         self.start()

@@ -1,6 +1,7 @@
 // The webhook notification sink: its body is what Alertmanager's webhook receiver sends
 // (our own decoder of those bodies reads it back), and its config is checked with lines.
 #include "adapters/webhook/codec.hpp"
+#include "adapters/webhook/signing.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
@@ -145,11 +146,12 @@ TEST(WebhookConfig, LoadsAndChecksWithLines) {
       endpoint: "ftp://x"
       resend_interval: 1m
       max_alerts: -1
+      signing_secret: "not a key!"
 )",
                                             "test.yml");
     std::vector<std::string> errors;
     for (const auto& e : bad.errors) errors.push_back(e.format());
-    ASSERT_EQ(errors.size(), 4u) << ::testing::PrintToString(errors);
+    ASSERT_EQ(errors.size(), 5u) << ::testing::PrintToString(errors);
     EXPECT_NE(errors[0].find("test.yml:"), std::string::npos);
     auto has = [&](const std::string& s) {
         for (const auto& e : errors) {
@@ -161,6 +163,30 @@ TEST(WebhookConfig, LoadsAndChecksWithLines) {
     EXPECT_TRUE(has("test.yml:6: outputs.webhook[0].endpoint:"));
     EXPECT_TRUE(has("test.yml:7: outputs.webhook[0].resend_interval: unknown key"));
     EXPECT_TRUE(has("test.yml:8: outputs.webhook[0].max_alerts:"));
+    EXPECT_TRUE(has("test.yml:9: outputs.webhook[0].signing_secret: must be whsec_ followed by"));
+}
+
+// The signing fixture of the IM reference (an incident-acknowledged event) and the Standard
+// Webhooks project's own test vector.
+TEST(WebhookSigning, StandardWebhooksVectors) {
+    auto key = decodeSigningSecret("whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
+    ASSERT_TRUE(key);
+    EXPECT_EQ(key->size(), 32U);
+    const std::string body =
+        R"({"type":"incident.acknowledged","event_id":"inc-20261125-0007.ack.1","event_time":"2026-11-25T13:05:02Z","incident":{"id":"inc-20261125-0007","title":"[P1] CTPFrontDown SHFE ctp-frontend","severity":"critical","status":"acknowledged","source":"alertmanager","dedup_key":"CTPFrontDown/SHFE/ctp-frontend","labels":{"alertname":"CTPFrontDown","exchange":"SHFE","service":"ctp-frontend","team":"trading-infra","severity":"critical"},"alert_count":2,"started_at":"2026-11-25T13:03:12Z","acknowledged_at":"2026-11-25T13:05:02Z","resolved_at":null,"acknowledged_by":[{"id":"zhang.san","name":"张三","via":"dingtalk-link"}],"escalation":{"policy":"ctp-frontend-p1","step":1,"loop":0},"links":{"detail":"https://alertbridge.example.com/incidents/inc-20261125-0007","resolve":"https://alertbridge.example.com/a/inc-20261125-0007/resolve?t=Zk2Rw8vTq4mE6uHj"}},"actor":{"id":"zhang.san","name":"张三"}})";
+    EXPECT_EQ(signRequest(*key, "msg_inc-20261125-0007_ack_1", "1795611902", body),
+              "v1,9T+qBjNYDiRFTXsw/PVIfnLoyy11QG+noGFPCSDUbs0=");
+    auto vector_key = decodeSigningSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    ASSERT_TRUE(vector_key);
+    EXPECT_EQ(signRequest(*vector_key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+                          R"({"test": 2432232314})"),
+              "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    EXPECT_FALSE(decodeSigningSecret("whsec_"));
+    EXPECT_FALSE(decodeSigningSecret("whsec_not base64!"));
+    // One id for every attempt of a body; another body, another id.
+    EXPECT_EQ(messageId("{}"), messageId("{}"));
+    EXPECT_NE(messageId("{}"), messageId("[]"));
+    EXPECT_EQ(messageId("{}").size(), 4U + 32U);
 }
 
 }  // namespace
