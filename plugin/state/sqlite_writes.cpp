@@ -76,9 +76,9 @@ core::Status SqliteWrites::prepare() {
 
 void SqliteWrites::finalize() {
     for (Stmt* s :
-         {&ins_journal_, &set_checkpoint_, &set_outbox_journal_, &insert_alert_, &delete_alert_,
-          &ins_outbox_, &attempt_, &log_, &prune_log_, &prune_journal_, &prune_outbox_, &ins_email_,
-          &prune_emails_, &probe_, &begin_, &commit_, &rollback_}) {
+         {&ins_journal_, &set_checkpoint_, &set_incidents_, &set_outbox_journal_, &insert_alert_,
+          &delete_alert_, &ins_outbox_, &attempt_, &log_, &prune_log_, &prune_journal_,
+          &prune_outbox_, &ins_email_, &prune_emails_, &probe_, &begin_, &commit_, &rollback_}) {
         *s = Stmt();
     }
 }
