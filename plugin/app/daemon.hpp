@@ -32,6 +32,9 @@
 
 namespace alertbridge::app {
 
+// The journal's input id for silence changes (daemon_silences.cpp).
+inline constexpr std::string_view kSilenceInput = "silences";
+
 class Daemon final : public Intake {
   public:
     Daemon(config::Config config, std::shared_ptr<const email::RuleSet> email_rules,
@@ -78,6 +81,12 @@ class Daemon final : public Intake {
                    const net::Responder& respond) override;
     void notifications(const net::HttpRequest& req, const net::Responder& respond) override;
     void reload(const net::HttpRequest& req, const net::Responder& respond) override;
+    void silences(const net::HttpRequest& req, std::string_view path,
+                  const net::Responder& respond) override;
+    // A silence change (the journal entry's body) on the engine thread; `respond`, if set,
+    // gets the answer.
+    void applySilence(std::string_view entry, long long journal_id, core::TimePoint at,
+                      const net::Responder* respond);
     // The part of emails() that reads the store, on the API reader thread.
     void emailsOnReader(const net::HttpRequest& req, long long id, const std::string& action,
                         const net::Responder& respond);

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugin/core/time.hpp"
+
 namespace alertbridge::app {
 
 namespace {
@@ -79,6 +81,9 @@ std::string Daemon::backlogFull() const {
 void Daemon::accept(const InputDef& input, std::string body, core::TimePoint received_at,
                     core::AlertBatch batch, std::shared_ptr<state::EmailRecord> email,
                     Accepted done) {
+    // Timers the batch starts (and the keys of what they send) must come out the same when
+    // a restore applies the entry again, at the instant the journal kept.
+    received_at = core::journalInstant(received_at);
     const auto& m = metrics_.input(input.id);
     auto dropped = dropOwnMarker(batch, config_.global);
     if (dropped > 0) {

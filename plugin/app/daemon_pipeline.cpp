@@ -56,6 +56,11 @@ core::Status Daemon::restore() {
         if (entries->empty()) break;
         for (auto& e : *entries) {
             after = e.id;
+            if (e.input == kSilenceInput) {
+                applySilence(e.body, e.id, e.received_at, nullptr);
+                ++replayed;
+                continue;
+            }
             const InputDef* input = findInput(e.input);
             core::Result<core::AlertBatch> batch = core::Error{"unknown input"};
             if (e.input == email::kInput) {

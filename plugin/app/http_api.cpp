@@ -101,7 +101,8 @@ std::optional<net::HttpResponse> HttpApi::checkHead(const net::HttpRequest& head
     bool emails = path == "/api/v1/emails" || path.starts_with("/api/v1/emails/") ||
                   path.starts_with("/api/v1/calendars/") || path == "/api/v1/alerts" ||
                   path == "/api/v1/notifications" || path == "/api/v1/incidents" ||
-                  path.starts_with("/api/v1/incidents/") || path == "/-/reload";
+                  path.starts_with("/api/v1/incidents/") || path == "/-/reload" ||
+                  path == "/api/v2/silences" || path.starts_with("/api/v2/silence/");
     // A wrong method on an intake path is answered 405 by handle(), as before.
     if (input != nullptr && head.method != "POST") return std::nullopt;
     if (input == nullptr && !emails) return std::nullopt;
@@ -153,6 +154,8 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
         route = [&] { intake_.notifications(req, respond); };
     } else if (path == "/api/v1/incidents" || path.starts_with("/api/v1/incidents/")) {
         route = [&] { intake_.incidents(req, path, respond); };
+    } else if (path == "/api/v2/silences" || path.starts_with("/api/v2/silence/")) {
+        route = [&] { intake_.silences(req, path, respond); };
     } else if (path == "/-/reload") {
         route = [&] { intake_.reload(req, respond); };
     }
@@ -251,27 +254,27 @@ void HttpApi::intake(const InputDef& input, net::HttpRequest&& req, const net::R
     intake_.submit(input, std::move(req.body), received_at, std::move(decoded).value(), respond);
 }
 
-std::string queryParam(std::string_view target, std::string_view name) {
+std::vector<std::string> queryParams(std::string_view target, std::string_view name) {
+    std::vector<std::string> values;
     auto q = target.find('?');
-    if (q == std::string_view::npos) return "";
+    if (q == std::string_view::npos) return values;
+    auto hex = [](char c) {
+        return std::isxdigit(static_cast<unsigned char>(c)) == 0 ? -1
+               : c <= '9'                                        ? c - '0'
+                                                                 : (c | 0x20) - 'a' + 10;
+    };
     std::string_view rest = target.substr(q + 1);
     while (!rest.empty()) {
         auto amp = rest.find('&');
         auto pair = rest.substr(0, amp);
         auto eq = pair.find('=');
         if (pair.substr(0, eq) == name) {
-            if (eq == std::string_view::npos) return "";
             // %XX is decoded; a '+' is kept as it is (an offset such as +08:00 sent as is).
             std::string out;
-            auto v = pair.substr(eq + 1);
+            auto v = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
             for (std::size_t i = 0; i < v.size(); ++i) {
                 int hi = 0;
                 int lo = 0;
-                auto hex = [](char c) {
-                    return std::isxdigit(static_cast<unsigned char>(c)) == 0 ? -1
-                           : c <= '9'                                        ? c - '0'
-                                      : (c | 0x20) - 'a' + 10;
-                };
                 if (v[i] == '%' && i + 2 < v.size() && (hi = hex(v[i + 1])) >= 0 &&
                     (lo = hex(v[i + 2])) >= 0) {
                     out += static_cast<char>(hi * 16 + lo);
@@ -280,12 +283,17 @@ std::string queryParam(std::string_view target, std::string_view name) {
                 }
                 out += v[i];
             }
-            return out;
+            values.push_back(std::move(out));
         }
         if (amp == std::string_view::npos) break;
         rest = rest.substr(amp + 1);
     }
-    return "";
+    return values;
+}
+
+std::string queryParam(std::string_view target, std::string_view name) {
+    auto values = queryParams(target, name);
+    return values.empty() ? std::string() : std::move(values.front());
 }
 
 }  // namespace alertbridge::app

@@ -39,6 +39,10 @@ class Intake {
     // /api/v1/notifications (?receiver=&group_key=&limit=): the notification log, newest
     // first. Answers once.
     virtual void notifications(const net::HttpRequest& req, const net::Responder& respond) = 0;
+    // Alertmanager's silences API v2: /api/v2/silences (GET ?filter=, POST) and
+    // /api/v2/silence/{id} (GET, DELETE). Changes are journaled. Answers once.
+    virtual void silences(const net::HttpRequest& req, std::string_view path,
+                          const net::Responder& respond) = 0;
     // POST /-/reload: reloads the configuration file. Answers once it is applied or refused.
     virtual void reload(const net::HttpRequest& req, const net::Responder& respond) = 0;
 };
@@ -75,6 +79,8 @@ class HttpApi {
 
 // The value of one query parameter of a request target ("" when absent), %XX decoded.
 std::string queryParam(std::string_view target, std::string_view name);
+// Every value of a parameter that may repeat (?filter=a&filter=b), in order.
+std::vector<std::string> queryParams(std::string_view target, std::string_view name);
 
 // A JSON string literal holding `text`, the form Alertmanager uses for error bodies.
 std::string jsonString(std::string_view text);

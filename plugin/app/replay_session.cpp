@@ -50,6 +50,15 @@ ReplaySession::Posted ReplaySession::post(std::string_view alert_json, core::Tim
     return out;
 }
 
+std::vector<core::Notification> ReplaySession::silence(
+    const pipeline::incident::SilenceChange& change, core::TimePoint at,
+    pipeline::incident::SilenceOutcome& outcome) {
+    auto out = advance(at);
+    auto effects = engine_->changeSilence(change, 0, at, outcome);
+    for (auto& n : effects.notifications) out.push_back(std::move(n));
+    return out;
+}
+
 std::vector<core::Notification> ReplaySession::advance(core::TimePoint at) {
     clock_.set(at);
     return engine_->advance(at).notifications;

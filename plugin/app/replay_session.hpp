@@ -30,6 +30,11 @@ class ReplaySession {
     // One Alertmanager API v2 postable alert (a JSON object) at `at`, which must not be
     // before the previous instant. Timers due before `at` fire first.
     Posted post(std::string_view alert_json, core::TimePoint at);
+    // A silence change at `at`, as the silences API makes one (the scenario names the id of
+    // a new silence); `outcome` gets the answer.
+    std::vector<core::Notification> silence(const pipeline::incident::SilenceChange& change,
+                                            core::TimePoint at,
+                                            pipeline::incident::SilenceOutcome& outcome);
     // Fires every timer due up to `at`.
     std::vector<core::Notification> advance(core::TimePoint at);
 

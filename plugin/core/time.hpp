@@ -34,6 +34,11 @@ std::string formatDuration(Duration d);
 inline long long toUnixMillis(TimePoint t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
+// The instant as the journal stores it (whole milliseconds): what the engine is given for a
+// journaled event, so a restore that applies the entry again sees the very same instant.
+inline TimePoint journalInstant(TimePoint t) {
+    return std::chrono::floor<std::chrono::milliseconds>(t);
+}
 // Unix seconds from outside (n9e), checked against kMinYear..kMaxYear.
 Result<TimePoint> fromUnixSeconds(long long seconds);
 inline TimePoint fromUnixMillis(long long ms) {

@@ -118,6 +118,25 @@ Effects Engine::applyAll(std::vector<std::pair<Event, core::TimePoint>> events) 
     return out;
 }
 
+Effects Engine::changeSilence(const pipeline::incident::SilenceChange& change, long long journal_id,
+                              core::TimePoint now, pipeline::incident::SilenceOutcome& outcome) {
+    Effects out = advance(now);
+    auto* notes = options_.report_notifications ? &out.notifications : nullptr;
+    const std::size_t rows_from = out.delta.outbox.size();
+    const std::size_t notes_from = notes != nullptr ? notes->size() : 0;
+    auto d = pipeline_->changeSilence(change, journal_id, now, notes, outcome);
+    std::vector<state::OutboxInsert> rows = std::move(d.outbox);
+    keyRows(rows, 0,
+            journal_id > 0 ? fmt::format("s{}", journal_id)
+                           : fmt::format("e{}.{}", now.time_since_epoch().count(), ++unjournaled_),
+            notes, notes_from);
+    out.delta.outbox.insert(out.delta.outbox.begin() + static_cast<std::ptrdiff_t>(rows_from),
+                            std::make_move_iterator(rows.begin()),
+                            std::make_move_iterator(rows.end()));
+    armIncidents();
+    return out;
+}
+
 // Timers fire one at a time in deadline order. An alert ends at its own endsAt, not at
 // the instant the engine got round to it, so a late advance (or a replay that jumps from
 // one post to the next) tells the same story as a punctual one. Periodic timers re-arm

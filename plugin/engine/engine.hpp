@@ -104,6 +104,10 @@ class Engine {
     // timers; re-send rounds start again from `now`.
     void reconfigure(Reconfiguration r, core::TimePoint now);
     Effects advance(core::TimePoint now);
+    // A silence change (journal entry `journal_id`, 0: none) at `now`; `outcome` is the
+    // answer for whoever asked.
+    Effects changeSilence(const pipeline::incident::SilenceChange& change, long long journal_id,
+                          core::TimePoint now, pipeline::incident::SilenceOutcome& outcome);
     std::optional<core::TimePoint> nextDeadline() const { return timers_.next(); }
 
     // A copy of the active alerts, for readers on other threads.

@@ -54,7 +54,10 @@ core::Notification notice(const std::string& output, const std::vector<const cor
                           core::TimePoint at) {
     core::Notification n{at, "", output, output, reasonOf(row), 0, {}};
     for (const auto* a : row) {
-        n.alerts.push_back({a->fingerprint, a->change == core::Alert::Change::kResolve});
+        core::NotifiedAlert told;
+        told.fingerprint = a->fingerprint;
+        told.resolved = a->change == core::Alert::Change::kResolve;
+        n.alerts.push_back(std::move(told));
     }
     return n;
 }

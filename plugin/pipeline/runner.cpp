@@ -159,6 +159,23 @@ state::StateDelta Pipeline::advanceIncidents(core::TimePoint now,
     return delta;
 }
 
+state::StateDelta Pipeline::changeSilence(const incident::SilenceChange& change,
+                                          long long journal_id, core::TimePoint now,
+                                          std::vector<core::Notification>* notifications,
+                                          incident::SilenceOutcome& outcome) {
+    state::StateDelta delta;
+    if (journal_id > applied_journal_id_) applied_journal_id_ = journal_id;
+    if (!book_) {
+        outcome = incident::SilenceOutcome{404, "", "silences need a noise section in the config"};
+        return delta;
+    }
+    outcome = change.op == incident::SilenceChange::Op::kSet
+                  ? book_->setSilence(change.silence, change.new_id, now, &messages_)
+                  : book_->expireSilence(change.id, now, &messages_);
+    flushMessages(delta, notifications);
+    return delta;
+}
+
 void Pipeline::flushMessages(state::StateDelta& delta,
                              std::vector<core::Notification>* notifications) {
     if (messages_.empty()) return;

@@ -102,6 +102,14 @@ class Pipeline {
     state::StateDelta advanceIncidents(core::TimePoint now,
                                        std::vector<core::Notification>* notifications);
 
+    // A silence change from journal entry `journal_id` (0: none), applied to the incident
+    // book at `now`; what it releases goes out as rows. Without a noise section there is no
+    // book and the answer is 404.
+    state::StateDelta changeSilence(const incident::SilenceChange& change, long long journal_id,
+                                    core::TimePoint now,
+                                    std::vector<core::Notification>* notifications,
+                                    incident::SilenceOutcome& outcome);
+
     std::size_t activeAlerts() const { return index_.size(); }
     const AlertIndex& index() const { return index_; }
 

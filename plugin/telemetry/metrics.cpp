@@ -220,6 +220,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Incidents open now.")
                            .Register(r)
                            .Add({});
+    silence_changes_ = &BuildCounter()
+                            .Name("alertbridge_silence_changes_total")
+                            .Help("Silence changes through the API, by op and result.")
+                            .Register(r);
+    active_silences_ = &BuildGauge()
+                            .Name("alertbridge_silences_active")
+                            .Help("Silences active at the last change.")
+                            .Register(r)
+                            .Add({});
     queue_depth_ = &BuildGauge()
                         .Name("alertbridge_intake_queue_alerts")
                         .Help("Alerts accepted but not yet processed by the pipeline.")

@@ -133,6 +133,12 @@ class Metrics {
         return incident_messages_->Add({{"reason", std::string(reason)}});
     }
     Gauge& openIncidents() { return *open_incidents_; }
+    // Silence changes through the API by op (set, expire) and result (ok, refused), and
+    // the silences active at the last change.
+    Counter& silenceChanges(std::string_view op, std::string_view result) {
+        return silence_changes_->Add({{"op", std::string(op)}, {"result", std::string(result)}});
+    }
+    Gauge& activeSilences() { return *active_silences_; }
     Gauge& queueDepth() { return *queue_depth_; }
     Gauge& queueCapacity() { return *queue_capacity_; }
     Gauge& queueBytes() { return *queue_bytes_; }
@@ -200,6 +206,8 @@ class Metrics {
     prometheus::Family<Counter>* incidents_;
     prometheus::Family<Counter>* incident_messages_;
     Gauge* open_incidents_;
+    prometheus::Family<Counter>* silence_changes_;
+    Gauge* active_silences_;
     Gauge* queue_depth_;
     Gauge* queue_capacity_;
     Gauge* queue_bytes_;

@@ -250,13 +250,20 @@ void IncidentBook::settle(core::Incident& inc, core::TimePoint now) {
 
 void IncidentBook::decide(core::Incident& inc, core::IncidentMember& m, core::TimePoint now) {
     std::string held = rules_->heldBy(m.labels, now);
+    if (held.empty()) {
+        auto silence = silences_.mutedBy(m.labels, now);
+        if (!silence.empty()) held = "silence:" + silence;
+    }
     if (held.empty()) held = inhibitedBy(m.labels, m.fingerprint, now);
     auto p = rules_->policy(m.labels, now);
     m.wanted = p.level;
     m.policy_rule = std::move(p.rule);
     m.receiver = std::move(p.receiver);
     m.digest = std::move(p.digest);
-    if (!held.empty() && held != m.suppressed) absorbed(held);
+    // Silences are counted together: their ids would make a metric series each.
+    if (!held.empty() && held != m.suppressed) {
+        absorbed(held.starts_with("silence:") ? std::string("silence") : held);
+    }
     m.suppressed = std::move(held);
     if (!m.suppressed.empty() && m.wanted != core::NotifyLevel::kRecord) {
         held_.insert({inc.id, m.fingerprint});

@@ -32,6 +32,7 @@
 #include "plugin/core/incident.hpp"
 #include "plugin/core/notification.hpp"
 #include "plugin/pipeline/incident/rules.hpp"
+#include "plugin/pipeline/incident/silences.hpp"
 #include "plugin/telemetry/metrics.hpp"
 
 namespace alertbridge::pipeline::incident {
@@ -57,6 +58,15 @@ class IncidentBook {
     // Fires every timer due at or before `now`.
     void advance(core::TimePoint now, std::vector<core::Notification>* out);
     std::optional<core::TimePoint> nextDeadline() const;
+
+    // Silences, changed in the order the journal holds the changes. A change re-decides at
+    // once the firing alerts it starts or stops muting (one that is no longer muted is
+    // notified if it still fires release_wait later); starts and ends are timers.
+    SilenceOutcome setSilence(core::Silence s, const std::string& new_id, core::TimePoint now,
+                              std::vector<core::Notification>* out);
+    SilenceOutcome expireSilence(const std::string& id, core::TimePoint now,
+                                 std::vector<core::Notification>* out);
+    const Silences& silences() const { return silences_; }
 
     const std::map<std::uint64_t, core::Incident>& open() const { return open_; }
     const std::deque<core::Incident>& closed() const { return closed_; }
@@ -107,6 +117,7 @@ class IncidentBook {
                             core::TimePoint now) const;
     void countInhibitSources(const core::LabelSet& labels, int delta);
     void reheld(core::TimePoint now);
+    void resilence(core::TimePoint now);
 
     // Timers and messages (notify.cpp).
     void wake(Id id, core::TimePoint now, std::vector<core::Notification>* out);
@@ -138,6 +149,8 @@ class IncidentBook {
     std::set<std::pair<Id, core::Fingerprint>> held_;
     std::optional<core::TimePoint> held_check_;
     std::optional<core::TimePoint> edge_at_;
+    Silences silences_;
+    std::optional<core::TimePoint> silence_edge_;  // the next start or end of a silence
     // Inhibit sources: per rule, the equal labels' values -> firing sources.
     std::vector<std::unordered_map<std::string, std::size_t>> inhibit_sources_;
     BookStats stats_;

@@ -259,6 +259,12 @@ std::string IncidentBook::save() const {
     w.EndArray();
     w.Key("held_check");
     optTime(w, held_check_);
+    // Silences live here too: a checkpoint holds every change journaled before it.
+    auto silences = silences_.save();
+    w.Key("silences");
+    w.RawValue(silences.data(), silences.size(), rapidjson::kArrayType);
+    w.Key("silence_edge");
+    optTime(w, silence_edge_);
     w.EndObject();
     return sb.GetString();
 }
@@ -331,6 +337,14 @@ bool IncidentBook::load(std::string_view text) {
             held_.insert({held[i].GetUint64(), held[i + 1].GetUint64()});
         }
         held_check_ = getOptTime(doc["held_check"]);
+        // Absent in a book saved before silences existed.
+        if (doc.HasMember("silences")) {
+            rapidjson::StringBuffer sb;
+            rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+            doc["silences"].Accept(w);
+            if (!silences_.load(std::string_view(sb.GetString(), sb.GetSize()))) return false;
+            silence_edge_ = getOptTime(doc["silence_edge"]);
+        }
     } catch (const std::exception&) {  // the text is our own save(); this is allocation
         return false;
     }

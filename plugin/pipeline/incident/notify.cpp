@@ -38,6 +38,7 @@ std::optional<core::TimePoint> IncidentBook::nextDeadline() const {
     }
     if (held_check_ && !held_.empty()) consider(*held_check_);
     if (edge_at_ && !held_.empty()) consider(*edge_at_);
+    if (silence_edge_) consider(*silence_edge_);
     return next;
 }
 
@@ -62,6 +63,10 @@ void IncidentBook::advance(core::TimePoint now, std::vector<core::Notification>*
             }
         }
         if (done) continue;
+        if (silence_edge_ && *silence_edge_ == t) {
+            resilence(t);  // moves silence_edge_ on
+            continue;
+        }
         // A window edge or the minute's check: held members are decided again.
         if (edge_at_ && *edge_at_ == t) edge_at_ = rules_->nextWindowEdge(t);
         if (held_check_ && *held_check_ <= t) held_check_ = t + kHeldCheck;
@@ -156,7 +161,9 @@ void IncidentBook::send(core::Incident& inc, core::NotifyReason reason, core::Ti
     for (auto& [fp, m] : inc.members) {
         if (reason == core::NotifyReason::kResolve) {
             n.alerts.push_back(told(fp, m, true));
-        } else if (m.firing) {
+        } else if (m.firing && m.suppressed.empty()) {
+            // A held member (silence, maintenance, inhibit, suppress) is not told; it is
+            // when it is released and still fires.
             n.alerts.push_back(told(fp, m, false));
             m.notified = true;
         }

@@ -7,6 +7,8 @@
 //   alerts:                   in order of t
 //     - {t: 0, name: a, labels: {...}}          fires (endsAt t + 1h unless `ends` seconds)
 //     - {t: 90, name: a, status: resolved}      resolves (endsAt = t)
+//     - {t: 30, silence: s1, matchers: ['host="a"'], ends: 600}   a silence (id s1) until t=600
+//     - {t: 60, expire: s1}                     expires it early
 //   until: 7200               timers run up to here
 //   expect:                   every message to people: t, reason, and optionally receiver,
 //     - {t: 15, reason: new, firing: [a]}      the firing and the resolved alerts by name
@@ -107,6 +109,27 @@ void runScenario(const fs::path& file) {
     };
     for (const auto& a : doc["alerts"]) {
         const double t = a["t"].as<double>();
+        if (a["silence"] || a["expire"]) {
+            pipeline::incident::SilenceChange c;
+            if (a["silence"]) {
+                c.new_id = a["silence"].as<std::string>();
+                std::string text;
+                for (const auto& m : a["matchers"]) text += m.as<std::string>() + ",";
+                text.pop_back();
+                c.silence.matchers = core::parseMatchers(text).value();
+                c.silence.starts_at = seconds(a["starts"] ? a["starts"].as<double>() : t);
+                c.silence.ends_at = seconds(a["ends"].as<double>());
+                c.silence.created_by = "scenario";
+                c.silence.comment = "scenario";
+            } else {
+                c.op = pipeline::incident::SilenceChange::Op::kExpire;
+                c.id = a["expire"].as<std::string>();
+            }
+            pipeline::incident::SilenceOutcome outcome;
+            collect(session->silence(c, seconds(t), outcome));
+            ASSERT_TRUE(outcome.ok()) << outcome.error;
+            continue;
+        }
         const auto name = a["name"].as<std::string>();
         if (a["labels"]) {
             core::LabelSet ls;
