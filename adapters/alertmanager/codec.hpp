@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "plugin/core/alert.hpp"
+#include "plugin/config/config.hpp"
 #include "plugin/core/result.hpp"
 #include "plugin/pipeline/output.hpp"
 
@@ -40,14 +41,18 @@ inline constexpr std::string_view kEndsAtPlaceholder = "9999-12-31T23:59:59.999Z
 class PushEncoder final : public pipeline::OutputEncoder {
   public:
     PushEncoder(std::string name, std::string marker_label, std::string marker_value,
-                std::size_t max_per_row, bool utf8_label_names = false)
+                std::size_t max_per_row, bool utf8_label_names = false,
+                config::IncidentDisplay display = {})
         : name_(std::move(name)),
           marker_label_(std::move(marker_label)),
           marker_value_(std::move(marker_value)),
           max_per_row_(max_per_row),
-          utf8_label_names_(utf8_label_names) {}
+          utf8_label_names_(utf8_label_names),
+          display_(display) {}
     const std::string& name() const override { return name_; }
     std::size_t maxAlertsPerRow() const override { return max_per_row_; }
+    bool showsIncidents() const override { return display_.incident_alerts; }
+    bool showsMembers() const override { return display_.member_alerts; }
     using OutputEncoder::encode;
     std::string encode(const std::vector<const core::Alert*>& alerts,
                        std::vector<state::OutboxKey>* keys) const override;
@@ -61,6 +66,7 @@ class PushEncoder final : public pipeline::OutputEncoder {
     std::string marker_value_;
     std::size_t max_per_row_;
     bool utf8_label_names_;
+    config::IncidentDisplay display_;
 };
 
 // Replaces every placeholder endsAt in `body` with `ends_at`, in place.

@@ -49,6 +49,8 @@ class EventEncoder final : public pipeline::OutputEncoder {
         : cfg_(cfg), marker_label_(std::move(marker_label)), instance_(std::move(instance)) {}
     const std::string& name() const override { return cfg_.name; }
     std::size_t maxAlertsPerRow() const override { return 1; }
+    bool showsIncidents() const override { return cfg_.incidents.incident_alerts; }
+    bool showsMembers() const override { return cfg_.incidents.member_alerts; }
     using OutputEncoder::encode;
     std::string encode(const std::vector<const core::Alert*>& alerts,
                        std::vector<state::OutboxKey>* keys) const override;

@@ -57,7 +57,7 @@ std::vector<OutputDef> outputs(const config::Config& cfg) {
         out.push_back(OutputDef{am.name,
                                 std::make_shared<alertmanager::PushEncoder>(
                                     am.name, cfg.global.marker_label, cfg.global.instance,
-                                    am.max_alerts_per_push, am.utf8_label_names),
+                                    am.max_alerts_per_push, am.utf8_label_names, am.incidents),
                                 [&am] { return std::make_unique<alertmanager::PushTransport>(am); },
                                 am.max_alerts_per_push, am.backoff, am.resend_interval,
                                 am.max_backlog_bytes});

@@ -114,6 +114,13 @@ struct Backoff {
     Duration max = std::chrono::seconds(60);
 };
 
+// With a noise section, what a state sink is shown of incidents: one alert (event) per
+// incident, and the member alerts themselves.
+struct IncidentDisplay {
+    bool incident_alerts = true;
+    bool member_alerts = true;
+};
+
 struct AlertmanagerOutput {
     std::string name;
     core::Url endpoint;
@@ -124,6 +131,7 @@ struct AlertmanagerOutput {
     std::size_t max_alerts_per_push = 1000;
     Backoff backoff;
     bool utf8_label_names = false;  // Alertmanager 0.27+ takes them; 0.25 refuses the push
+    IncidentDisplay incidents;
     // Request bodies waiting in the outbox; past it intake answers 503 (SMTP 452).
     std::size_t max_backlog_bytes = std::size_t{256} * 1024 * 1024;
 };
@@ -141,6 +149,7 @@ struct NightingaleOutput {
     std::vector<std::string> notify_groups;    // v6/v7: user-group ids
     long long group_id = 0;                    // business group of the events (mutes match on it)
     std::string group_name;
+    IncidentDisplay incidents;
     Duration timeout = std::chrono::seconds(10);
     Backoff backoff;
     std::size_t max_backlog_bytes = std::size_t{256} * 1024 * 1024;

@@ -97,7 +97,8 @@ void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& aut
             if (!r.expectMap(o, p,
                              {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
                               "resend_interval", "timeout", "max_alerts_per_push", "backoff",
-                              "utf8_label_names", "max_backlog_bytes"})) {
+                              "utf8_label_names", "max_backlog_bytes", "incident_alerts",
+                              "member_alerts"})) {
                 if (!o.IsMap()) r.error(o, p, "expected a mapping with name and endpoint");
                 continue;
             }
@@ -108,6 +109,8 @@ void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& aut
             r.readDuration(o, p, "resend_interval", out.resend_interval, std::chrono::seconds(1));
             r.readSize(o, p, "max_alerts_per_push", out.max_alerts_per_push, 1, 100000);
             r.readBool(o, p, "utf8_label_names", out.utf8_label_names);
+            r.readBool(o, p, "incident_alerts", out.incidents.incident_alerts);
+            r.readBool(o, p, "member_alerts", out.incidents.member_alerts);
             r.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, kMiB,
                        std::numeric_limits<long long>::max());
             c.alertmanager.push_back(std::move(out));
@@ -123,7 +126,7 @@ void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& aut
         if (!r.expectMap(o, p,
                          {"name", "endpoint", "basic_auth", "version", "rule_id", "notify_rule_ids",
                           "notify_channels", "notify_groups", "group_id", "group_name", "timeout",
-                          "backoff", "max_backlog_bytes"})) {
+                          "backoff", "max_backlog_bytes", "incident_alerts", "member_alerts"})) {
             if (!o.IsMap()) r.error(o, p, "expected a mapping with name and endpoint");
             continue;
         }
@@ -149,6 +152,8 @@ void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& aut
         r.readSize(o, p, "group_id", group_id, 0, 1LL << 53);
         out.group_id = static_cast<long long>(group_id);
         r.readString(o, p, "group_name", out.group_name);
+        r.readBool(o, p, "incident_alerts", out.incidents.incident_alerts);
+        r.readBool(o, p, "member_alerts", out.incidents.member_alerts);
         r.readSize(o, p, "max_backlog_bytes", out.max_backlog_bytes, kMiB,
                    std::numeric_limits<long long>::max());
         r.readScalars(o, p, "notify_rule_ids", [&](const YAML::Node& v, const std::string& vp) {

@@ -1,5 +1,7 @@
 #include "plugin/pipeline/deliver.hpp"
 
+#include "plugin/pipeline/incident/publish.hpp"
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -99,11 +101,29 @@ void Deliver::run(core::AlertBatch& batch, Context& ctx) {
     if (batch.empty()) return;
     std::vector<const core::Alert*> ptrs;
     ptrs.reserve(batch.size());
-    for (const auto& a : batch) ptrs.push_back(&a);
+    // With incidents, every alert is shown as a member of its incident.
+    core::AlertBatch members;
+    bool mark = false;
+    for (const auto& out : outputs_) {
+        mark = mark || (out->kind() == OutputKind::kState && out->showsMembers());
+    }
+    if (book_ != nullptr && !mark) return;  // nothing shows the alerts themselves
+    if (book_ != nullptr) {
+        members = batch;
+        for (auto& a : members) {
+            const auto* m = book_->member(a.fingerprint);
+            incident::markMember(a, book_->incidentOf(a.fingerprint),
+                                 m != nullptr ? std::string_view(m->suppressed) : "");
+        }
+    }
+    for (const auto& a : book_ != nullptr ? members : batch) ptrs.push_back(&a);
     std::vector<std::pair<const core::Alert*, std::string>> refused;
     std::vector<std::vector<const core::Alert*>> chunks;
     for (const auto& out : outputs_) {
-        if (states_only_ && out->kind() == OutputKind::kNotification) continue;
+        if (book_ != nullptr &&
+            (out->kind() == OutputKind::kNotification || !out->showsMembers())) {
+            continue;
+        }
         refused.clear();
         chunks.clear();
         auto* want = ctx.notifications != nullptr ? &chunks : nullptr;

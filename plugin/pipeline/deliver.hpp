@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "plugin/pipeline/incident/book.hpp"
 #include "plugin/pipeline/output.hpp"
 #include "plugin/pipeline/stage.hpp"
 #include "plugin/telemetry/metrics.hpp"
@@ -14,18 +15,20 @@ namespace alertbridge::pipeline {
 
 class Deliver final : public Stage {
   public:
-    // `states_only`: notification sinks get the incident stage's messages instead of every
-    // change (the config has a noise section).
+    // With the incident book (the config has a noise section), notification sinks get the
+    // book's messages instead of every change, and state sinks see each alert marked as a
+    // member of its incident (pipeline/incident/publish.hpp), or not at all if they show
+    // only incidents.
     Deliver(std::vector<std::shared_ptr<const OutputEncoder>> outputs, telemetry::Metrics& metrics,
-            bool states_only = false)
-        : outputs_(std::move(outputs)), metrics_(metrics), states_only_(states_only) {}
+            const incident::IncidentBook* book = nullptr)
+        : outputs_(std::move(outputs)), metrics_(metrics), book_(book) {}
     std::string_view name() const override { return "deliver"; }
     void run(core::AlertBatch& batch, Context& ctx) override;
 
   private:
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     telemetry::Metrics& metrics_;
-    bool states_only_ = false;
+    const incident::IncidentBook* book_ = nullptr;
     std::uint64_t refused_ = 0;  // alerts left out for an output that cannot take them
 };
 

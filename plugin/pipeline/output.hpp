@@ -24,6 +24,10 @@ class OutputEncoder {
     virtual ~OutputEncoder() = default;
     virtual const std::string& name() const = 0;
     virtual OutputKind kind() const { return OutputKind::kState; }
+    // With a noise section, what a state sink is shown besides the alerts: one alert per
+    // incident, and whether the member alerts are shown at all (pipeline/incident/publish).
+    virtual bool showsIncidents() const { return false; }
+    virtual bool showsMembers() const { return true; }
     // Whether resolutions are news for this output (a webhook's send_resolved).
     virtual bool sendsResolved() const { return true; }
     virtual std::size_t maxAlertsPerRow() const = 0;

@@ -7,6 +7,7 @@
 #include "plugin/pipeline/deliver.hpp"
 #include "plugin/pipeline/enrich/calendar_labels.hpp"
 #include "plugin/pipeline/enrich/enrich.hpp"
+#include "plugin/pipeline/incident/publish.hpp"
 #include "plugin/pipeline/incident/stage.hpp"
 #include "plugin/pipeline/normalize.hpp"
 
@@ -76,7 +77,7 @@ void Pipeline::buildStages(const config::Config& config,
     } else {
         book_.reset();
     }
-    stages.push_back(std::make_unique<Deliver>(outputs, metrics_, config.noise.enabled));
+    stages.push_back(std::make_unique<Deliver>(outputs, metrics_, book_.get()));
     stages_ = std::move(stages);
     outputs_ = std::move(outputs);
     stage_metrics_.clear();
@@ -121,7 +122,7 @@ state::StateDelta Pipeline::processAll(std::vector<Arrival> arrivals,
     }
     Context ctx{arrivals.back().now, delta, notifications};
     if (!through.empty()) runStage(deliver, through, ctx);
-    flushMessages(delta, notifications);
+    flushMessages(delta, notifications, arrivals.back().now);
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
 }
@@ -146,7 +147,7 @@ state::StateDelta Pipeline::expire(core::TimePoint now,
     if (book_) book_->observe(batch, now, &messages_);
     Context ctx{now, delta, notifications};
     runStage(stages_.size() - 1, batch, ctx);  // deliver
-    flushMessages(delta, notifications);
+    flushMessages(delta, notifications, now);
     metrics_.activeAlerts().Set(static_cast<double>(index_.size()));
     return delta;
 }
@@ -155,7 +156,7 @@ state::StateDelta Pipeline::advanceIncidents(core::TimePoint now,
                                              std::vector<core::Notification>* notifications) {
     state::StateDelta delta;
     if (book_) book_->advance(now, &messages_);
-    flushMessages(delta, notifications);
+    flushMessages(delta, notifications, now);
     return delta;
 }
 
@@ -172,19 +173,76 @@ state::StateDelta Pipeline::changeSilence(const incident::SilenceChange& change,
     outcome = change.op == incident::SilenceChange::Op::kSet
                   ? book_->setSilence(change.silence, change.new_id, now, &messages_)
                   : book_->expireSilence(change.id, now, &messages_);
-    flushMessages(delta, notifications);
+    flushMessages(delta, notifications, now);
     return delta;
 }
 
 void Pipeline::flushMessages(state::StateDelta& delta,
-                             std::vector<core::Notification>* notifications) {
-    if (messages_.empty()) return;
-    messageRows(outputs_, messages_, delta);
-    if (notifications != nullptr) {
-        notifications->insert(notifications->end(), std::make_move_iterator(messages_.begin()),
-                              std::make_move_iterator(messages_.end()));
+                             std::vector<core::Notification>* notifications, core::TimePoint now) {
+    if (!messages_.empty()) {
+        messageRows(outputs_, messages_, delta);
+        if (notifications != nullptr) {
+            notifications->insert(notifications->end(), std::make_move_iterator(messages_.begin()),
+                                  std::make_move_iterator(messages_.end()));
+        }
+        messages_.clear();
     }
-    messages_.clear();
+    publishIncidents(now, delta);
+}
+
+void Pipeline::publishIncidents(core::TimePoint now, state::StateDelta& delta) {
+    if (!book_) return;
+    auto changed = book_->takeChanged();
+    bool wanted = false;
+    for (const auto& out : outputs_) {
+        wanted = wanted || (out->kind() == OutputKind::kState && out->showsIncidents());
+    }
+    if (changed.empty() || !wanted) return;
+    std::vector<core::Alert> alerts;
+    for (auto id : changed) {
+        const core::Incident* inc = nullptr;
+        if (auto it = book_->open().find(id); it != book_->open().end()) {
+            inc = &it->second;
+        } else {
+            for (const auto& c : book_->closed()) {
+                if (c.id == id) inc = &c;
+            }
+        }
+        auto shown = published_.find(id);
+        if (inc != nullptr && inc->state != core::IncidentState::kResolved) {
+            auto a = incident::incidentAlert(*inc, now);
+            if (shown != published_.end() && shown->second != a.labels) {
+                a.superseded_labels = shown->second;
+            }
+            published_[id] = a.labels;
+            alerts.push_back(std::move(a));
+            continue;
+        }
+        // Closed, or merged into another: resolved under the labels it was shown with.
+        if (shown == published_.end()) continue;
+        core::Alert a;
+        if (inc != nullptr) {
+            a = incident::incidentAlert(*inc, now);
+        } else {
+            a.annotations.set("alertbridge_state", "merged");
+            a.starts_at = now;
+            a.updated_at = now;
+            a.ends_at = now;
+            a.change = core::Alert::Change::kResolve;
+        }
+        a.labels = shown->second;
+        a.fingerprint = incident::incidentFingerprint(id);
+        published_.erase(shown);
+        alerts.push_back(std::move(a));
+    }
+    if (alerts.empty()) return;
+    std::vector<const core::Alert*> ptrs;
+    ptrs.reserve(alerts.size());
+    for (const auto& a : alerts) ptrs.push_back(&a);
+    for (const auto& out : outputs_) {
+        if (out->kind() != OutputKind::kState || !out->showsIncidents()) continue;
+        for (auto& row : encodeRows(*out, ptrs)) delta.outbox.push_back(std::move(row));
+    }
 }
 
 std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_t slice,
@@ -196,8 +254,23 @@ std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_
 Pipeline::ResendJob Pipeline::resendJob(std::size_t output, std::size_t slice,
                                         std::size_t slices) const {
     std::vector<std::pair<core::Fingerprint, std::string>> records;
+    const auto& encoder = outputs_.at(output);
+    // With incidents: each member's incident and hold as it is now, and (with the first
+    // slice) the open incidents themselves.
+    std::vector<std::pair<std::uint64_t, std::string>> marks;
+    std::vector<core::Alert> incidents;
+    if (book_ && encoder->showsIncidents() && (slices <= 1 || slice == 0)) {
+        for (const auto& [id, inc] : book_->open()) {
+            incidents.push_back(incident::incidentAlert(inc, inc.created_at));
+        }
+    }
+    const bool members = !book_ || encoder->showsMembers();
     auto take = [&](core::Fingerprint fp, const AlertIndex::Entry& e) {
+        if (!members) return;
         records.emplace_back(fp, std::string(e.bytes()));
+        if (!book_) return;
+        const auto* m = book_->member(fp);
+        marks.emplace_back(book_->incidentOf(fp), m != nullptr ? m->suppressed : std::string());
     };
     if (slices <= 1) {
         index_.forEach(take);
@@ -217,14 +290,18 @@ Pipeline::ResendJob Pipeline::resendJob(std::size_t output, std::size_t slice,
             if (const AlertIndex::Entry* e = index_.find(fp)) take(fp, *e);
         }
     }
-    if (records.empty()) return {};
-    return [encoder = outputs_.at(output), records = std::move(records)] {
+    if (records.empty() && incidents.empty()) return {};
+    return [encoder, records = std::move(records), marks = std::move(marks),
+            incidents = std::move(incidents)]() mutable {
         std::vector<core::Alert> alerts;
-        alerts.reserve(records.size());
-        for (const auto& [fp, bytes] : records) {
+        alerts.reserve(records.size() + incidents.size());
+        for (std::size_t i = 0; i < records.size(); ++i) {
             core::Alert a;
-            if (decodeRecord(bytes, fp, a)) alerts.push_back(std::move(a));
+            if (!decodeRecord(records[i].second, records[i].first, a)) continue;
+            if (i < marks.size()) incident::markMember(a, marks[i].first, marks[i].second);
+            alerts.push_back(std::move(a));
         }
+        for (auto& a : incidents) alerts.push_back(std::move(a));
         std::vector<const core::Alert*> ptrs;
         ptrs.reserve(alerts.size());
         for (const auto& a : alerts) ptrs.push_back(&a);

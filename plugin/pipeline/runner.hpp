@@ -4,6 +4,7 @@
 // Owned by one thread (the pipeline strand); no method is thread-safe. Time is passed in.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -125,8 +126,15 @@ class Pipeline {
     AlertIndex index_;
     std::unique_ptr<incident::IncidentBook> book_;
     std::vector<core::Notification> messages_;  // the book's, until the step ends
-    // Turns what the book said during this step into rows, and hands the messages on.
-    void flushMessages(state::StateDelta& delta, std::vector<core::Notification>* notifications);
+    // Turns what the book said during this step into rows, and hands the messages on; then
+    // shows the incidents that changed to the state sinks (publishIncidents).
+    void flushMessages(state::StateDelta& delta, std::vector<core::Notification>* notifications,
+                       core::TimePoint now);
+    void publishIncidents(core::TimePoint now, state::StateDelta& delta);
+    // The labels each incident was last shown under: a change (it starts to page, a worse
+    // severity) resolves the old set in the same push, and an incident merged away or
+    // closed is resolved under them.
+    std::map<std::uint64_t, core::LabelSet> published_;
     std::vector<std::unique_ptr<Stage>> stages_;
     std::vector<telemetry::StageMetrics> stage_metrics_;  // one per stage
     // Runs stage `i` on the batch and counts what it received, passed and dropped.

@@ -59,6 +59,15 @@ std::uint64_t IncidentBook::incidentOf(core::Fingerprint fp) const {
     return it == by_fp_.end() ? 0 : resolveId(it->second);
 }
 
+const core::IncidentMember* IncidentBook::member(core::Fingerprint fp) const {
+    auto it = by_fp_.find(fp);
+    if (it == by_fp_.end()) return nullptr;
+    auto inc = open_.find(resolveId(it->second));
+    if (inc == open_.end()) return nullptr;
+    auto m = inc->second.members.find(fp);
+    return m == inc->second.members.end() ? nullptr : &m->second;
+}
+
 IncidentBook::Id IncidentBook::resolveId(Id id) const {
     for (auto it = merged_into_.find(id); it != merged_into_.end(); it = merged_into_.find(id)) {
         id = it->second;
@@ -218,6 +227,7 @@ void IncidentBook::resolved(core::Fingerprint fp, core::TimePoint now) {
     if (!m.firing) return;
     m.firing = false;
     m.changed_at = now;
+    changed_.insert(inc.id);
     countInhibitSources(m.labels, -1);
     held_.erase({inc.id, fp});
     --inc.firing;
@@ -303,6 +313,7 @@ void IncidentBook::retitle(core::Incident& inc) {
 }
 
 void IncidentBook::note(core::Incident& inc, core::TimePoint at, std::string what) {
+    changed_.insert(inc.id);
     if (inc.timeline.size() >= kTimelineMax) {
         inc.timeline.erase(inc.timeline.begin() + static_cast<std::ptrdiff_t>(kTimelineHead));
     }

@@ -26,6 +26,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "plugin/core/alert.hpp"
@@ -70,8 +71,12 @@ class IncidentBook {
 
     const std::map<std::uint64_t, core::Incident>& open() const { return open_; }
     const std::deque<core::Incident>& closed() const { return closed_; }
-    // The open incident an alert belongs to (0: none).
+    // The open incident an alert belongs to (0: none), and its member entry there.
     std::uint64_t incidentOf(core::Fingerprint fp) const;
+    const core::IncidentMember* member(core::Fingerprint fp) const;
+    // The incidents that changed since the last call (opened, joined, paged, resolved,
+    // merged away), for what the state sinks are shown of them.
+    std::set<std::uint64_t> takeChanged() { return std::exchange(changed_, {}); }
     const BookStats& stats() const { return stats_; }
     // The book as JSON (book_state.cpp), saved with each checkpoint; load() takes it back
     // at start-up (false: unreadable or from another version; the book is then empty).
@@ -159,6 +164,7 @@ class IncidentBook {
     void counted(std::string_view event);
     std::function<void(const core::Incident&)> on_close_;
     std::uint64_t sequence_ = 0;  // numbers the messages
+    std::set<Id> changed_;
 };
 
 }  // namespace alertbridge::pipeline::incident

@@ -142,6 +142,7 @@ void IncidentBook::merge(Id into, Id from, core::TimePoint now, const std::strin
     }
     dst.messages += src.messages;
     note(dst, now, fmt::format("incident {} merged in ({})", from, why));
+    changed_.insert(from);  // shown resolved at the hosts: its members are in `into` now
     merged_into_[from] = into;
     if (auto w = wake_at_.find(from); w != wake_at_.end()) {
         wakes_.erase({w->second, from});

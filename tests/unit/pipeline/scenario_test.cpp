@@ -170,9 +170,15 @@ void runScenario(const fs::path& file) {
         const auto& g = got[i];
         EXPECT_NEAR(e["t"].as<double>(), g.t, 0.001) << describe(g);
         EXPECT_EQ(e["reason"].as<std::string>(), g.reason) << describe(g);
-        if (e["receiver"]) EXPECT_EQ(e["receiver"].as<std::string>(), g.receiver) << describe(g);
-        if (e["firing"]) EXPECT_EQ(names(e["firing"]), g.firing) << describe(g);
-        if (e["resolved"]) EXPECT_EQ(names(e["resolved"]), g.resolved) << describe(g);
+        if (e["receiver"]) {
+            EXPECT_EQ(e["receiver"].as<std::string>(), g.receiver) << describe(g);
+        }
+        if (e["firing"]) {
+            EXPECT_EQ(names(e["firing"]), g.firing) << describe(g);
+        }
+        if (e["resolved"]) {
+            EXPECT_EQ(names(e["resolved"]), g.resolved) << describe(g);
+        }
     }
 
     // Incidents as they ended up (closed ones and those still open).
