@@ -53,6 +53,8 @@ class Loader {
         loadOutputs(
             r_, root["outputs"],
             [this](const YAML::Node& n, const std::string& p, Auth& a) { authFields(n, p, a); },
+            [this](const YAML::Node& at, const std::string& p, const std::string& file,
+                   std::string& out) { readSecret(at, p, file, out); },
             c.outputs);
         loadEmail(
             r_, root["email"], base_dir_,

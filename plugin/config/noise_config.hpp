@@ -9,6 +9,10 @@
 #include "plugin/core/clock.hpp"
 #include "plugin/core/matcher.hpp"
 
+namespace date {
+class time_zone;
+}
+
 namespace alertbridge::config {
 
 // Limits a rule to some instants: it applies only inside one of `active` (when given) and
@@ -99,6 +103,11 @@ struct DigestDef {
     std::vector<std::string> group_by{"team"};
     core::Duration interval = std::chrono::hours(24);
     core::Duration offset = std::chrono::hours(8);
+    // With a location: at `offset` past local midnight there and every `interval` after it
+    // (the interval divides a day), so a handover at 08:30 stays at 08:30 across a DST
+    // change. Without: every `interval` since the Unix epoch (UTC), shifted by `offset`.
+    std::string location;
+    const date::time_zone* zone = nullptr;
     int line = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include <date/tz.h>
 #include <fmt/format.h>
 
 #include "plugin/core/time.hpp"
@@ -270,7 +271,7 @@ class NoiseLoader {
 
     void digest(const YAML::Node& m, const std::string& q, std::size_t i,
                 std::vector<DigestDef>& out) {
-        if (!r_.expectMap(m, q, {"name", "group_by", "interval", "offset"})) return;
+        if (!r_.expectMap(m, q, {"name", "group_by", "interval", "offset", "location"})) return;
         DigestDef d;
         d.line = lineOf(m);
         d.name = ruleName(r_, m, q, digest_names_, fmt::format("digest_{}", i));
@@ -278,6 +279,18 @@ class NoiseLoader {
         r_.readDuration(m, q, "interval", d.interval, std::chrono::minutes(1));
         r_.readDuration(m, q, "offset", d.offset);
         if (d.offset >= d.interval) r_.error(m["offset"], q + ".offset", "must be below interval");
+        r_.checkString(m, q, "location", [&](const std::string& v) -> std::string {
+            try {
+                d.zone = date::locate_zone(v);
+                d.location = v;
+            } catch (const std::exception&) {
+                return fmt::format("unknown time zone \"{}\"", v);
+            }
+            if (std::chrono::hours(24) % d.interval != core::Duration::zero()) {
+                return "with a location, interval must divide a day (such as 1h, 6h, 12h, 24h)";
+            }
+            return "";
+        });
         out.push_back(std::move(d));
     }
 

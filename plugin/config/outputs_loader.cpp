@@ -45,9 +45,22 @@ void common(YamlReader& r, const YAML::Node& o, const std::string& p, std::set<s
     }
 }
 
+// What is wrong with a Standard Webhooks signing key ("" when nothing).
+std::string signingSecretProblem(std::string_view v) {
+    std::string_view rest(v);
+    if (rest.starts_with("whsec_")) rest.remove_prefix(6);
+    bool base64 = !rest.empty() && rest.size() % 4 == 0;
+    for (char c : rest) {
+        base64 = base64 && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' ||
+                            c == '/' || c == '=');
+    }
+    return base64 ? "" : "must be whsec_ followed by the key in base64";
+}
+
 // Notification sinks: each notification POSTed once as an Alertmanager webhook body.
 void loadWebhooks(YamlReader& r, const YAML::Node& list, const AuthFieldsReader& auth_fields,
-                  std::set<std::string>& names, std::vector<WebhookOutput>& out) {
+                  const SecretFileReader& secret_file, std::set<std::string>& names,
+                  std::vector<WebhookOutput>& out) {
     const std::string lp = "outputs.webhook";
     if (!r.expectSequence(list, lp)) return;
     for (std::size_t i = 0; i < list.size(); ++i) {
@@ -56,7 +69,7 @@ void loadWebhooks(YamlReader& r, const YAML::Node& list, const AuthFieldsReader&
         if (!r.expectMap(o, p,
                          {"name", "endpoint", "basic_auth", "bearer_token", "bearer_token_file",
                           "timeout", "backoff", "max_alerts", "send_resolved", "max_backlog_bytes",
-                          "signing_secret"})) {
+                          "signing_secret", "signing_secret_file"})) {
             if (!o.IsMap()) r.error(o, p, "expected a mapping with name and endpoint");
             continue;
         }
@@ -67,17 +80,23 @@ void loadWebhooks(YamlReader& r, const YAML::Node& list, const AuthFieldsReader&
         r.readBool(o, p, "send_resolved", w.send_resolved);
         r.readSize(o, p, "max_backlog_bytes", w.max_backlog_bytes, kMiB,
                    std::numeric_limits<long long>::max());
-        r.checkString(o, p, "signing_secret", [](const std::string& v) -> std::string {
-            std::string_view rest(v);
-            if (rest.starts_with("whsec_")) rest.remove_prefix(6);
-            bool base64 = !rest.empty() && rest.size() % 4 == 0;
-            for (char c : rest) {
-                base64 = base64 && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' ||
-                                    c == '/' || c == '=');
-            }
-            return base64 ? "" : "must be whsec_ followed by the key in base64";
-        });
+        r.checkString(o, p, "signing_secret", signingSecretProblem);
         r.readString(o, p, "signing_secret", w.signing_secret);
+        std::string file;
+        r.readString(o, p, "signing_secret_file", file);
+        if (!file.empty()) {
+            const auto at = o["signing_secret_file"];
+            const auto fp = YamlReader::join(p, "signing_secret_file");
+            if (!w.signing_secret.empty()) {
+                r.error(at, fp, "set signing_secret or signing_secret_file, not both");
+            } else {
+                secret_file(at, fp, file, w.signing_secret);
+                if (auto problem = signingSecretProblem(w.signing_secret);
+                    !w.signing_secret.empty() && !problem.empty()) {
+                    r.error(at, fp, "the file's key " + problem);
+                }
+            }
+        }
         out.push_back(std::move(w));
     }
 }
@@ -85,7 +104,7 @@ void loadWebhooks(YamlReader& r, const YAML::Node& list, const AuthFieldsReader&
 }  // namespace
 
 void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& auth_fields,
-                 OutputsConfig& c) {
+                 const SecretFileReader& secret_file, OutputsConfig& c) {
     if (!r.expectMap(n, "outputs", {"alertmanager", "nightingale", "webhook"})) return;
     std::set<std::string> names;  // unique across every output: metrics and outbox key
     auto list = n["alertmanager"];
@@ -116,7 +135,7 @@ void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& aut
             c.alertmanager.push_back(std::move(out));
         }
     }
-    loadWebhooks(r, n["webhook"], auth_fields, names, c.webhook);
+    loadWebhooks(r, n["webhook"], auth_fields, secret_file, names, c.webhook);
     auto n9e = n["nightingale"];
     const std::string np = "outputs.nightingale";
     if (!r.expectSequence(n9e, np)) return;

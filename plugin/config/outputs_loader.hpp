@@ -8,7 +8,11 @@
 
 namespace alertbridge::config {
 
+// Reads a secret from a file named in the config (relative to it), reporting at `at`.
+using SecretFileReader = std::function<void(const YAML::Node& at, const std::string& p,
+                                            const std::string& file, std::string& out)>;
+
 void loadOutputs(YamlReader& r, const YAML::Node& n, const AuthFieldsReader& auth_fields,
-                 OutputsConfig& out);
+                 const SecretFileReader& secret_file, OutputsConfig& out);
 
 }  // namespace alertbridge::config

@@ -1,6 +1,7 @@
 // IncidentBook's timers and the messages they send (see book.hpp).
 #include <algorithm>
 
+#include <date/tz.h>
 #include <fmt/format.h>
 
 #include "plugin/pipeline/incident/book.hpp"
@@ -306,6 +307,18 @@ void IncidentBook::sendDigests(std::size_t d, core::TimePoint now,
 
 core::TimePoint IncidentBook::nextDigestAt(std::size_t d, core::TimePoint after) const {
     const auto& def = rules_->config().digests[d];
+    if (def.zone != nullptr) {
+        // Local midnight + offset + k * interval, from the day before (a late evening slot
+        // may still be ahead) on; a local time a DST change skips maps to the change.
+        const auto local = def.zone->to_local(after);
+        const auto day = date::floor<date::days>(local);
+        for (int k = -1; k <= 2; ++k) {
+            for (auto t = def.offset; t < std::chrono::hours(24); t += def.interval) {
+                const auto slot = def.zone->to_sys(day + date::days(k) + t, date::choose::earliest);
+                if (slot > after) return core::TimePoint(slot.time_since_epoch());
+            }
+        }
+    }
     // Every `interval` since the epoch (UTC), shifted by `offset`.
     const auto since = after.time_since_epoch() - def.offset;
     auto n = since / def.interval;

@@ -121,6 +121,38 @@ TEST(ConfigLoader, PasswordFileIsRelativeToTheConfigFile) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(ConfigLoader, WebhookSigningSecretFromAFile) {
+    auto dir = std::filesystem::temp_directory_path() / "alertbridge-loader-signing";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "good.key") << "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=\n";
+    std::ofstream(dir / "bad.key") << "not a key\n";
+    auto with = [&](const std::string& entry) {
+        std::ofstream(dir / "c.yml") << "outputs:\n  webhook:\n    - {name: w, endpoint: "
+                                        "\"http://127.0.0.1:9/h\", "
+                                     << entry << "}\n";
+        return loadConfig((dir / "c.yml").string());
+    };
+    auto r = with("signing_secret_file: good.key");
+    ASSERT_TRUE(r.errors.empty()) << r.errors.front().format();
+    EXPECT_EQ(r.config->outputs.webhook[0].signing_secret,
+              "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
+    r = with("signing_secret_file: bad.key");
+    ASSERT_EQ(r.errors.size(), 1U);
+    EXPECT_NE(r.errors[0].format().find(
+                  "c.yml:3: outputs.webhook[0].signing_secret_file: the file's key must be whsec_"),
+              std::string::npos)
+        << r.errors[0].format();
+    r = with(
+        "signing_secret_file: good.key, signing_secret: "
+        "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=");
+    ASSERT_EQ(r.errors.size(), 1U);
+    EXPECT_NE(r.errors[0].format().find("not both"), std::string::npos);
+    r = with("signing_secret_file: missing.key");
+    ASSERT_EQ(r.errors.size(), 1U);
+    EXPECT_NE(r.errors[0].format().find("cannot read"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
 TEST(ConfigLoader, MissingFile) {
     auto r = loadConfig("/nonexistent/alertbridge.yml");
     ASSERT_EQ(r.errors.size(), 1u);

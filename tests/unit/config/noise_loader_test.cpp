@@ -77,6 +77,9 @@ TEST(NoiseLoader, MistakesAreErrorsAtTheirLine) {
     - {name: empty, start: 2026-03-14T22:00:00+08:00, end: 2026-03-15T02:00:00+08:00}
   topology:
     parents: [{name: x, labels: ["not a label"]}]
+  digests:
+    - {name: a, interval: 12h, offset: 30m, location: Mars/Olympus}
+    - {name: b, interval: 7h, offset: 30m, location: Asia/Shanghai}
 )",
                                   "test.yml");
     ASSERT_FALSE(r.config);
@@ -99,6 +102,14 @@ TEST(NoiseLoader, MistakesAreErrorsAtTheirLine) {
               std::string::npos)
         << text;
     EXPECT_NE(text.find("\"not a label\" is not a valid label name"), std::string::npos) << text;
+    EXPECT_NE(
+        text.find("test.yml:13: noise.digests[0].location: unknown time zone \"Mars/Olympus\""),
+        std::string::npos)
+        << text;
+    EXPECT_NE(text.find("test.yml:14: noise.digests[1].location: with a location, interval must "
+                        "divide a day"),
+              std::string::npos)
+        << text;
 }
 
 TEST(NoiseLoader, MaintenanceFileErrorsNameTheFile) {
