@@ -158,6 +158,12 @@ void Daemon::silences(const net::HttpRequest& req, std::string_view path,
         return;
     }
 
+    if (req.body_too_large) {
+        metrics_.silenceChanges("set", "refused").Increment();
+        respond(reply(
+            413, alertmanager::jsonErrorString("the body is larger than intake.max_body_bytes")));
+        return;
+    }
     std::string entry;
     if (list) {
         auto posted = alertmanager::decodePostableSilence(req.body);

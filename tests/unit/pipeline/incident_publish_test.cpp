@@ -119,5 +119,74 @@ noise:
     EXPECT_EQ(count(closed, "incident", false, "page"), 0U);
 }
 
+// Two incidents that a switch alert links become one: the one merged away is resolved at
+// Alertmanager under the labels it was shown with, and its members say where they are now.
+TEST(IncidentPublish, AnIncidentMergedAwayIsResolvedAtTheHost) {
+    const auto t0 = testing::at("2026-03-09T14:00:00Z");
+    auto loaded = config::loadConfigFromString(R"(global: {instance: ab-1}
+noise:
+  group_by: [alertname, host]
+  group_wait: 10s
+  topology:
+    window: 10m
+    parents:
+      - {name: tor, labels: [device, tor_switch]}
+      - {name: rack, labels: [rack]}
+  policy:
+    - {name: critical, matchers: ['severity="critical"'], action: page}
+)",
+                                               "t.yml");
+    ASSERT_TRUE(loaded.config.has_value());
+    telemetry::Metrics metrics;
+    auto encoder =
+        std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
+    engine::EngineOptions o;
+    o.resend_intervals = {seconds(60)};
+    engine::Engine engine(std::make_unique<pipeline::Pipeline>(
+                              *loaded.config, metrics,
+                              std::vector<std::shared_ptr<const pipeline::OutputEncoder>>{encoder}),
+                          o);
+    engine.start(t0);
+    auto alert = [&](core::LabelSet labels) {
+        core::Alert a;
+        labels.set("severity", "critical");
+        a.labels = std::move(labels);
+        a.starts_at = t0;
+        return a;
+    };
+    // Two hosts in two racks: two incidents.
+    engine.apply(
+        engine::AlertsArrived{{alert({{"alertname", "HostDown"},
+                                      {"host", "h1"},
+                                      {"rack", "r1"},
+                                      {"tor_switch", "sw1"}}),
+                               alert({{"alertname", "HostDown"}, {"host", "h2"}, {"rack", "r2"}})},
+                              1},
+        t0);
+    // A switch in r2 that h1 hangs off: both incidents name one of its parents.
+    auto merged = engine.apply(
+        engine::AlertsArrived{
+            {alert({{"alertname", "SwitchDown"}, {"device", "sw1"}, {"rack", "r2"}})}, 2},
+        t0 + seconds(5));
+    auto got = shown(merged.delta.outbox);
+    EXPECT_EQ(count(got, "incident", true), 1U) << "the incident merged away, resolved";
+    EXPECT_EQ(count(got, "incident", false), 1U) << "the one that stays";
+    ASSERT_EQ(engine.pipeline().incidents()->open().size(), 1U);
+    const auto survivor = std::to_string(engine.pipeline().incidents()->open().begin()->first);
+    for (const auto& s : got) {
+        if (s.role == "incident" && !s.resolved) EXPECT_EQ(s.incident, survivor);
+        if (s.role == "incident" && s.resolved) EXPECT_NE(s.incident, survivor);
+    }
+    // A re-send shows every member in the surviving incident.
+    std::vector<state::OutboxInsert> resent;
+    for (const auto& r : engine.advance(t0 + seconds(61)).resends) {
+        auto rows = engine.resendRows(r);
+        resent.insert(resent.end(), rows.begin(), rows.end());
+    }
+    auto again = shown(resent);
+    EXPECT_EQ(count(again, "member", false), 3U);
+    for (const auto& s : again) EXPECT_EQ(s.incident, survivor);
+}
+
 }  // namespace
 }  // namespace alertbridge
