@@ -87,6 +87,8 @@ class Daemon final : public Intake {
     // gets the answer.
     void applySilence(std::string_view entry, long long journal_id, core::TimePoint at,
                       const net::Responder* respond);
+    // alertbridge_silences_active as of `now` (after a change, and each minute).
+    void countSilences(core::TimePoint now);
     // The part of emails() that reads the store, on the API reader thread.
     void emailsOnReader(const net::HttpRequest& req, long long id, const std::string& action,
                         const net::Responder& respond);

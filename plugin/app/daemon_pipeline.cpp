@@ -184,7 +184,10 @@ void Daemon::handle(engine::Effects effects, std::size_t counted) {
             set->workers.at(r.output)->queueResend(r.slice, engine_->resendJob(r));
         }
     }
-    if (effects.housekeep) checkCalendars(clock_.now(), false);
+    if (effects.housekeep) {
+        checkCalendars(clock_.now(), false);
+        countSilences(clock_.now());
+    }
     if (effects.checkpoint && !engine_->pipeline().checkpointRunning()) checkpointStep();
 }
 

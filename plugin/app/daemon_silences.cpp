@@ -48,6 +48,17 @@ net::HttpResponse reply(int status, std::string body) {
 
 }  // namespace
 
+void Daemon::countSilences(core::TimePoint now) {
+    const auto* book = engine_->pipeline().incidents();
+    std::size_t active = 0;
+    if (book != nullptr) {
+        for (const auto& [id, s] : book->silences().all()) {
+            active += s.stateAt(now) == core::SilenceState::kActive ? 1 : 0;
+        }
+    }
+    metrics_.activeSilences().Set(static_cast<double>(active));
+}
+
 void Daemon::applySilence(std::string_view entry, long long journal_id, core::TimePoint at,
                           const net::Responder* respond) {
     auto change = parseEntry(entry);
@@ -74,13 +85,7 @@ void Daemon::applySilence(std::string_view entry, long long journal_id, core::Ti
         .silenceChanges(change->op == SilenceChange::Op::kSet ? "set" : "expire",
                         outcome.ok() ? "ok" : "refused")
         .Increment();
-    if (const auto* book = engine_->pipeline().incidents()) {
-        std::size_t active = 0;
-        for (const auto& [id, s] : book->silences().all()) {
-            active += s.stateAt(at) == core::SilenceState::kActive ? 1 : 0;
-        }
-        metrics_.activeSilences().Set(static_cast<double>(active));
-    }
+    countSilences(at);
     if (respond == nullptr) return;
     if (!outcome.ok()) {
         (*respond)(reply(outcome.status, alertmanager::jsonErrorString(outcome.error)));

@@ -226,7 +226,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Register(r);
     active_silences_ = &BuildGauge()
                             .Name("alertbridge_silences_active")
-                            .Help("Silences active at the last change.")
+                            .Help("Silences active now (updated on changes and each minute).")
                             .Register(r)
                             .Add({});
     queue_depth_ = &BuildGauge()

@@ -134,7 +134,7 @@ class Metrics {
     }
     Gauge& openIncidents() { return *open_incidents_; }
     // Silence changes through the API by op (set, expire) and result (ok, refused), and
-    // the silences active at the last change.
+    // the silences active (after each change and each minute).
     Counter& silenceChanges(std::string_view op, std::string_view result) {
         return silence_changes_->Add({{"op", std::string(op)}, {"result", std::string(result)}});
     }
