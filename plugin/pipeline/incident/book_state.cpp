@@ -2,6 +2,7 @@
 // at start-up before the journal after that checkpoint runs again. What can be derived
 // (which incident each alert is in, the timer queue, inhibit sources) is rebuilt on load.
 #include <map>
+#include <stdexcept>
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -38,15 +39,51 @@ void labels(Writer& w, const core::LabelSet& set) {
     w.EndArray();
 }
 
-core::TimePoint getTime(const Value& v) { return core::TimePoint(core::Duration(v.GetInt64())); }
+// Reading checks every shape it relies on: a damaged state (a bad disk page, a hand edit)
+// makes load() refuse it, never read out of bounds or abort.
+struct Damaged : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+const Value& arr(const Value& v) {
+    if (!v.IsArray()) throw Damaged("expected an array");
+    return v;
+}
+const Value& at(const Value& v, rapidjson::SizeType i) {
+    if (!v.IsArray() || i >= v.Size()) throw Damaged("an array is too short");
+    return v[i];
+}
+const Value& field(const Value& v, const char* key) {
+    if (!v.IsObject() || !v.HasMember(key)) throw Damaged(std::string("no ") + key);
+    return v[key];
+}
+std::uint64_t u64(const Value& v) {
+    if (!v.IsUint64()) throw Damaged("expected an unsigned number");
+    return v.GetUint64();
+}
+std::int64_t i64(const Value& v) {
+    if (!v.IsInt64()) throw Damaged("expected a number");
+    return v.GetInt64();
+}
+int int32(const Value& v) {
+    if (!v.IsInt()) throw Damaged("expected a small number");
+    return v.GetInt();
+}
+bool boolean(const Value& v) {
+    if (!v.IsBool()) throw Damaged("expected true or false");
+    return v.GetBool();
+}
+core::TimePoint getTime(const Value& v) { return core::TimePoint(core::Duration(i64(v))); }
 std::optional<core::TimePoint> getOptTime(const Value& v) {
     if (v.IsNull()) return std::nullopt;
     return getTime(v);
 }
-std::string getStr(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+std::string getStr(const Value& v) {
+    if (!v.IsString()) throw Damaged("expected a string");
+    return {v.GetString(), v.GetStringLength()};
+}
 core::LabelSet getLabels(const Value& v) {
     core::LabelSet out;
-    for (rapidjson::SizeType i = 0; i + 1 < v.Size(); i += 2)
+    for (rapidjson::SizeType i = 0; i + 1 < arr(v).Size(); i += 2)
         out.set(getStr(v[i]), getStr(v[i + 1]));
     return out;
 }
@@ -107,49 +144,49 @@ void writeIncident(Writer& w, const core::Incident& inc) {
 core::Incident readIncident(const Value& v) {
     core::Incident inc;
     rapidjson::SizeType i = 0;
-    inc.id = v[i++].GetUint64();
-    inc.group_key = getStr(v[i++]);
-    inc.kind = getStr(v[i++]);
-    inc.title = getStr(v[i++]);
-    inc.why = getStr(v[i++]);
-    inc.state = static_cast<core::IncidentState>(v[i++].GetInt());
-    inc.created_at = getTime(v[i++]);
-    inc.first_notified_at = getOptTime(v[i++]);
-    inc.acknowledged_at = getOptTime(v[i++]);
-    inc.flapping = v[i++].GetBool();
-    inc.storm = v[i++].GetBool();
-    inc.paged = v[i++].GetBool();
-    inc.digested = v[i++].GetBool();
-    inc.digest_queued = v[i++].GetBool();
-    inc.receiver = getStr(v[i++]);
-    inc.last_notified_at = getOptTime(v[i++]);
-    inc.due = getOptTime(v[i++]);
-    inc.resolve_at = getOptTime(v[i++]);
-    inc.repeat_at = getOptTime(v[i++]);
-    inc.messages = v[i++].GetInt();
-    for (const auto& mv : v[i++].GetArray()) {
+    inc.id = u64(at(v, i++));
+    inc.group_key = getStr(at(v, i++));
+    inc.kind = getStr(at(v, i++));
+    inc.title = getStr(at(v, i++));
+    inc.why = getStr(at(v, i++));
+    inc.state = static_cast<core::IncidentState>(int32(at(v, i++)));
+    inc.created_at = getTime(at(v, i++));
+    inc.first_notified_at = getOptTime(at(v, i++));
+    inc.acknowledged_at = getOptTime(at(v, i++));
+    inc.flapping = boolean(at(v, i++));
+    inc.storm = boolean(at(v, i++));
+    inc.paged = boolean(at(v, i++));
+    inc.digested = boolean(at(v, i++));
+    inc.digest_queued = boolean(at(v, i++));
+    inc.receiver = getStr(at(v, i++));
+    inc.last_notified_at = getOptTime(at(v, i++));
+    inc.due = getOptTime(at(v, i++));
+    inc.resolve_at = getOptTime(at(v, i++));
+    inc.repeat_at = getOptTime(at(v, i++));
+    inc.messages = int32(at(v, i++));
+    for (const auto& mv : arr(at(v, i++)).GetArray()) {
         core::IncidentMember m;
         rapidjson::SizeType k = 0;
-        m.fingerprint = mv[k++].GetUint64();
-        m.labels = getLabels(mv[k++]);
-        m.annotations = getLabels(mv[k++]);
-        m.starts_at = getTime(mv[k++]);
-        m.severity = static_cast<core::Severity>(mv[k++].GetInt());
-        m.firing = mv[k++].GetBool();
-        m.joined_at = getTime(mv[k++]);
-        m.changed_at = getTime(mv[k++]);
-        m.via = getStr(mv[k++]);
-        m.wanted = static_cast<core::NotifyLevel>(mv[k++].GetInt());
-        m.policy_rule = getStr(mv[k++]);
-        m.receiver = getStr(mv[k++]);
-        m.digest = getStr(mv[k++]);
-        m.suppressed = getStr(mv[k++]);
-        m.notified = mv[k++].GetBool();
-        m.root_rank = mv[k++].GetUint64();
+        m.fingerprint = u64(at(mv, k++));
+        m.labels = getLabels(at(mv, k++));
+        m.annotations = getLabels(at(mv, k++));
+        m.starts_at = getTime(at(mv, k++));
+        m.severity = static_cast<core::Severity>(int32(at(mv, k++)));
+        m.firing = boolean(at(mv, k++));
+        m.joined_at = getTime(at(mv, k++));
+        m.changed_at = getTime(at(mv, k++));
+        m.via = getStr(at(mv, k++));
+        m.wanted = static_cast<core::NotifyLevel>(int32(at(mv, k++)));
+        m.policy_rule = getStr(at(mv, k++));
+        m.receiver = getStr(at(mv, k++));
+        m.digest = getStr(at(mv, k++));
+        m.suppressed = getStr(at(mv, k++));
+        m.notified = boolean(at(mv, k++));
+        m.root_rank = u64(at(mv, k++));
         if (m.firing) ++inc.firing;
         inc.members.emplace(m.fingerprint, std::move(m));
     }
-    const auto& tl = v[i++];
+    const auto& tl = arr(at(v, i++));
     for (rapidjson::SizeType k = 0; k + 1 < tl.Size(); k += 2) {
         inc.timeline.push_back(core::TimelineEntry{getTime(tl[k]), getStr(tl[k + 1])});
     }
@@ -277,75 +314,92 @@ bool IncidentBook::load(std::string_view text) {
         return false;
     }
     try {
-        next_id_ = doc["next_id"].GetUint64();
-        sequence_ = doc["sequence"].GetUint64();
+        next_id_ = u64(field(doc, "next_id"));
+        sequence_ = u64(field(doc, "sequence"));
         open_.clear();
         by_fp_.clear();
-        for (const auto& v : doc["open"].GetArray()) {
+        for (const auto& v : arr(field(doc, "open")).GetArray()) {
             auto inc = readIncident(v);
             for (const auto& [fp, m] : inc.members) by_fp_[fp] = inc.id;
             open_.emplace(inc.id, std::move(inc));
         }
-        const auto& groups = doc["groups"];
+        const auto& groups = arr(field(doc, "groups"));
         for (rapidjson::SizeType i = 0; i + 1 < groups.Size(); i += 2) {
-            by_group_[getStr(groups[i])] = groups[i + 1].GetUint64();
+            by_group_[getStr(groups[i])] = u64(groups[i + 1]);
         }
-        const auto& links = doc["links"];
+        const auto& links = arr(field(doc, "links"));
         for (rapidjson::SizeType i = 0; i + 1 < links.Size(); i += 2) {
             auto& ids = by_link_[getStr(links[i])];
-            const auto& l = links[i + 1];
+            const auto& l = arr(links[i + 1]);
             for (rapidjson::SizeType k = 0; k + 1 < l.Size(); k += 2) {
-                ids.emplace_back(l[k].GetUint64(), getTime(l[k + 1]));
+                ids.emplace_back(u64(l[k]), getTime(l[k + 1]));
             }
         }
-        const auto& merged = doc["merged"];
+        const auto& merged = arr(field(doc, "merged"));
         for (rapidjson::SizeType i = 0; i + 1 < merged.Size(); i += 2) {
-            merged_into_[merged[i].GetUint64()] = merged[i + 1].GetUint64();
+            merged_into_[u64(merged[i])] = u64(merged[i + 1]);
         }
-        const auto& storms = doc["storms"];
+        const auto& storms = arr(field(doc, "storms"));
         for (rapidjson::SizeType i = 0; i + 1 < storms.Size(); i += 2) {
             auto& st = storms_[getStr(storms[i])];
             const auto& s = storms[i + 1];
-            st.incident = s[0].GetUint64();
-            st.last = getTime(s[1]);
-            st.rule = getStr(s[2]);
-            st.window = core::Duration(s[3].GetInt64());
-            for (rapidjson::SizeType k = 0; k + 1 < s[4].Size(); k += 2) {
-                st.recent.emplace_back(getTime(s[4][k]), s[4][k + 1].GetUint64());
+            st.incident = u64(at(s, 0));
+            st.last = getTime(at(s, 1));
+            st.rule = getStr(at(s, 2));
+            st.window = core::Duration(i64(at(s, 3)));
+            const auto& recent = arr(at(s, 4));
+            for (rapidjson::SizeType k = 0; k + 1 < recent.Size(); k += 2) {
+                st.recent.emplace_back(getTime(recent[k]), u64(recent[k + 1]));
             }
         }
-        const auto& changes = doc["changes"];
+        const auto& changes = arr(field(doc, "changes"));
         for (rapidjson::SizeType i = 0; i + 1 < changes.Size(); i += 2) {
-            auto& q = changes_[changes[i].GetUint64()];
-            for (const auto& t : changes[i + 1].GetArray()) q.push_back(getTime(t));
+            auto& q = changes_[u64(changes[i])];
+            for (const auto& t : arr(changes[i + 1]).GetArray()) q.push_back(getTime(t));
         }
         // Digests by position; a config with other digests keeps what fits.
-        const auto& digests = doc["digests"];
+        const auto& digests = arr(field(doc, "digests"));
         for (rapidjson::SizeType d = 0; d < digests.Size() && d < digest_queue_.size(); ++d) {
             const auto& dv = digests[d];
-            digest_at_[d] = getTime(dv[0]);
+            digest_at_[d] = getTime(at(dv, 0));
             for (rapidjson::SizeType k = 1; k + 1 < dv.Size(); k += 2) {
                 auto& entries = digest_queue_[d][getStr(dv[k])];
-                const auto& ev = dv[k + 1];
+                const auto& ev = arr(dv[k + 1]);
                 for (rapidjson::SizeType e = 0; e + 1 < ev.Size(); e += 2) {
-                    entries.push_back(DigestEntry{ev[e].GetUint64(), ev[e + 1].GetBool()});
+                    entries.push_back(DigestEntry{u64(ev[e]), boolean(ev[e + 1])});
                 }
             }
         }
-        const auto& held = doc["held"];
+        const auto& held = arr(field(doc, "held"));
         for (rapidjson::SizeType i = 0; i + 1 < held.Size(); i += 2) {
-            held_.insert({held[i].GetUint64(), held[i + 1].GetUint64()});
+            held_.insert({u64(held[i]), u64(held[i + 1])});
         }
-        held_check_ = getOptTime(doc["held_check"]);
+        held_check_ = getOptTime(field(doc, "held_check"));
         // Absent in a book saved before silences existed.
         if (doc.HasMember("silences")) {
             rapidjson::StringBuffer sb;
             rapidjson::Writer<rapidjson::StringBuffer> w(sb);
             doc["silences"].Accept(w);
-            if (!silences_.load(std::string_view(sb.GetString(), sb.GetSize()))) return false;
-            silence_edge_ = getOptTime(doc["silence_edge"]);
+            if (!silences_.load(std::string_view(sb.GetString(), sb.GetSize()))) {
+                throw Damaged("unreadable silences");
+            }
+            silence_edge_ = getOptTime(field(doc, "silence_edge"));
         }
-    } catch (const std::exception&) {  // the text is our own save(); this is allocation
+    } catch (const std::exception&) {  // Damaged, or allocation: start afresh
+        next_id_ = 1;
+        sequence_ = 0;
+        open_.clear();
+        by_fp_.clear();
+        by_group_.clear();
+        by_link_.clear();
+        merged_into_.clear();
+        storms_.clear();
+        changes_.clear();
+        for (auto& q : digest_queue_) q.clear();
+        held_.clear();
+        held_check_.reset();
+        silences_ = Silences{};
+        silence_edge_.reset();
         return false;
     }
     inhibit_sources_.assign(rules_->config().inhibit_rules.size(), {});

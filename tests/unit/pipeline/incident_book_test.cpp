@@ -1,5 +1,10 @@
 // The incident book on its own: saved and loaded, it carries on as if never stopped.
+#include <functional>
+
 #include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "plugin/app/setup.hpp"
 #include "plugin/pipeline/incident/book.hpp"
@@ -106,6 +111,91 @@ TEST(IncidentBookTest, StateFromAnotherVersionIsRefused) {
     EXPECT_FALSE(book.load(R"({"version": 99})"));
     EXPECT_FALSE(book.load("not json"));
     EXPECT_TRUE(book.open().empty());
+}
+
+// Every value of a real saved book replaced by one of the wrong type, and every array cut
+// short by one: load() refuses or accepts it, never reads out of bounds or aborts, and a
+// refused load leaves the book empty.
+TEST(IncidentBookTest, DamagedStateIsRefusedNotFatal) {
+    const auto t0 = testing::at("2026-03-09T01:00:00Z");
+    using C = core::Alert::Change;
+    IncidentBook book(rules());
+    Notes notes;
+    book.observe({alert("HostDown", "h1", "critical", C::kNew, 1),
+                  alert("HostDown", "h2", "critical", C::kNew, 2),
+                  alert("DiskWarn", "h3", "warning", C::kNew, 3)},
+                 t0, &notes);
+    core::Silence quiet;
+    quiet.matchers = core::parseMatchers("host=\"h9\"").value();
+    quiet.starts_at = t0;
+    quiet.ends_at = t0 + std::chrono::hours(1);
+    quiet.created_by = "ops";
+    quiet.comment = "test";
+    ASSERT_TRUE(book.setSilence(quiet, "s1", t0, &notes).ok());
+    book.advance(t0 + std::chrono::seconds(30), &notes);
+    const std::string saved = book.save();
+
+    rapidjson::Document doc;
+    doc.Parse(saved.c_str());
+    ASSERT_FALSE(doc.HasParseError());
+    // Every value, by its path of member names and indexes.
+    std::vector<std::vector<std::string>> paths;
+    std::function<void(const rapidjson::Value&, std::vector<std::string>)> walk =
+        [&](const rapidjson::Value& v, std::vector<std::string> path) {
+            paths.push_back(path);
+            if (v.IsObject()) {
+                for (const auto& m : v.GetObject()) {
+                    auto p = path;
+                    p.push_back(m.name.GetString());
+                    walk(m.value, p);
+                }
+            } else if (v.IsArray()) {
+                for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+                    auto p = path;
+                    p.push_back("#" + std::to_string(i));
+                    walk(v[i], p);
+                }
+            }
+        };
+    walk(doc, {});
+    auto find = [](rapidjson::Value& v, const std::vector<std::string>& path) {
+        rapidjson::Value* cur = &v;
+        for (const auto& step : path) {
+            cur = step[0] == '#'
+                      ? &(*cur)[static_cast<rapidjson::SizeType>(std::stoul(step.substr(1)))]
+                      : &(*cur)[step.c_str()];
+        }
+        return cur;
+    };
+    const auto shared = rules();
+    std::size_t refused = 0, tried = 0;
+    for (const auto& path : paths) {
+        if (path.empty()) continue;
+        for (int how = 0; how < 2; ++how) {
+            rapidjson::Document copy;
+            copy.CopyFrom(doc, copy.GetAllocator());
+            auto* v = find(copy, path);
+            if (how == 0) {
+                v->SetObject();  // a type nothing in the state has at a leaf
+            } else if (v->IsArray() && !v->Empty()) {
+                v->PopBack();
+            } else {
+                continue;
+            }
+            rapidjson::StringBuffer sb;
+            rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+            copy.Accept(w);
+            IncidentBook other(shared);
+            ++tried;
+            if (!other.load(sb.GetString())) {
+                ++refused;
+                EXPECT_TRUE(other.open().empty());
+                EXPECT_TRUE(other.silences().empty());
+            }
+        }
+    }
+    EXPECT_GT(tried, 100U);
+    EXPECT_GT(refused, tried / 2);
 }
 
 }  // namespace
