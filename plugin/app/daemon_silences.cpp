@@ -81,12 +81,12 @@ void Daemon::applySilence(std::string_view entry, long long journal_id, core::Ti
         effects.delta.outbox_journal_id = journal_id;
     }
     handle(std::move(effects), 0);
+    countSilences(at);
+    if (respond == nullptr) return;  // a restore: counted when it was made
     metrics_
         .silenceChanges(change->op == SilenceChange::Op::kSet ? "set" : "expire",
                         outcome.ok() ? "ok" : "refused")
         .Increment();
-    countSilences(at);
-    if (respond == nullptr) return;
     if (!outcome.ok()) {
         (*respond)(reply(outcome.status, alertmanager::jsonErrorString(outcome.error)));
     } else if (change->op == SilenceChange::Op::kSet) {
