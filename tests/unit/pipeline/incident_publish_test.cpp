@@ -54,6 +54,24 @@ std::size_t count(const std::vector<Shown>& all, const std::string& role, bool r
     return n;
 }
 
+// An engine with one Alertmanager output re-sent every `resend`, started at `t0`.
+struct Rig {
+    Rig(const config::Config& config, core::Duration resend, core::TimePoint t0) {
+        auto encoder =
+            std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
+        engine::EngineOptions o;
+        o.resend_intervals = {resend};
+        engine = std::make_unique<engine::Engine>(
+            std::make_unique<pipeline::Pipeline>(
+                config, metrics,
+                std::vector<std::shared_ptr<const pipeline::OutputEncoder>>{encoder}),
+            o);
+        engine->start(t0);
+    }
+    telemetry::Metrics metrics;
+    std::unique_ptr<engine::Engine> engine;
+};
+
 TEST(IncidentPublish, AlertmanagerSeesIncidentsAndMarkedMembers) {
     const auto t0 = testing::at("2026-03-09T14:00:00Z");
     auto loaded = config::loadConfigFromString(R"(global: {instance: ab-1}
@@ -68,16 +86,8 @@ noise:
 )",
                                                "t.yml");
     ASSERT_TRUE(loaded.config.has_value());
-    telemetry::Metrics metrics;
-    auto encoder =
-        std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
-    engine::EngineOptions o;
-    o.resend_intervals = {seconds(4)};
-    engine::Engine engine(std::make_unique<pipeline::Pipeline>(
-                              *loaded.config, metrics,
-                              std::vector<std::shared_ptr<const pipeline::OutputEncoder>>{encoder}),
-                          o);
-    engine.start(t0);
+    Rig rig(*loaded.config, seconds(4), t0);
+    auto& engine = *rig.engine;
     auto alert = [&](const std::string& instance, bool resolved = false) {
         core::Alert a;
         a.labels = core::LabelSet{
@@ -137,16 +147,8 @@ noise:
 )",
                                                "t.yml");
     ASSERT_TRUE(loaded.config.has_value());
-    telemetry::Metrics metrics;
-    auto encoder =
-        std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
-    engine::EngineOptions o;
-    o.resend_intervals = {seconds(60)};
-    engine::Engine engine(std::make_unique<pipeline::Pipeline>(
-                              *loaded.config, metrics,
-                              std::vector<std::shared_ptr<const pipeline::OutputEncoder>>{encoder}),
-                          o);
-    engine.start(t0);
+    Rig rig(*loaded.config, seconds(60), t0);
+    auto& engine = *rig.engine;
     auto alert = [&](core::LabelSet labels) {
         core::Alert a;
         labels.set("severity", "critical");
