@@ -122,7 +122,6 @@ Effects Engine::changeSilence(const pipeline::incident::SilenceChange& change, l
                               core::TimePoint now, pipeline::incident::SilenceOutcome& outcome) {
     Effects out = advance(now);
     auto* notes = options_.report_notifications ? &out.notifications : nullptr;
-    const std::size_t rows_from = out.delta.outbox.size();
     const std::size_t notes_from = notes != nullptr ? notes->size() : 0;
     auto d = pipeline_->changeSilence(change, journal_id, now, notes, outcome);
     std::vector<state::OutboxInsert> rows = std::move(d.outbox);
@@ -130,8 +129,7 @@ Effects Engine::changeSilence(const pipeline::incident::SilenceChange& change, l
             journal_id > 0 ? fmt::format("s{}", journal_id)
                            : fmt::format("e{}.{}", now.time_since_epoch().count(), ++unjournaled_),
             notes, notes_from);
-    out.delta.outbox.insert(out.delta.outbox.begin() + static_cast<std::ptrdiff_t>(rows_from),
-                            std::make_move_iterator(rows.begin()),
+    out.delta.outbox.insert(out.delta.outbox.end(), std::make_move_iterator(rows.begin()),
                             std::make_move_iterator(rows.end()));
     armIncidents();
     return out;
