@@ -8,7 +8,7 @@ packages=(
     libboost-dev rapidjson-dev libyaml-cpp-dev prometheus-cpp-dev libre2-dev
     libhowardhinnant-date-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
     libgtest-dev tzdata libgmime-3.0-dev libkainjow-mustache-dev libcurl4-openssl-dev libcsv-dev
-    libjemalloc-dev libzstd-dev zstd
+    libjemalloc-dev libzstd-dev zstd libxml2-dev libuchardet-dev
     python3 python3-icalendar python3-yaml curl sqlite3 openssl e2fsprogs
     prometheus-alertmanager swaks dovecot-imapd wrk clang-format clang-tidy clang libclang-rt-14-dev
 )

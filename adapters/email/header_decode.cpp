@@ -10,9 +10,7 @@
 #include "plugin/core/text.hpp"
 
 namespace alertbridge::email {
-namespace {
 
-// The charset name iconv should use for a label found in mail.
 std::string canonicalCharset(std::string_view label) {
     std::string c = core::asciiLower(label);
     if (auto star = c.find('*'); star != std::string::npos) c.resize(star);  // RFC 2231 language
@@ -42,6 +40,8 @@ bool validUtf8(std::string_view s) {
     }
     return true;
 }
+
+namespace {
 
 int hexValue(char c) {
     if (c >= '0' && c <= '9') return c - '0';

@@ -13,6 +13,12 @@ namespace alertbridge::email {
 // Converts `bytes` in `charset` to UTF-8; nullopt for an unknown charset or bad bytes.
 std::optional<std::string> toUtf8(std::string_view bytes, std::string_view charset);
 
+// Whether `s` is well-formed UTF-8 (structure only; overlong forms are not checked).
+bool validUtf8(std::string_view s);
+
+// The name iconv knows a mail charset label by: gb2312/gbk/cp936 -> GB18030, utf8 -> UTF-8.
+std::string canonicalCharset(std::string_view label);
+
 // Text without a declared charset: UTF-8 if it is valid UTF-8, else GB18030, else the bytes
 // with invalid sequences replaced by U+FFFD.
 std::string guessToUtf8(std::string_view bytes);

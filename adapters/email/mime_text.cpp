@@ -5,7 +5,11 @@
 #include <cctype>
 #include <mutex>
 
+#include <fmt/format.h>
+
+#include "adapters/email/body_charset.hpp"
 #include "adapters/email/header_decode.hpp"
+#include "adapters/email/html_text.hpp"
 
 namespace alertbridge::email {
 namespace {
@@ -49,9 +53,10 @@ struct Walk {
     bool have_html = false;
     int attachments = 0;
     std::vector<std::string> attachment_names;
+    std::vector<std::string> warnings;
 };
 
-std::string partText(GMimePart* part) {
+std::string partText(GMimePart* part, bool html, std::vector<std::string>& warnings) {
     GMimeDataWrapper* content = g_mime_part_get_content(part);
     if (content == nullptr) return "";
     GRef<GMimeStream> mem(g_mime_stream_mem_new());
@@ -59,10 +64,12 @@ std::string partText(GMimePart* part) {
     GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem.p));
     std::string_view data(reinterpret_cast<const char*>(bytes->data), bytes->len);
     const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
-    if (charset != nullptr && *charset != '\0') {
-        if (auto text = toUtf8(data, charset)) return *text;
+    auto decoded = decodeText(data, charset != nullptr ? charset : "", html);
+    if (!decoded.warning.empty()) {
+        warnings.push_back(
+            fmt::format("{} part: {}", html ? "text/html" : "text/plain", decoded.warning));
     }
-    return guessToUtf8(data);  // no or wrong label: UTF-8, else GB18030
+    return std::move(decoded.text);
 }
 
 void visit(GMimeObject* /*parent*/, GMimeObject* obj, gpointer data) {
@@ -78,122 +85,17 @@ void visit(GMimeObject* /*parent*/, GMimeObject* obj, gpointer data) {
     }
     GMimeContentType* type = g_mime_object_get_content_type(obj);
     if (g_mime_content_type_is_type(type, "text", "plain") && !walk->have_plain) {
-        walk->plain = partText(part);
+        walk->plain = partText(part, false, walk->warnings);
         walk->have_plain = true;
     } else if (g_mime_content_type_is_type(type, "text", "html") && !walk->have_html) {
-        walk->html = partText(part);
+        walk->html = partText(part, true, walk->warnings);
         walk->have_html = true;
     } else if (!g_mime_content_type_is_type(type, "text", "*")) {
         ++walk->attachments;  // an inline image or file: not text we can read
     }
 }
 
-// Named and numeric character references.
-std::string decodeEntity(std::string_view name) {
-    static const std::pair<std::string_view, std::string_view> kNamed[] = {
-        {"amp", "&"},  {"lt", "<"},   {"gt", ">"},   {"quot", "\""},  {"apos", "'"},
-        {"nbsp", " "}, {"ensp", " "}, {"emsp", " "}, {"middot", "·"}, {"copy", "©"},
-    };
-    for (auto [n, v] : kNamed) {
-        if (name == n) return std::string(v);
-    }
-    if (name.size() > 1 && name[0] == '#') {
-        unsigned long cp = 0;
-        try {
-            cp = (name[1] == 'x' || name[1] == 'X')
-                     ? std::stoul(std::string(name.substr(2)), nullptr, 16)
-                     : std::stoul(std::string(name.substr(1)));
-        } catch (const std::exception&) {
-            return "";
-        }
-        std::string out;
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x110000) {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-        return out;
-    }
-    return "";
-}
-
 }  // namespace
-
-std::string htmlToText(std::string_view html) {
-    std::string out;
-    std::size_t i = 0;
-    auto lower_tag = [](std::string_view t) {
-        std::string s;
-        for (char c : t) {
-            if (c == ' ' || c == '>' || c == '/' || c == '\t' || c == '\n' || c == '\r') break;
-            s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-        return s;
-    };
-    auto newline = [&out] {
-        while (!out.empty() && out.back() == ' ') out.pop_back();
-        if (!out.empty() && out.back() != '\n') out += '\n';
-    };
-    bool cell_open = false;
-    while (i < html.size()) {
-        char c = html[i];
-        if (c == '<') {
-            auto close = html.find('>', i);
-            if (close == std::string_view::npos) break;
-            std::string_view tag = html.substr(i + 1, close - i - 1);
-            bool end_tag = !tag.empty() && tag[0] == '/';
-            std::string name = lower_tag(end_tag ? tag.substr(1) : tag);
-            i = close + 1;
-            if (!end_tag && (name == "script" || name == "style")) {
-                auto end = html.find("</" + name, i);
-                i = end == std::string_view::npos ? html.size() : html.find('>', end) + 1;
-                continue;
-            }
-            if (name == "br" || name == "p" || name == "div" || name == "tr" || name == "li" ||
-                name == "table" || name == "h1" || name == "h2" || name == "h3" || name == "h4" ||
-                name == "title" || name == "hr") {
-                newline();
-                cell_open = false;
-            } else if ((name == "td" || name == "th") && !end_tag) {
-                if (cell_open) {
-                    while (!out.empty() && out.back() == ' ') out.pop_back();
-                    out += " | ";
-                }
-                cell_open = true;
-            }
-            continue;
-        }
-        if (c == '&') {
-            auto semi = html.find(';', i);
-            if (semi != std::string_view::npos && semi - i <= 10) {
-                auto text = decodeEntity(html.substr(i + 1, semi - i - 1));
-                if (!text.empty()) {
-                    out += text;
-                    i = semi + 1;
-                    continue;
-                }
-            }
-        }
-        if (c == '\r' || c == '\n' || c == '\t') c = ' ';
-        if (c == ' ' && (out.empty() || out.back() == ' ' || out.back() == '\n')) {
-            ++i;
-            continue;
-        }
-        out += c;
-        ++i;
-    }
-    return trim(out);
-}
 
 namespace {
 
@@ -248,11 +150,21 @@ core::Result<MailText> parseMail(std::string_view raw) {
     }
     mail.attachments = walk.attachments;
     mail.attachment_names = std::move(walk.attachment_names);
+    mail.warnings = std::move(walk.warnings);
     if (walk.have_plain) {
         mail.body = unixLines(walk.plain);
-    } else if (walk.have_html) {
-        mail.body = htmlToText(walk.html);
-        mail.body_from_html = true;
+        addTextPairs(mail.body, mail.pairs);
+    }
+    // The HTML alternative is read when there is no text part, or when the text part has
+    // fewer pairs than it (a "view this mail in HTML" stub, or a table flattened badly).
+    if (walk.have_html && (!walk.have_plain || mail.pairs.size() < 3)) {
+        MailPairs html_pairs;
+        std::string text = readHtml(walk.html, &html_pairs);
+        if (!walk.have_plain || html_pairs.size() > mail.pairs.size()) {
+            mail.body = std::move(text);
+            mail.pairs = std::move(html_pairs);
+            mail.body_from_html = true;
+        }
     }
     return mail;
 }

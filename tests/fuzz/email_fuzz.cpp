@@ -9,7 +9,9 @@
 
 #include <date/tz.h>
 
+#include "adapters/email/body_charset.hpp"
 #include "adapters/email/header_decode.hpp"
+#include "adapters/email/html_text.hpp"
 #include "adapters/email/mime_text.hpp"
 #include "adapters/email/rule_pack.hpp"
 #include "adapters/email/vendor_time.hpp"

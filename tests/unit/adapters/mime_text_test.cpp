@@ -1,3 +1,4 @@
+#include "adapters/email/html_text.hpp"
 #include "adapters/email/mime_text.hpp"
 
 #include <gtest/gtest.h>
@@ -77,7 +78,8 @@ TEST(HtmlToText, TablesEntitiesAndScripts) {
                          "<tr><td>DB-01</td><td>&#x5931;&#36133;</td></tr></table>"
                          "<div>a<br>b</div></body></html>"),
               "Job failed & retried\nName | Status\nDB-01 | 失败\na\nb");
-    EXPECT_EQ(htmlToText("x &bogus; &#9999999999; y"), "x &bogus; &#9999999999; y");
+    // libxml2 keeps an unknown entity as written and drops a reference to no character.
+    EXPECT_EQ(htmlToText("x &bogus; &#9999999999; y"), "x &bogus; y");
     EXPECT_EQ(htmlToText("unclosed <b"), "unclosed");
 }
 
