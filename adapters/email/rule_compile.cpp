@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "adapters/email/mail_pairs.hpp"
 #include "adapters/email/rule_pack_model.hpp"
 #include "adapters/email/vendor_time.hpp"
 #include "plugin/core/label_set.hpp"
@@ -81,9 +82,9 @@ class PackCompiler {
         auto p = std::make_unique<RulePack>();
         p->file = src_.file;
         r_.expectMap(root, "",
-                     {"name", "source", "description", "match", "extract", "severity", "status",
-                      "labels", "annotations", "identity", "summary", "description_template",
-                      "time", "resolve_timeout"});
+                     {"name", "source", "description", "match", "fields", "extract", "severity",
+                      "status", "labels", "annotations", "identity", "summary",
+                      "description_template", "time", "resolve_timeout"});
         r_.readString(root, "", "name", p->name, true);
         if (!p->name.empty() && !core::isValidLabelName(p->name)) {
             r_.error(root["name"], "name", "use letters, digits and _ (it becomes a label value)");
@@ -94,9 +95,11 @@ class PackCompiler {
         r_.readString(root, "", "description", ignored);
 
         compileMatch(root["match"], *p);
+        compileFields(root["fields"], *p);
         compileExtract(root["extract"], *p);
         compileSeverity(root["severity"], *p);
         compileStatus(root["status"], *p);
+        combineStatusWords(*p);
         compileTemplates(root["labels"], "labels", p->labels, true);
         compileTemplates(root["annotations"], "annotations", p->annotations, false);
         compileIdentity(root, *p);
@@ -140,6 +143,52 @@ class PackCompiler {
             }
         }
         if (n.size() == 0) r_.error(n, "match", "needs at least one of subject, from, body");
+    }
+
+    // fields: {name: [key, ...]} or {name: {keys: [...], regex: ..., required: true}}
+    void compileFields(const YAML::Node& n, RulePack& p) {
+        if (!n) return;
+        if (!n.IsMap()) {
+            r_.error(n, "fields", "expected a mapping of field names to the keys vendors use");
+            return;
+        }
+        for (auto it = n.begin(); it != n.end(); ++it) {
+            FieldDef f;
+            f.name = it->first.as<std::string>("");
+            const std::string fp = "fields." + f.name;
+            if (!core::isValidLabelName(f.name)) {
+                r_.error(it->first, fp, "a field name is letters, digits and _");
+                continue;
+            }
+            const YAML::Node& def = it->second;
+            YAML::Node keys = def;
+            if (def.IsMap()) {
+                r_.expectMap(def, fp, {"keys", "regex", "required"});
+                keys = def["keys"];
+                r_.readBool(def, fp, "required", f.required);
+                if (def["regex"]) f.re = regex(def["regex"], fp + ".regex");
+            }
+            if (!keys || !keys.IsSequence() || keys.size() == 0) {
+                r_.error(def, fp,
+                         "expected the list of keys this field is written under, such as "
+                         "[Host, 主机, 主机名]");
+                continue;
+            }
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                auto norm = keys[i].IsScalar() ? normalizeKey(keys[i].Scalar()) : "";
+                if (norm.empty()) {
+                    r_.error(keys[i], YamlReader::index(fp, i), "expected a key");
+                    continue;
+                }
+                f.keys.push_back(trim(keys[i].Scalar()));
+                f.normalized.push_back(std::move(norm));
+            }
+            if (!fields_.insert(f.name).second) {
+                r_.error(it->first, fp, "this field is declared twice");
+                continue;
+            }
+            p.fields.push_back(std::move(f));
+        }
     }
 
     void compileExtract(const YAML::Node& n, RulePack& p) {
@@ -277,6 +326,7 @@ class PackCompiler {
                 r_.error(n["default"], "severity.default", "expected critical, warning or info");
             }
         }
+        for (const auto& [w, sev] : p.severity_map) p.severity_words.push_back({w, sev});
         if (p.severity_from.empty() != p.severity_map.empty()) {
             r_.error(n, "severity", "set both from (where the word is) and map (what it means)");
         }
@@ -293,8 +343,23 @@ class PackCompiler {
             }
             p.firing_words.insert(w);
         }
-        if (p.status_from.empty() || p.resolved_words.empty()) {
-            r_.error(n, "status", "set from (where the status word is) and resolved (its words)");
+        if (!p.status_from.empty() && p.resolved_words.empty()) {
+            r_.error(n, "status",
+                     "set resolved: the words in `from` that close the alert (the common words "
+                     "are tried after them)");
+        }
+    }
+
+    // The pack's own words first, then the common ones that do not contradict them.
+    static void combineStatusWords(RulePack& p) {
+        const auto& common = commonStatusWords();
+        p.status_words.resolved.assign(p.resolved_words.begin(), p.resolved_words.end());
+        p.status_words.firing.assign(p.firing_words.begin(), p.firing_words.end());
+        for (const auto& w : common.resolved) {
+            if (p.firing_words.count(w) == 0) p.status_words.resolved.push_back(w);
+        }
+        for (const auto& w : common.firing) {
+            if (p.resolved_words.count(w) == 0) p.status_words.firing.push_back(w);
         }
     }
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
 #include "adapters/email/generic_rule.hpp"
 #include "adapters/email/rule_pack_model.hpp"
 #include "adapters/email/vendor_time.hpp"
@@ -40,6 +42,38 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     }
 
     Fields fields;
+    std::vector<FieldOrigin> origins;
+    for (const auto& f : this->fields) {
+        const Pair* found = nullptr;
+        for (const auto& key : f.normalized) {
+            found = mail.pairs.find(key);
+            if (found != nullptr && !found->value.empty()) break;
+            found = nullptr;
+        }
+        std::string value = found != nullptr ? found->value : "";
+        if (found != nullptr && f.re) {
+            re2::StringPiece whole, group;
+            if (f.re->NumberOfCapturingGroups() > 0
+                    ? RE2::PartialMatch(value, *f.re, &group)
+                    : f.re->Match(value, 0, value.size(), RE2::UNANCHORED, &whole, 1)) {
+                value = trim(f.re->NumberOfCapturingGroups() > 0
+                                 ? std::string_view(group.data(), group.size())
+                                 : std::string_view(whole.data(), whole.size()));
+            } else {
+                value.clear();
+            }
+        }
+        if (value.empty()) {
+            if (!f.required) continue;
+            return core::Error{fmt::format("matched, but has no {} field (keys: {})", f.name,
+                                           fmt::join(f.keys, ", "))};
+        }
+        origins.push_back(
+            FieldOrigin{f.name, value,
+                        fmt::format("key \"{}\" ({}{})", found->key, layoutName(found->layout),
+                                    found->line > 0 ? fmt::format(", line {}", found->line) : "")});
+        fields[f.name] = std::move(value);
+    }
     std::vector<re2::StringPiece> groups;
     for (const auto& x : extract) {
         static const std::string kNone;
@@ -65,7 +99,10 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
             auto value = trim(std::string_view(g.data(), g.size()));
             if (!value.empty()) captured.emplace_back(&name, std::move(value));
         }
-        for (auto& [name, value] : captured) fields[*name] = std::move(value);
+        for (auto& [name, value] : captured) {
+            origins.push_back(FieldOrigin{*name, value, fmt::format("regex in {}", x.in)});
+            fields[*name] = std::move(value);
+        }
     }
 
     kainjow::mustache::data data;
@@ -85,21 +122,40 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     RuleResult out;
     out.rule = name;
     out.file = file;
+    out.fields = std::move(origins);
     core::Alert& a = out.alert;
     a.origin = core::Origin{std::string(kInput), core::SourceKind::kEmail, received_at, 0};
 
-    bool resolved = false;
-    if (auto word = first(status_from); !word.empty()) {
+    // The status: the pack's word exactly, else a status word within it, else one in the
+    // subject (status_words.hpp), else firing.
+    std::optional<bool> resolved_by;
+    const std::string word = first(status_from);
+    if (!word.empty()) {
         auto w = core::asciiLower(word);
-        resolved = resolved_words.count(w) > 0;
-        if (!resolved && !firing_words.empty() && firing_words.count(w) == 0) {
+        if (resolved_words.count(w) > 0) resolved_by = true;
+        if (firing_words.count(w) > 0) resolved_by = false;
+        if (!resolved_by) {
+            if (auto hit = findStatus(word, status_words)) {
+                resolved_by = hit->status == Status::kResolved;
+            }
+        }
+    }
+    if (!resolved_by) {
+        if (auto hit = findStatus(mail.subject, status_words)) {
+            resolved_by = hit->status == Status::kResolved;
+        } else if (!word.empty() && !firing_words.empty()) {
             out.warnings.push_back(fmt::format(
                 "status word \"{}\" is neither firing nor resolved; taken as firing", word));
         }
     }
+    const bool resolved = resolved_by.value_or(false);
 
+    // Severity: a word of the map exactly, else a map word within the text ("Critical (5)"),
+    // else a common severity word within it, else the default.
     std::string severity_raw;
     a.severity = severity_default;
+    bool severity_known = false;
+    std::vector<std::string> severity_texts;
     for (const auto& t : severity_from) {
         auto word = render(t, data);
         if (word.empty()) continue;
@@ -107,10 +163,22 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
         if (auto it = severity_map.find(core::asciiLower(word)); it != severity_map.end()) {
             a.severity = it->second;
             severity_raw = word;
+            severity_known = true;
             break;
         }
+        severity_texts.push_back(std::move(word));
     }
-    if (!severity_raw.empty() && !severity_map.count(core::asciiLower(severity_raw))) {
+    for (const auto* list : {&severity_words, &commonSeverityWords()}) {
+        for (const auto& text : severity_texts) {
+            if (severity_known) break;
+            if (auto s = findSeverity(text, *list)) {
+                a.severity = *s;
+                severity_raw = text;
+                severity_known = true;
+            }
+        }
+    }
+    if (!severity_raw.empty() && !severity_known) {
         out.warnings.push_back(fmt::format("severity word \"{}\" is not in the map; {} is used",
                                            severity_raw, core::severityName(a.severity)));
     }
@@ -252,6 +320,7 @@ RuleResult RuleSet::apply(const MailText& mail, std::string_view envelope_from,
         auto r = pack->apply(mail, from, received_at, options_);
         if (r) {
             r->misses = std::move(misses);
+            r->warnings.insert(r->warnings.begin(), mail.warnings.begin(), mail.warnings.end());
             if (r->alert.starts_at > received_at) r->alert.starts_at = received_at;
             return std::move(r).value();
         }
@@ -261,6 +330,7 @@ RuleResult RuleSet::apply(const MailText& mail, std::string_view envelope_from,
     out.alert = genericAlert(mail, envelope_from, received_at, options_.generic_resolve_timeout);
     out.rule = "generic";
     out.misses = std::move(misses);
+    out.warnings = mail.warnings;
     return out;
 }
 

@@ -46,12 +46,21 @@ struct RuleMiss {
     std::string reason;
 };
 
+// Where a field's value came from, for `email-test`: `key "Host" (key: value, line 3)`,
+// `regex in body`.
+struct FieldOrigin {
+    std::string field;
+    std::string value;
+    std::string from;
+};
+
 struct RuleResult {
     core::Alert alert;
     std::string rule;                   // the pack's name, or "generic"
     std::string file;                   // where the pack is defined ("" for generic)
     std::vector<RuleMiss> misses;       // packs tried before `rule`, in order
     std::vector<std::string> warnings;  // e.g. a time field that did not parse
+    std::vector<FieldOrigin> fields;    // what the pack read, in the order it read it
 };
 
 class RulePack;

@@ -16,6 +16,7 @@
 #include <re2/re2.h>
 
 #include "adapters/email/rule_pack.hpp"
+#include "adapters/email/status_words.hpp"
 
 namespace alertbridge::email::pack {
 
@@ -40,11 +41,22 @@ struct Extract {
 
 using Fields = std::map<std::string, std::string>;
 
+// A field found by meaning: the first of `keys` the message has (any layout, mail_pairs.hpp),
+// its value optionally narrowed by `re` (the first capture group, else the whole match).
+struct FieldDef {
+    std::string name;
+    std::vector<std::string> keys;        // as written in the pack, for explanations
+    std::vector<std::string> normalized;  // normalizeKey() of each
+    std::unique_ptr<RE2> re;
+    bool required = false;
+};
+
 }  // namespace alertbridge::email::pack
 
 namespace alertbridge::email {
 
 using pack::Extract;
+using pack::FieldDef;
 using pack::Fields;
 
 class RulePack {
@@ -53,12 +65,15 @@ class RulePack {
     std::string source;
     std::string file;
     std::map<std::string, std::unique_ptr<RE2>, std::less<>> match;  // subject/from/body
+    std::vector<FieldDef> fields;
     std::vector<Extract> extract;
     std::vector<std::string> severity_from;
     std::map<std::string, core::Severity> severity_map;  // keys lower-cased
+    std::vector<SeverityWord> severity_words;            // the map, for words within a text
     core::Severity severity_default = core::Severity::kWarning;
     std::vector<std::string> status_from;
     std::set<std::string> resolved_words, firing_words;  // lower-cased
+    StatusWords status_words;  // the pack's words, then the common ones it does not contradict
     std::vector<std::pair<std::string, std::string>> labels, annotations;
     std::vector<std::string> identity;
     std::string summary, description;

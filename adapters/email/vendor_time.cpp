@@ -98,6 +98,40 @@ struct Parsed {
 // ("July 23, 2024", "Tuesday, July 23, 2024", "Tue Jul 23 ... 2024").
 std::optional<std::string> parseDate(Cursor& c, Parsed& p) {
     if (!c.done() && c.s[c.pos] >= '0' && c.s[c.pos] <= '9') {
+        std::size_t start = c.pos;
+        int first = 0;
+        c.number(1, 2, first);
+        if (c.pos - start <= 2 && !c.done()) {
+            // Day or month first: "24 Jul 2024", "07/24/2024" (US: month first unless the
+            // first number cannot be a month), "24.07.2024" (European: day first).
+            char sep = c.s[c.pos];
+            if (sep == ' ') {
+                c.spaces();
+                p.d = first;
+                p.mo = monthNumber(word(c));
+                c.spaces();
+                if (p.mo == 0 || !c.number(4, 4, p.y)) return "expected \"day month year\"";
+                c.take(',');
+                c.spaces();
+                return std::nullopt;
+            }
+            if (sep == '/' || sep == '.' || sep == '-') {
+                ++c.pos;
+                int second = 0;
+                if (!c.number(1, 2, second) || !c.take(sep) || !c.number(4, 4, p.y)) {
+                    return "expected day, month and a four-digit year";
+                }
+                bool day_first = sep == '.' || first > 12;
+                p.d = day_first ? first : second;
+                p.mo = day_first ? second : first;
+                if (!c.take('T') && !c.take(' ') && !c.take(',')) {
+                    return "expected a time after the date";
+                }
+                c.spaces();
+                return std::nullopt;
+            }
+        }
+        c.pos = start;
         if (!c.number(4, 4, p.y)) return "expected a year";
         char sep = c.done() ? '\0' : c.s[c.pos];
         if (sep != '-' && sep != '/' && sep != '.') return "expected - / or . after the year";
@@ -113,6 +147,9 @@ std::optional<std::string> parseDate(Cursor& c, Parsed& p) {
     if (isWeekday(w) && monthNumber(w) == 0) {
         c.take(',');
         c.spaces();
+        if (!c.done() && c.s[c.pos] >= '0' && c.s[c.pos] <= '9') {
+            return parseDate(c, p);  // RFC 5322: "Wed, 24 Jul 2024 09:01:12 +0800"
+        }
         w = word(c);
     }
     p.mo = monthNumber(w);
@@ -154,9 +191,73 @@ core::TimePoint inZone(date::local_time<std::chrono::nanoseconds> local, std::op
     return core::TimePoint(duration_cast<core::Duration>(local.time_since_epoch()));
 }
 
+// Chinese dates to the numeric form: "2024年7月24日 星期三 09时01分12秒" -> "2024-7-24 09:01:12";
+// 上午/下午 become AM/PM after the time.
+std::string fromChinese(std::string_view text) {
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kMap = {{
+        {"\xE5\xB9\xB4", "-"},  // 年
+        {"\xE6\x9C\x88", "-"},  // 月
+        {"\xE6\x97\xA5", " "},  // 日
+        {"\xE5\x8F\xB7", " "},  // 号
+        {"\xE6\x97\xB6", ":"},  // 时
+        {"\xE7\x82\xB9", ":"},  // 点
+        {"\xE5\x88\x86", ":"},  // 分
+        {"\xE7\xA7\x92", ""},   // 秒
+    }};
+    std::string out;
+    std::string meridiem;
+    for (std::size_t i = 0; i < text.size();) {
+        auto rest = text.substr(i);
+        if (rest.starts_with("\xE4\xB8\x8A\xE5\x8D\x88") ||  // 上午
+            rest.starts_with("\xE4\xB8\x8B\xE5\x8D\x88")) {  // 下午
+            meridiem = rest[2] == '\x8A' ? " AM" : " PM";
+            i += 6;
+            continue;
+        }
+        // 星期三 / 周三: a weekday, dropped.
+        if (rest.starts_with("\xE6\x98\x9F\xE6\x9C\x9F")) {
+            i += 9;
+            continue;
+        }
+        bool mapped = false;
+        for (auto [zh, ascii] : kMap) {
+            if (rest.starts_with(zh)) {
+                out += ascii;
+                i += zh.size();
+                mapped = true;
+                break;
+            }
+        }
+        if (!mapped) out += text[i++];
+    }
+    while (!out.empty() && (out.back() == ':' || out.back() == ' ')) out.pop_back();
+    // "09:01:" from "09时01分": the last unit left a colon.
+    return out + meridiem;
+}
+
+bool allDigits(std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
 
-core::Result<core::TimePoint> parseVendorTime(std::string_view text, const ZoneHint& hint) {
+core::Result<core::TimePoint> parseVendorTime(std::string_view raw, const ZoneHint& hint) {
+    while (!raw.empty() && (raw.front() == ' ' || raw.front() == '\t')) raw.remove_prefix(1);
+    while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t')) raw.remove_suffix(1);
+    if (allDigits(raw) && (raw.size() == 10 || raw.size() == 13)) {  // epoch s or ms
+        std::int64_t n = 0;
+        std::from_chars(raw.data(), raw.data() + raw.size(), n);
+        auto ms = raw.size() == 10 ? n * 1000 : n;
+        if (ms < 0 || ms >= 7258118400000) return core::Error{"the year is outside 1970-2199"};
+        return core::TimePoint(std::chrono::milliseconds(ms));
+    }
+    std::string converted;
+    if (raw.find("\xE5\xB9\xB4") != std::string_view::npos) {  // 年
+        converted = fromChinese(raw);
+        raw = converted;
+    }
+    std::string_view text = raw;
     Cursor c{text};
     c.spaces();
     Parsed p;

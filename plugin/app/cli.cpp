@@ -86,6 +86,12 @@ int emailTest(const std::string& config_file, const std::string& eml) {
                       << core::formatRfc3339(*a.ends_at) << " unless the mail comes again.\n";
         }
     }
+    if (!result.fields.empty()) {
+        std::cout << "\nFields, and where each was found:\n";
+        for (const auto& f : result.fields) {
+            std::cout << "  " << f.field << " = " << f.value << "   <- " << f.from << "\n";
+        }
+    }
     for (const auto& w : result.warnings) std::cout << "Warning: " << w << "\n";
     std::cout << "\nThe other packs, in the order they are tried:\n";
     for (const auto& verdict : r.email_rules->explain(mail, "", now)) {

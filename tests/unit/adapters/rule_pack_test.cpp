@@ -72,7 +72,8 @@ TEST(RulePackCompile, EveryMistakeIsReportedAtItsLine) {
              {"name: ups", "name: ups pack",
               "ups.yml:1: name: use letters, digits and _ (it becomes a label value)"},
              {"status: {from: '{{state}}', resolved: [on mains]}", "status: {from: '{{state}}'}",
-              "ups.yml:7: status: set from (where the status word is) and resolved (its words)"},
+              "ups.yml:7: status: set resolved: the words in `from` that close the alert (the "
+              "common words are tried after them)"},
              {"summary: 'UPS {{unit}} {{state}}'", "summary: [a, b]",
               "ups.yml:10: summary: expected a template such as \"{{host}}\""},
          }) {

@@ -42,6 +42,36 @@ TEST(VendorTime, FixtureLayouts) {
     }
 }
 
+// The other forms vendors print (issue: dd Mon yyyy, yyyy/MM/dd, Chinese dates, epoch).
+TEST(VendorTime, MoreVendorLayouts) {
+    ZoneHint date_plus8{8 * 60, nullptr, false};
+    struct Case {
+        const char* text;
+        const char* want;
+    };
+    for (auto c : std::initializer_list<Case>{
+             {"24 Jul 2024 09:01", "2024-07-24T09:01:00+08:00"},
+             {"24 July 2024 09:01:12", "2024-07-24T09:01:12+08:00"},
+             {"Wed, 24 Jul 2024 09:01:12 +0000", "2024-07-24T09:01:12Z"},
+             {"2024年7月24日 09:01:12", "2024-07-24T09:01:12+08:00"},
+             {"2024年07月24日 星期三 09:01", "2024-07-24T09:01:00+08:00"},
+             {"2024年7月24日09时01分12秒", "2024-07-24T09:01:12+08:00"},
+             {"2024年7月24日 下午3:05:00", "2024-07-24T15:05:00+08:00"},
+             {"1721782872", "2024-07-24T01:01:12Z"},
+             {"1721782872123", "2024-07-24T01:01:12.123Z"},
+             {"07/24/2024 09:01:12", "2024-07-24T09:01:12+08:00"},
+             {"24/07/2024 09:01:12", "2024-07-24T09:01:12+08:00"},
+             {"24.07.2024 09:01", "2024-07-24T09:01:00+08:00"},
+             {" 2024/07/24 09:01:12 ", "2024-07-24T09:01:12+08:00"},
+         }) {
+        auto t = parseVendorTime(c.text, date_plus8);
+        ASSERT_TRUE(t.ok()) << c.text << ": " << t.error();
+        EXPECT_EQ(*t, at(c.want)) << c.text;
+    }
+    EXPECT_FALSE(parseVendorTime("99999999999", date_plus8).ok()) << "11 digits: no epoch";
+    EXPECT_FALSE(parseVendorTime("13/13/2024 00:00", date_plus8).ok());
+}
+
 TEST(VendorTime, ZoneRules) {
     // An abbreviation without an offset: CST is +08:00 here, UTC is UTC.
     EXPECT_EQ(parseVendorTime("2024-07-23 20:00:00 CST", {}).value(), at("2024-07-23T12:00:00Z"));
