@@ -255,6 +255,12 @@ void addLinePairs(std::string_view raw, int line_number, MailPairs& out) {
     }
 }
 
+std::string describe(const Pair& pair) {
+    std::string out = "key \"" + pair.key + "\" (" + std::string(layoutName(pair.layout));
+    if (pair.line > 0) out += ", line " + std::to_string(pair.line);
+    return out + ")";
+}
+
 void addTextPairs(std::string_view text, MailPairs& out) {
     int number = 0;
     while (!text.empty()) {

@@ -59,6 +59,17 @@ class MailPairs {
     std::unordered_map<std::string, std::size_t> first_;  // normalised key -> index
 };
 
+// Where a field's value came from, for `email-test`: `key "Host" (key: value, line 3)`,
+// `regex in body`.
+struct FieldOrigin {
+    std::string field;
+    std::string value;
+    std::string from;
+};
+
+// How a pair is described in a FieldOrigin: `key "Host" (key: value, line 3)`.
+std::string describe(const Pair& pair);
+
 // Reads every line of `text` for pairs (LF line ends) and adds them, numbered from 1.
 void addTextPairs(std::string_view text, MailPairs& out);
 

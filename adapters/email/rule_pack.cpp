@@ -68,10 +68,7 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
             return core::Error{fmt::format("matched, but has no {} field (keys: {})", f.name,
                                            fmt::join(f.keys, ", "))};
         }
-        origins.push_back(
-            FieldOrigin{f.name, value,
-                        fmt::format("key \"{}\" ({}{})", found->key, layoutName(found->layout),
-                                    found->line > 0 ? fmt::format(", line {}", found->line) : "")});
+        origins.push_back(FieldOrigin{f.name, value, describe(*found)});
         fields[f.name] = std::move(value);
     }
     std::vector<re2::StringPiece> groups;
@@ -327,10 +324,12 @@ RuleResult RuleSet::apply(const MailText& mail, std::string_view envelope_from,
         misses.push_back(RuleMiss{pack->name, r.error()});
     }
     RuleResult out;
-    out.alert = genericAlert(mail, envelope_from, received_at, options_.generic_resolve_timeout);
+    out.warnings = mail.warnings;
+    out.alert = genericAlert(mail, envelope_from, received_at,
+                             GenericOptions{options_.generic_resolve_timeout, options_.timezone},
+                             &out.fields, &out.warnings);
     out.rule = "generic";
     out.misses = std::move(misses);
-    out.warnings = mail.warnings;
     return out;
 }
 

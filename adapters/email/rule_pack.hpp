@@ -46,14 +46,6 @@ struct RuleMiss {
     std::string reason;
 };
 
-// Where a field's value came from, for `email-test`: `key "Host" (key: value, line 3)`,
-// `regex in body`.
-struct FieldOrigin {
-    std::string field;
-    std::string value;
-    std::string from;
-};
-
 struct RuleResult {
     core::Alert alert;
     std::string rule;                   // the pack's name, or "generic"
