@@ -243,6 +243,9 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
             }
         }
     }
+    // A recovery that does not say when the problem began began, as far as we know, when it
+    // ended; otherwise the Date header, else the time of receipt.
+    if (resolved && !starts) starts = ends;
     a.starts_at = starts.value_or(mail.date.value_or(received_at));
     if (resolved) {
         a.ends_at = std::max(*ends, a.starts_at);
