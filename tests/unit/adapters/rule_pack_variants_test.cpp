@@ -94,7 +94,7 @@ TEST(RulePackVariants, EveryVariantGivesItsAlert) {
     }
     EXPECT_GE(fingerprints.size(), 6U);
     for (const auto& [name, other] : partner) {
-        SCOPED_TRACE(name + " and " + other);
+        SCOPED_TRACE(fmt::format("{} and {}", name, other));
         ASSERT_EQ(fingerprints.count(other), 1U) << "its partner is missing";
         EXPECT_EQ(fingerprints[name], fingerprints[other]);
         EXPECT_EQ(partner[other], name) << "pairs are named both ways";
