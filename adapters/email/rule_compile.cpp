@@ -161,10 +161,10 @@ class PackCompiler {
                 continue;
             }
             const YAML::Node& def = it->second;
-            YAML::Node keys = def;
+            // Constructed, not assigned: assigning a YAML::Node writes into the node it names.
+            const YAML::Node keys = def.IsMap() ? def["keys"] : def;
             if (def.IsMap()) {
                 r_.expectMap(def, fp, {"keys", "regex", "required"});
-                keys = def["keys"];
                 r_.readBool(def, fp, "required", f.required);
                 if (def["regex"]) f.re = regex(def["regex"], fp + ".regex");
             }
