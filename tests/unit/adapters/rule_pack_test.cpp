@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "../test_util.hpp"
+#include "adapters/email/html_text.hpp"
 #include "plugin/app/setup.hpp"
 
 namespace alertbridge::email {
@@ -120,6 +121,59 @@ TEST(RulePackApply, FieldsTemplatesAndStatus) {
     auto bare = set->apply(mail("UPS on battery", "no unit line"), "", now);
     EXPECT_FALSE(bare.alert.labels.contains("resource"));
     EXPECT_EQ(*bare.alert.annotations.get("summary"), "UPS  on battery");
+}
+
+// A pack that asks for its fields by key finds them in any layout, says where each came
+// from, narrows a value with its regex, and declines without a required one.
+TEST(RulePackApply, FieldsByKeyInAnyLayout) {
+    auto pack =
+        replaced(kMinimal, "  - {regex: '(?m)^Unit: (?P<unit>\\S+)', optional: true}\n", "");
+    pack = replaced(pack, "extract:", R"(fields:
+  unit: {keys: [Unit, 设备, UPS Name], required: true}
+  load: {keys: [Load, 负载], regex: '(\d+)%'}
+extract:)");
+    auto set = only(pack);
+    auto now = testing::at("2024-07-24T00:00:00Z");
+    for (const char* body : {"Unit: ups-a1\nLoad: 41% of 10 kVA\n", "设备：ups-a1\n负载=41%\n",
+                             "【UPS Name】ups-a1\n"}) {
+        SCOPED_TRACE(body);
+        MailText m = mail("UPS on battery", body);
+        addTextPairs(m.body, m.pairs);
+        auto r = set->apply(m, "", now);
+        ASSERT_EQ(r.rule, "ups");
+        EXPECT_EQ(*r.alert.labels.get("resource"), "ups-a1");
+        ASSERT_FALSE(r.fields.empty());
+        EXPECT_EQ(r.fields[0].field, "unit");
+        EXPECT_NE(r.fields[0].from.find("line 1"), std::string::npos) << r.fields[0].from;
+        for (const auto& f : r.fields) {
+            if (f.field == "load") EXPECT_EQ(f.value, "41") << "narrowed by its regex";
+        }
+    }
+    MailText html = mail("UPS on battery", "");
+    (void)readHtml("<table><tr><th>UPS Name</th><td>ups-b2</td></tr></table>", &html.pairs);
+    auto r = set->apply(html, "", now);
+    EXPECT_EQ(*r.alert.labels.get("resource"), "ups-b2");
+    EXPECT_NE(r.fields[0].from.find("th/td"), std::string::npos) << r.fields[0].from;
+    auto none = set->apply(mail("UPS on battery", "nothing labelled"), "", now);
+    EXPECT_EQ(none.rule, "generic");
+    EXPECT_EQ(none.misses[0].reason, "matched, but has no unit field (keys: Unit, 设备, UPS Name)");
+    EXPECT_EQ(errorsOf(replaced(pack, "[Unit, 设备, UPS Name]", "[]")).front(),
+              "ups.yml:4: fields.unit: expected the list of keys this field is written under, "
+              "such as [Host, 主机, 主机名]");
+    EXPECT_EQ(errorsOf(replaced(pack, "regex: '(\\d+)%'", "regex: '(\\d+'")).front(),
+              "ups.yml:5: fields.load.regex: invalid regular expression: missing ): (\\d+");
+}
+
+// The status from words: a field's value that holds a word, else the subject.
+TEST(RulePackApply, StatusWordsWithinTextsAndSubjects) {
+    auto pack = replaced(kMinimal, "status: {from: '{{state}}', resolved: [on mains]}",
+                         "status: {resolved: [on mains]}");
+    auto set = only(pack);
+    auto now = testing::at("2024-07-24T00:00:00Z");
+    EXPECT_FALSE(set->apply(mail("UPS on battery", "Unit: a\n"), "", now).alert.ends_at);
+    EXPECT_TRUE(set->apply(mail("UPS on battery [RESOLVED]", "Unit: a\n"), "", now).alert.ends_at);
+    EXPECT_FALSE(
+        set->apply(mail("UPS on battery, not resolved", "Unit: a\n"), "", now).alert.ends_at);
 }
 
 TEST(RulePackApply, ARequiredExtractThatFailsFallsThroughToGeneric) {
