@@ -139,9 +139,10 @@ TEST(RulePackGolden, QFusionReadsItsHtmlAlternativeAlike) {
 TEST(RulePackGolden, EveryBuiltinPackIsTried) {
     auto rules = builtins();
     EXPECT_EQ(rules->names(),
-              (std::vector<std::string>{"colasoft", "h3c_imc", "huawei_oceanstor", "nagios",
-                                        "netis_bpc", "oceanbase_ocp", "qfusion", "sangfor_af",
-                                        "smartx", "tdsql", "vcenter", "veeam", "zabbix"}));
+              (std::vector<std::string>{"colasoft", "dell_idrac", "h3c_imc", "hpe_ilo", "hpe_oa",
+                                        "huawei_ibmc", "huawei_oceanstor", "nagios", "netis_bpc",
+                                        "oceanbase_ocp", "qfusion", "sangfor_af", "smartx", "tdsql",
+                                        "vcenter", "veeam", "zabbix"}));
 }
 
 }  // namespace
