@@ -252,7 +252,7 @@ TEST(EmailRulesSetup, ConfigNamesFilesAndBuiltinsWithLines) {
               "\"zabix\" (did you mean \"zabbix\"?)");
     auto ok = app::setupFromString("email:\n  disable_builtin_rules: [zabbix]\n", "ab.yml");
     ASSERT_TRUE(ok.config.has_value());
-    EXPECT_EQ(ok.email_rules->names().size(), 12u);
+    EXPECT_EQ(ok.email_rules->names().size(), 16u);
 }
 
 }  // namespace
