@@ -31,7 +31,7 @@ run() {
     fi
 }
 run fuzz_smtp_session "$PWD/tests/fuzz/corpus/smtp"
-run fuzz_email "$PWD/tests/fixtures/email" "$PWD/tests/fixtures/email_extra"
+run fuzz_email "$PWD/tests/fixtures/email" "$PWD/tests/fixtures/email_extra" "$PWD/tests/fixtures/email_variants"
 run fuzz_enrich "$PWD/tests/fuzz/corpus/tables"
 run fuzz_alertmanager "$PWD/tests/fixtures/alertmanager" "$PWD/tests/fuzz/corpus/alertmanager"
 run fuzz_nightingale "$PWD/tests/fixtures/nightingale" "$PWD/tests/fuzz/corpus/nightingale"
