@@ -35,7 +35,8 @@ from harness import free_port, http  # noqa: E402
 
 BINARY = os.environ.get("ALERTBRIDGE_BIN", os.path.join(ROOT, "build", "alertbridge"))
 PARSE_BENCH = os.path.join(os.path.dirname(BINARY), "email_parse_bench")
-CORPUS = [os.path.join(ROOT, "tests", "fixtures", d) for d in ("email", "email_extra")]
+CORPUS = [os.path.join(ROOT, "tests", "fixtures", d)
+          for d in ("email", "email_extra", "email_variants")]
 
 
 def client(port, messages, until, out):
@@ -98,7 +99,7 @@ def main():
     args = ap.parse_args()
     messages = []
     for d in CORPUS:
-        for path in sorted(glob.glob(os.path.join(d, "*.eml"))):
+        for path in sorted(glob.glob(os.path.join(d, "**", "*.eml"), recursive=True)):
             with open(path, "rb") as f:
                 messages.append(f.read())
 

@@ -2,7 +2,7 @@
 // header decoder) and the rule packs (RE2 and templates), on one thread, as the SMTP
 // intake does per message. Reports messages/s and MB/s as the median of several rounds.
 //
-// Usage: email_parse_bench [--seconds 2] [--rounds 5] DIR...   (every *.eml under DIR)
+// Usage: email_parse_bench [--seconds 2] [--rounds 5] DIR...   (every *.eml below DIR)
 
 #include <algorithm>
 #include <chrono>
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
         } else if (arg == "--rounds" && i + 1 < argc) {
             rounds = std::stoi(argv[++i]);
         } else {
-            for (const auto& e : std::filesystem::directory_iterator(arg)) {
+            for (const auto& e : std::filesystem::recursive_directory_iterator(arg)) {
                 if (e.path().extension() != ".eml") continue;
                 std::ifstream in(e.path(), std::ios::binary);
                 std::stringstream ss;
