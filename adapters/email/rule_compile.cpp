@@ -111,6 +111,7 @@ class PackCompiler {
             r_.readDuration(root, "", "resolve_timeout", d, std::chrono::minutes(1));
             p->resolve_timeout = d;
         }
+        p->uses_topic = uses_topic_;
         return errors_.size() == before_ ? std::move(p) : nullptr;
     }
 
@@ -203,6 +204,7 @@ class PackCompiler {
             Extract x;
             x.in = "body";
             r_.readString(e, ep, "in", x.in);
+            if (x.in == "topic") uses_topic_ = true;
             r_.readBool(e, ep, "optional", x.optional);
             bool known_in =
                 std::find(kMailFields.begin(), kMailFields.end(), x.in) != kMailFields.end() ||
@@ -258,6 +260,7 @@ class PackCompiler {
             return std::nullopt;
         }
         for (const auto& name : templateNames(text)) {
+            if (name == "topic") uses_topic_ = true;
             if (fields_.count(name) > 0 ||
                 std::find(kMailFields.begin(), kMailFields.end(), name) != kMailFields.end()) {
                 continue;
@@ -438,6 +441,7 @@ class PackCompiler {
     std::vector<config::ConfigError>& errors_;
     std::size_t before_;
     std::set<std::string> fields_;  // named captures so far
+    bool uses_topic_ = false;
 };
 
 }  // namespace

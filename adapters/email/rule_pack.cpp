@@ -29,8 +29,10 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     for (const auto& n : mail.attachment_names) {
         attachments += attachments.empty() ? n : ", " + n;
     }
+    const std::string topic = uses_topic ? withoutStatusWords(mail.subject, status_words) : "";
     auto mail_field = [&](std::string_view which) -> const std::string& {
         if (which == "subject") return mail.subject;
+        if (which == "topic") return topic;
         if (which == "from") return from;
         if (which == "attachments") return attachments;
         return mail.body;
@@ -107,6 +109,7 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     data.set("from", from);
     data.set("body", mail.body);
     if (!attachments.empty()) data.set("attachments", attachments);
+    if (uses_topic) data.set("topic", topic);
     for (const auto& [k, v] : fields) data.set(k, v);
     auto first = [&](const std::vector<std::string>& templates) {
         for (const auto& t : templates) {

@@ -20,8 +20,10 @@
 
 namespace alertbridge::email::pack {
 
-inline constexpr std::array<std::string_view, 4> kMailFields = {"subject", "from", "body",
-                                                                "attachments"};
+// What every pack can read besides its fields. `topic` is the subject without its status
+// words ("Resolved in 5m: X" and "Problem: X" are both "X"; status_words.hpp).
+inline constexpr std::array<std::string_view, 5> kMailFields = {"subject", "from", "body",
+                                                                "attachments", "topic"};
 inline constexpr std::array<std::string_view, 3> kEngineLabels = {"severity", "email_rule",
                                                                   "source"};
 
@@ -82,6 +84,7 @@ class RulePack {
     std::string time_format;  // empty: the layouts parseVendorTime knows
     bool ignore_zone = false;
     std::optional<core::Duration> resolve_timeout;
+    bool uses_topic = false;  // some template or extract reads `topic` (computed only then)
 
     // The alert, or the reason this pack does not take the message.
     core::Result<RuleResult> apply(const MailText& mail, const std::string& from,

@@ -176,6 +176,19 @@ TEST(RulePackApply, StatusWordsWithinTextsAndSubjects) {
         set->apply(mail("UPS on battery, not resolved", "Unit: a\n"), "", now).alert.ends_at);
 }
 
+// `topic` is the subject without its status words: one name for a problem and its recovery.
+TEST(RulePackApply, TopicNamesAProblemAndItsRecoveryAlike) {
+    auto pack =
+        replaced(kMinimal, "labels: {alertname: UpsPower,", "labels: {alertname: '{{topic}}',");
+    pack = replaced(pack, "match: {subject: '^UPS '}", "match: {subject: 'UPS '}");
+    auto set = only(pack);
+    auto now = testing::at("2024-07-24T00:00:00Z");
+    auto a = set->apply(mail("【告警】UPS on battery", "Unit: a\n"), "", now);
+    auto b = set->apply(mail("【告警恢复】UPS on battery", "Unit: a\n"), "", now);
+    EXPECT_EQ(*a.alert.labels.get("alertname"), "UPS on battery");
+    EXPECT_EQ(a.alert.identity_labels, b.alert.identity_labels);
+}
+
 TEST(RulePackApply, ARequiredExtractThatFailsFallsThroughToGeneric) {
     auto set = only(replaced(kMinimal, "optional: true", "optional: false"));
     auto r =
