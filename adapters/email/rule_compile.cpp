@@ -161,8 +161,9 @@ class PackCompiler {
                 r_.error(it->first, fp, "a field name is letters, digits and _");
                 continue;
             }
-            const YAML::Node& def = it->second;
-            // Constructed, not assigned: assigning a YAML::Node writes into the node it names.
+            // Copies: `it->second` lives in a temporary the iterator hands out. Constructed,
+            // not assigned: assigning a YAML::Node writes into the node it names.
+            const YAML::Node def = it->second;
             const YAML::Node keys = def.IsMap() ? def["keys"] : def;
             if (def.IsMap()) {
                 r_.expectMap(def, fp, {"keys", "regex", "required"});
