@@ -45,6 +45,16 @@ std::vector<std::string> templateNames(const std::string& text) {
 }
 
 std::string render(const std::string& text, const kainjow::mustache::data& data) {
+    // Most templates are a bare "{{field}}" or plain text: those need no mustache parse.
+    if (text.find("{{") == std::string::npos) return trim(text);
+    if (text.size() > 4 && text.starts_with("{{") && text.ends_with("}}") &&
+        std::all_of(text.begin() + 2, text.end() - 2, [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_';
+        })) {
+        const auto* v = data.get(text.substr(2, text.size() - 4));
+        return v != nullptr && v->is_string() ? trim(v->string_value()) : std::string();
+    }
     kainjow::mustache::mustache m{text};
     m.set_custom_escape([](const std::string& s) { return s; });
     return trim(m.render(data));
