@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "../test_util.hpp"
+#include "email_sidecar.hpp"
 #include "adapters/email/rule_pack.hpp"
 #include "plugin/core/time.hpp"
 
@@ -55,24 +56,13 @@ void checkFixture(const RuleSet& rules, const std::filesystem::path& eml, int& c
     EXPECT_EQ(core::severityName(a.severity), want["severity"].GetString());
     EXPECT_EQ(*a.annotations.get("severity_raw"), want["severity_raw"].GetString());
 
-    core::LabelSet identity;
     for (const auto& m : want["labels"].GetObject()) {
-        identity.set(m.name.GetString(), m.value.GetString());
         const auto* got = a.labels.get(m.name.GetString());
         ASSERT_NE(got, nullptr) << "label " << m.name.GetString();
         EXPECT_EQ(*got, m.value.GetString()) << "label " << m.name.GetString();
     }
-    EXPECT_EQ(a.identity_labels, identity);
-    EXPECT_EQ(fmt::format("{:016x}", a.identity_labels.fingerprint()),
-              want["fingerprint"].GetString());
-
-    EXPECT_EQ(a.starts_at, testing::at(want["starts_at"].GetString())) << "starts_at";
-    if (resolved) {
-        ASSERT_TRUE(a.ends_at.has_value());
-        EXPECT_EQ(*a.ends_at, testing::at(want["ends_at"].GetString())) << "ends_at";
-    }
+    testing::expectAsSidecar(a, want, resolved);
     EXPECT_EQ(*a.annotations.get("summary"), want["summary"].GetString());
-    EXPECT_EQ(*a.annotations.get("email_subject"), want["subject"].GetString());
     for (const auto& m : want["annotations"].GetObject()) {
         if (softAnnotation(name, m.name.GetString())) continue;
         const auto* got = a.annotations.get(m.name.GetString());

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "../test_util.hpp"
+#include "email_sidecar.hpp"
 #include "adapters/email/rule_pack.hpp"
 #include "plugin/core/time.hpp"
 
@@ -76,19 +77,7 @@ TEST(RulePackVariants, EveryVariantGivesItsAlert) {
         const auto* resource = a.labels.get(want["resource_label"].GetString());
         ASSERT_NE(resource, nullptr) << "no " << want["resource_label"].GetString() << " label";
         EXPECT_EQ(*resource, want["resource"].GetString());
-        core::LabelSet identity;
-        for (const auto& m : want["labels"].GetObject()) {
-            identity.set(m.name.GetString(), m.value.GetString());
-        }
-        EXPECT_EQ(a.identity_labels, identity);
-        EXPECT_EQ(fmt::format("{:016x}", a.identity_labels.fingerprint()),
-                  want["fingerprint"].GetString());
-        EXPECT_EQ(a.starts_at, testing::at(want["starts_at"].GetString())) << "starts_at";
-        if (resolved) {
-            ASSERT_TRUE(a.ends_at.has_value());
-            EXPECT_EQ(*a.ends_at, testing::at(want["ends_at"].GetString())) << "ends_at";
-        }
-        EXPECT_EQ(*a.annotations.get("email_subject"), want["subject"].GetString());
+        testing::expectAsSidecar(a, want, resolved);
         fingerprints[name] = a.identity_labels.fingerprint();
         if (want["pairs_with"].IsString()) partner[name] = want["pairs_with"].GetString();
     }
