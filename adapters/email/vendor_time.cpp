@@ -11,37 +11,14 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include "adapters/email/vendor_cursor.hpp"
 #include "plugin/core/text.hpp"
 
 namespace alertbridge::email {
+
+using detail::Cursor;
+
 namespace {
-
-struct Cursor {
-    std::string_view s;
-    std::size_t pos = 0;
-
-    bool number(int min_digits, int max_digits, int& out) {
-        std::size_t start = pos;
-        while (pos < s.size() && pos - start < static_cast<std::size_t>(max_digits) &&
-               s[pos] >= '0' && s[pos] <= '9') {
-            ++pos;
-        }
-        if (pos - start < static_cast<std::size_t>(min_digits)) return false;
-        std::from_chars(s.data() + start, s.data() + pos, out);
-        return true;
-    }
-    bool take(char c) {
-        if (pos < s.size() && s[pos] == c) {
-            ++pos;
-            return true;
-        }
-        return false;
-    }
-    void spaces() {
-        while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) ++pos;
-    }
-    bool done() const { return pos >= s.size(); }
-};
 
 std::optional<int> abbreviationOffset(std::string_view abbr) {
     std::string a = core::asciiUpper(abbr);
@@ -360,70 +337,6 @@ core::Result<core::TimePoint> parseVendorTime(std::string_view text, std::string
         offset = abbreviationOffset(abbreviation);
     }
     return inZone(local, offset, hint);
-}
-
-core::Result<core::Duration> parseVendorDuration(std::string_view text) {
-    // "5m 12s", "1d 2h 3m", "4 分 34 秒", "1天2小时", "0:41:23"
-    using namespace std::chrono;
-    Cursor c{text};
-    c.spaces();
-    core::Duration total{};
-    bool any = false;
-    int first = 0;
-    if (c.number(1, 6, first) && c.take(':')) {  // h:mm[:ss]
-        int mi = 0, sec = 0;
-        if (!c.number(2, 2, mi)) return core::Error{"expected minutes after the colon"};
-        if (c.take(':') && !c.number(2, 2, sec)) return core::Error{"expected seconds"};
-        c.spaces();
-        if (!c.done()) return core::Error{"unexpected text after the duration"};
-        return duration_cast<core::Duration>(hours(first) + minutes(mi) + seconds(sec));
-    }
-    c.pos = 0;
-    static constexpr std::array<std::pair<std::string_view, long long>, 15> kUnits = {{
-        {"ms", 0},
-        {"min", 60},
-        {"d", 86400},
-        {"h", 3600},
-        {"m", 60},
-        {"s", 1},
-        {"w", 604800},
-        {"小时", 3600},
-        {"分钟", 60},
-        {"天", 86400},
-        {"时", 3600},
-        {"分", 60},
-        {"秒", 1},
-        {"周", 604800},
-        {"日", 86400},
-    }};
-    while (true) {
-        c.spaces();
-        if (c.done()) break;
-        int n = 0;
-        if (!c.number(1, 9, n)) return core::Error{"expected a number in the duration"};
-        c.spaces();
-        bool matched = false;
-        for (const auto& [unit, secs] : kUnits) {
-            if (text.substr(c.pos, unit.size()) == unit) {
-                c.pos += unit.size();
-                // Held in nanoseconds: anything near a century is not an alert's age.
-                if (secs * static_cast<long long>(n) > 100LL * 366 * 86400) {
-                    return core::Error{"the duration is longer than a century"};
-                }
-                total += secs == 0 ? duration_cast<core::Duration>(milliseconds(n))
-                                   : duration_cast<core::Duration>(seconds(n * secs));
-                if (total > hours(24 * 366 * 100)) {
-                    return core::Error{"the duration is longer than a century"};
-                }
-                matched = true;
-                break;
-            }
-        }
-        if (!matched) return core::Error{"expected a unit (d h m s, 天 小时 分 秒) after a number"};
-        any = true;
-    }
-    if (!any) return core::Error{"empty duration"};
-    return total;
 }
 
 }  // namespace alertbridge::email
