@@ -228,6 +228,19 @@ class Reader {
             }
             return;
         }
+        // A header cell that opens a row of data cells names them: <th>Host</th><td>a</td>
+        // <td>(primary)</td>.
+        if (cells.size() > 2 && cells[0].th && cellKey(cells[0].text) &&
+            std::none_of(cells.begin() + 1, cells.end(), [](const Cell& c) { return c.th; })) {
+            std::string value;
+            for (std::size_t i = 1; i < cells.size(); ++i) {
+                if (cells[i].text.empty()) continue;
+                if (!value.empty()) value += ' ';
+                value += cells[i].text;
+            }
+            pairs_->add(Pair{cells[0].text, std::move(value), Layout::kTableHeader, 0});
+            return;
+        }
         for (const auto& text : raw) addTextPairs(text, *pairs_);  // "<td>主机：a<br>IP：b</td>"
     }
 

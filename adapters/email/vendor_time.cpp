@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <sstream>
@@ -82,6 +83,18 @@ std::optional<std::string> parseDate(Cursor& c, Parsed& p) {
             // Day or month first: "24 Jul 2024", "07/24/2024" (US: month first unless the
             // first number cannot be a month), "24.07.2024" (European: day first).
             char sep = c.s[c.pos];
+            if (sep == '-' && c.pos + 1 < c.s.size() &&
+                std::isalpha(static_cast<unsigned char>(c.s[c.pos + 1])) != 0) {
+                // "24-Jul-2024 09:01:12", "24-JUL-24" is not accepted (two-digit year).
+                ++c.pos;
+                p.d = first;
+                p.mo = monthNumber(word(c));
+                if (p.mo == 0 || !c.take('-') || !c.number(4, 4, p.y)) {
+                    return "expected \"day-month-year\"";
+                }
+                c.spaces();
+                return std::nullopt;
+            }
             if (sep == ' ') {
                 c.spaces();
                 p.d = first;

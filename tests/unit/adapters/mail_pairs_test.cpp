@@ -113,6 +113,12 @@ TEST(HtmlPairs, TablesOfEveryShape) {
     EXPECT_NE(text.find("Alarm"), std::string::npos);
 }
 
+TEST(HtmlPairs, AHeaderCellNamesTheDataCellsAfterIt) {
+    MailPairs p;
+    readHtml("<table><tr><th>Host</th><td>db-01</td><td>(primary)</td></tr></table>", &p);
+    EXPECT_EQ(value(p, "host"), "db-01 (primary)");
+}
+
 TEST(HtmlPairs, TwoColumnTablesWithAHeaderRowAreStillRows) {
     MailPairs p;
     readHtml(
