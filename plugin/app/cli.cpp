@@ -73,8 +73,12 @@ int emailTest(const std::string& config_file, const std::string& eml) {
     std::cout << emailResultJson(a, result.rule, now, /*pretty=*/true) << "\n\n";
 
     if (result.rule == "generic") {
-        std::cout << "Rule: generic. No rule pack took this message, so the subject is the "
-                     "summary, severity comes from keywords, and the alert resolves after "
+        std::cout << "Rule: generic. No rule pack took this message, so the alert name, "
+                     "resource, severity, status and times come from the fields most vendors "
+                     "label (listed below) and else from the subject's words and the Date "
+                     "header; the subject is the summary. Identity labels:";
+        for (const auto& [k, v] : a.identity_labels) std::cout << " " << k;
+        std::cout << ". Without a recovery mail the alert resolves after "
                      "email.generic.resolve_timeout ("
                   << core::formatDuration(r.config->email.generic_resolve_timeout) << ").\n";
     } else {
