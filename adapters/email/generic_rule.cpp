@@ -129,13 +129,6 @@ const KeyList& endKeys() {
     return kKeys;
 }
 
-const Pair* firstOf(const MailPairs& pairs, const KeyList& keys) {
-    for (const auto& k : keys.normalized) {
-        if (const auto* p = pairs.find(k); p != nullptr && !p->value.empty()) return p;
-    }
-    return nullptr;
-}
-
 }  // namespace
 
 core::Alert genericAlert(const MailText& mail, std::string_view envelope_from,
@@ -150,7 +143,7 @@ core::Alert genericAlert(const MailText& mail, std::string_view envelope_from,
                                                   : envelope_from);
     if (from.empty()) from = "unknown";
     auto field = [&](const KeyList& keys, const char* name) -> const Pair* {
-        const Pair* p = firstOf(mail.pairs, keys);
+        const Pair* p = mail.pairs.firstWithValue(keys.normalized);
         if (p != nullptr && fields != nullptr) {
             fields->push_back(FieldOrigin{name, p->value, describe(*p)});
         }

@@ -206,6 +206,13 @@ const Pair* MailPairs::find(std::string_view normalized_key) const {
     return it == first_.end() ? nullptr : &pairs_[it->second];
 }
 
+const Pair* MailPairs::firstWithValue(const std::vector<std::string>& normalized_keys) const {
+    for (const auto& key : normalized_keys) {
+        if (const auto* p = find(key); p != nullptr && !p->value.empty()) return p;
+    }
+    return nullptr;
+}
+
 void addLinePairs(std::string_view raw, int line_number, MailPairs& out) {
     std::string_view line = dropMarker(trimmed(raw));
     if (line.empty()) return;

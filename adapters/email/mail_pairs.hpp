@@ -50,6 +50,8 @@ class MailPairs {
     // The first pair under this normalised key with a value, else the first with none;
     // nullptr when the message has no such key.
     const Pair* find(std::string_view normalized_key) const;
+    // The pair of the first of these normalised keys that the message has with a value.
+    const Pair* firstWithValue(const std::vector<std::string>& normalized_keys) const;
     const std::vector<Pair>& all() const { return pairs_; }
     bool empty() const { return pairs_.empty(); }
     std::size_t size() const { return pairs_.size(); }

@@ -50,12 +50,7 @@ core::Result<RuleResult> RulePack::apply(const MailText& mail, const std::string
     Fields fields;
     std::vector<FieldOrigin> origins;
     for (const auto& f : this->fields) {
-        const Pair* found = nullptr;
-        for (const auto& key : f.normalized) {
-            found = mail.pairs.find(key);
-            if (found != nullptr && !found->value.empty()) break;
-            found = nullptr;
-        }
+        const Pair* found = mail.pairs.firstWithValue(f.normalized);
         std::string value = found != nullptr ? found->value : "";
         if (found != nullptr && f.re) {
             re2::StringPiece whole, group;
