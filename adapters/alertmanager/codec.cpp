@@ -48,6 +48,9 @@ Result<core::Decoded> parseError(const rapidjson::Document& doc) {
 std::string readMap(const Value& obj, const std::string& where, bool is_labels,
                     core::LabelNames names, core::LabelSet& out) {
     if (!obj.IsObject()) return fmt::format("{}: expected an object of strings", where);
+    // Room for the two labels normalize may add (severity, source kind), so neither the
+    // appends here nor those on the engine thread move the pairs again.
+    out.reserve(out.size() + obj.MemberCount() + (is_labels ? 2 : 0));
     for (auto it = obj.MemberBegin(); it != obj.MemberEnd(); ++it) {
         auto name = sv(it->name);
         if (!it->value.IsString()) {

@@ -108,12 +108,16 @@ state::StateDelta Pipeline::processAll(std::vector<Arrival> arrivals,
     if (arrivals.empty()) return delta;
     const std::size_t deliver = stages_.size() - 1;
     core::AlertBatch through;
+    std::size_t total = 0;
+    for (const auto& a : arrivals) total += a.alerts.size();
     for (auto& a : arrivals) {
         Context ctx{a.now, delta, notifications};
         for (std::size_t i = 0; i < deliver && !a.alerts.empty(); ++i) runStage(i, a.alerts, ctx);
-        if (through.empty()) {
+        if (through.empty() && arrivals.size() == 1) {
             through = std::move(a.alerts);
         } else {
+            // Moving an Alert is not cheap: room for every arrival at once.
+            if (through.capacity() < total) through.reserve(total);
             through.insert(through.end(), std::make_move_iterator(a.alerts.begin()),
                            std::make_move_iterator(a.alerts.end()));
         }

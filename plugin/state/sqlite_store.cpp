@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "plugin/state/body_codec.hpp"
 #include "plugin/state/sqlite_checkpointer.hpp"
 #include "plugin/state/sqlite_errors.hpp"
 #include "plugin/state/sqlite_reader.hpp"
@@ -76,16 +77,27 @@ class SqliteStore final : public Store {
     }
 
     void appendJournal(JournalEntry entry, JournalDone done) override {
-        auto shared = std::make_shared<std::pair<JournalEntry, long long>>(std::move(entry), 0);
+        // Compressed here, on the caller's thread: the commit every waiting request shares
+        // then only copies bytes. A packed body no longer needs the raw one (an email keeps
+        // it: its archive record holds the message as received).
+        struct Pending {
+            JournalEntry entry;
+            std::optional<std::string> frame;
+            long long id = 0;
+        };
+        auto shared = std::make_shared<Pending>();
+        shared->frame = packFrame(entry.body);
+        if (shared->frame && !entry.email) std::string().swap(entry.body);
+        shared->entry = std::move(entry);
         enqueue(Op{[this, shared]() -> int {
-                       int rc = writes_.journal(shared->first, shared->second);
+                       int rc = writes_.journal(shared->entry, shared->id, &shared->frame);
                        // The body is on disk; drop our copy before the commit completes.
-                       std::string().swap(shared->first.body);
+                       if (!shared->frame) std::string().swap(shared->entry.body);
                        return rc;
                    },
                    [shared, done = std::move(done)](const Status& s) {
                        if (s.ok()) {
-                           done(shared->second);
+                           done(shared->id);
                        } else {
                            done(Error{s.error()});
                        }

@@ -83,11 +83,16 @@ void SqliteWrites::finalize() {
     }
 }
 
-int SqliteWrites::journal(const JournalEntry& e, long long& id) {
+int SqliteWrites::journal(const JournalEntry& e, long long& id,
+                          const std::optional<std::string>* frame) {
     ins_journal_.bind(1, e.input);
     ins_journal_.bind(2, millis(e.received_at));
-    const auto frame = packFrame(e.body);  // bound without a copy: lives until the run
-    ins_journal_.bindBlob(3, frame ? std::string_view(*frame) : std::string_view(e.body));
+    std::optional<std::string> own;  // bound without a copy: lives until the run
+    if (frame == nullptr) {
+        own = packFrame(e.body);
+        frame = &own;
+    }
+    ins_journal_.bindBlob(3, *frame ? std::string_view(**frame) : std::string_view(e.body));
     int rc = ins_journal_.run();
     if (rc != SQLITE_DONE) return rc;
     id = sqlite3_last_insert_rowid(db_);
