@@ -204,6 +204,10 @@ class Daemon final : public Intake {
         std::size_t bytes = 0;
     };
     Arrivals arrivals_;
+    // Engine thread only: batches queued before this instant are applied at it, so that
+    // under load one engine turn (and one outbox row per output) covers every request
+    // of an apply interval; an idle engine applies a batch at once (README, "Engine").
+    core::TimePoint next_apply_{};
     std::thread engine_thread_;
     // Journal entries up to this id already have their outbox rows stored (set by restore).
     long long replayed_outbox_id_ = 0;
