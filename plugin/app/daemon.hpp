@@ -206,7 +206,8 @@ class Daemon final : public Intake {
     Arrivals arrivals_;
     // Engine thread only: batches queued before this instant are applied at it, so that
     // under load one engine turn (and one outbox row per output) covers every request
-    // of an apply interval; an idle engine applies a batch at once (README, "Engine").
+    // of an apply interval; an idle engine applies a batch at once (README, "How one
+    // alert moves", step 3).
     core::TimePoint next_apply_{};
     std::thread engine_thread_;
     // Journal entries up to this id already have their outbox rows stored (set by restore).

@@ -3,6 +3,9 @@
 // store's operations are made of. Used only by the store's writer thread. Internal to
 // plugin/state. Each write returns an SQLite result code; SQLITE_DONE is success.
 
+#include <optional>
+#include <string>
+
 #include "plugin/state/sqlite_util.hpp"
 #include "plugin/state/store.hpp"
 
