@@ -141,7 +141,7 @@ class Nightingale(unittest.TestCase):
             bodies = [r[0] for r in db.execute("SELECT body FROM journal")]
         finally:
             db.close()
-        # Bodies of a few hundred bytes and more are stored as zstd frames: read them as
+        # Bodies of 2 KiB and more are stored as zstd frames: read them as
         # the daemon does (the zstd tool expands a frame).
         def unpacked(b):
             b = b if isinstance(b, bytes) else b.encode()
