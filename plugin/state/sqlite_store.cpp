@@ -90,7 +90,7 @@ class SqliteStore final : public Store {
         if (shared->frame && !entry.email) std::string().swap(entry.body);
         shared->entry = std::move(entry);
         enqueue(Op{[this, shared]() -> int {
-                       int rc = writes_.journal(shared->entry, shared->id, &shared->frame);
+                       int rc = writes_.journal(shared->entry, shared->frame, shared->id);
                        // The body is on disk; drop our copy before the commit completes.
                        if (!shared->frame) std::string().swap(shared->entry.body);
                        return rc;

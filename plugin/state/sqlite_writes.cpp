@@ -83,16 +83,12 @@ void SqliteWrites::finalize() {
     }
 }
 
-int SqliteWrites::journal(const JournalEntry& e, long long& id,
-                          const std::optional<std::string>* frame) {
+int SqliteWrites::journal(const JournalEntry& e, const std::optional<std::string>& frame,
+                          long long& id) {
     ins_journal_.bind(1, e.input);
     ins_journal_.bind(2, millis(e.received_at));
-    std::optional<std::string> own;  // bound without a copy: lives until the run
-    if (frame == nullptr) {
-        own = packFrame(e.body);
-        frame = &own;
-    }
-    ins_journal_.bindBlob(3, *frame ? std::string_view(**frame) : std::string_view(e.body));
+    // Bound without a copy: both outlive the run.
+    ins_journal_.bindBlob(3, frame ? std::string_view(*frame) : std::string_view(e.body));
     int rc = ins_journal_.run();
     if (rc != SQLITE_DONE) return rc;
     id = sqlite3_last_insert_rowid(db_);

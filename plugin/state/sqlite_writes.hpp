@@ -25,10 +25,9 @@ class SqliteWrites {
     }
 
     // Appends an entry and sets `id` to its row id.
-    // `frame`: the body as a zstd frame, packed by the caller beforehand (nullptr: packed
-    // here; an empty optional: stored as it is).
-    int journal(const JournalEntry& e, long long& id,
-                const std::optional<std::string>* frame = nullptr);
+    // `frame`: the body as a zstd frame, packed by the caller beforehand (packFrame); empty:
+    // the body is stored as it is.
+    int journal(const JournalEntry& e, const std::optional<std::string>& frame, long long& id);
     int delta(const StateDelta& d, core::TimePoint now);
     int attempt(const OutboxAttempt& a);
     // Stores an email's record, or replaces it when the same journal entry is recorded
