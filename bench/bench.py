@@ -136,6 +136,9 @@ class Sink:
 
 
 WITH_OUTPUT = os.environ.get("BENCH_NO_OUTPUT") != "1"  # 1: alertbridge without an output
+# YAML appended to alertbridge's config, for probes outside the table (for instance
+# "storage: {synchronous: normal}\n", to see what the fsync of each commit costs).
+EXTRA_CONFIG = os.environ.get("BENCH_EXTRA", "")
 
 
 class Proc:
@@ -164,7 +167,7 @@ class Proc:
 listen: {{http: "127.0.0.1:{self.port}"}}
 intake: {{queue_capacity: 1000000}}
 log: {{level: warn}}
-{self.outputs() if WITH_OUTPUT else ""}{enrich}""")
+{self.outputs() if WITH_OUTPUT else ""}{enrich}{EXTRA_CONFIG}""")
             argv = [BINARY, "serve", "--config", cfg]
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30

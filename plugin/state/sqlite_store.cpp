@@ -23,6 +23,8 @@
 #include "plugin/state/sqlite_schema.hpp"
 #include "plugin/state/sqlite_util.hpp"
 #include "plugin/state/sqlite_writes.hpp"
+#include "plugin/state/wal_syncer.hpp"
+#include "plugin/state/write_queue.hpp"
 
 namespace alertbridge::state {
 
@@ -35,7 +37,11 @@ using core::Status;
 class SqliteStore final : public Store {
   public:
     SqliteStore(sqlite3* db, SqliteOptions options, const core::Clock& clock)
-        : db_(db), options_(std::move(options)), clock_(clock), writes_(db) {}
+        : db_(db),
+          options_(std::move(options)),
+          clock_(clock),
+          writes_(db),
+          queue_(clock, options_.path) {}
 
     Status init() {
         if (auto intact = checkIntact(db_, options_.path); !intact) {
@@ -55,6 +61,17 @@ class SqliteStore final : public Store {
             }
         }
         if (auto s = writes_.prepare(); !s) return s;
+        if (options_.synchronous_full) {
+            // The log is synced on a thread of its own (wal_syncer.hpp); the writer's
+            // connection then needs SQLite's own sync only around checkpoints.
+            auto syncer = WalSyncer::open(options_.path, options_.sync_log);
+            if (!syncer) return Error{"the store: " + syncer.error()};
+            if (sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) !=
+                SQLITE_OK) {
+                return Error{fmt::format("the store: {}", sqlite3_errmsg(db_))};
+            }
+            syncer_ = std::move(*syncer);
+        }
         // The log is copied back on a thread of its own, off the commit path: woken at
         // 4 MiB of log, inline only past 64 MiB (then the file is cut back to 64 MiB).
         auto ckpt = WalCheckpointer::start(options_.path, options_.synchronous_full);
@@ -71,6 +88,7 @@ class SqliteStore final : public Store {
 
     ~SqliteStore() override {
         stop();
+        syncer_.reset();
         checkpointer_.reset();  // its hook is on db_: gone before db_ closes
         writes_.finalize();
         sqlite3_close(db_);
@@ -137,11 +155,8 @@ class SqliteStore final : public Store {
         on_commit_ = std::move(fn);
     }
 
-    bool writable() const override { return !failing_.load(); }
-    std::string failure() const override {
-        std::lock_guard lock(mu_);
-        return failing_.load() ? failure_ : std::string();
-    }
+    bool writable() const override { return !queue_.failing(); }
+    std::string failure() const override { return queue_.failure(); }
 
     void flush() override {
         std::mutex m;
@@ -159,119 +174,51 @@ class SqliteStore final : public Store {
     }
 
     void stop() override {
-        {
-            std::lock_guard lock(mu_);
-            if (stopping_) return;
-            stopping_ = true;
-        }
-        cv_.notify_all();
+        queue_.stop();
         if (writer_.joinable()) writer_.join();
     }
 
   private:
-    struct Op {
-        std::function<int()> apply;  // returns an SQLite result code; SQLITE_DONE is success
-        Done done;
-        // State changes derived from committed input must not be lost: on a failed commit
-        // they go back to the queue and are tried again, rather than failing their caller.
-        bool retry_on_failure = false;
-        std::size_t weight = 1;  // rows written; bounds one transaction
-        // Journal appends hold a sender's request open: they go before bulk work (state
-        // checkpoints, outbox rows), which no one waits on.
-        bool urgent = false;
-    };
+    using Op = WriteOp;
+    using Outcome = WriteOutcome;
 
-    // Most rows one transaction writes: a large checkpoint is split across several
-    // commits so that journal appends queued behind it wait for one slice, not all of it.
-    static constexpr std::size_t kMaxRowsPerCommit = 4000;
+    void enqueue(Op op) { queue_.push(std::move(op)); }
 
-    struct Outcome {
-        Status status;
-        StoreErrorClass cls = StoreErrorClass::kTransient;
-    };
-
-    void enqueue(Op op) {
-        std::unique_lock lock(mu_);
-        if (stopping_) {
-            lock.unlock();
-            if (op.done) op.done(Error{"the store is shutting down"});
-            return;
-        }
-        (op.urgent ? urgent_ : queue_).push_back(std::move(op));
-        lock.unlock();
-        cv_.notify_one();
-    }
-
-    // Takes the next batch; false when the writer should exit.
-    bool take(std::deque<Op>& batch) {
-        std::unique_lock lock(mu_);
-        auto has_work = [&] { return stopping_ || !queue_.empty() || !urgent_.empty(); };
-        if (failing_.load()) {
-            // Wait out the backoff, then retry what is queued or probe with a small write.
-            auto until = clock_.now() + backoff(failure_class_, failures_);
-            while (!stopping_ && clock_.now() < until) clock_.waitUntil(cv_, lock, until);
-        } else {
-            cv_.wait(lock, has_work);
-        }
-        if (queue_.empty() && urgent_.empty() && stopping_) return false;
-        std::size_t rows = 0;
-        while (!urgent_.empty()) {
-            rows += urgent_.front().weight;
-            batch.push_back(std::move(urgent_.front()));
-            urgent_.pop_front();
-        }
-        while (!queue_.empty() &&
-               (batch.empty() || rows + queue_.front().weight <= kMaxRowsPerCommit)) {
-            rows += queue_.front().weight;
-            batch.push_back(std::move(queue_.front()));
-            queue_.pop_front();
-        }
-        return true;
+    // Wakes the writer with an empty write (it runs whatever recovery is due first).
+    void wake() {
+        enqueue(Op{[]() -> int { return SQLITE_DONE; }, nullptr, false});
     }
 
     void writerLoop() {
         std::deque<Op> batch;
         auto last_prune = clock_.now();
-        while (take(batch)) {
+        while (queue_.take(batch)) {
             auto started = clock_.now();
-            if (batch.empty() && failing_.load() && failure_class_ == StoreErrorClass::kFull) {
+            if (batch.empty() && queue_.failingFull()) {
                 prune();  // what is past retention may make room for the probe
                 last_prune = started;
             }
-            Outcome out = batch.empty() ? probe() : commit(batch);
-            CommitStats stats{
-                std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count()),
-                batch.size(),
-                checkpointer_->completed() - wal_reported_.first,
-                checkpointer_->backstops() - wal_reported_.second,
-                out.status.ok(),
-                out.cls,
-                out.status.ok() ? std::string() : out.status.error()};
+            Outcome out = recoverSync();
+            if (out.status.ok()) out = batch.empty() ? probe() : commit(batch);
+            CommitStats stats;
+            stats.ops = batch.size();
+            stats.wal_copies = checkpointer_->completed() - wal_reported_.first;
+            stats.wal_inline_copies = checkpointer_->backstops() - wal_reported_.second;
             wal_reported_.first += stats.wal_copies;
             wal_reported_.second += stats.wal_inline_copies;
-            noteOutcome(out, batch.size());
-            std::function<void(const CommitStats&)> hook;
-            {
-                std::lock_guard lock(mu_);
-                hook = on_commit_;
+            if (out.status.ok() && syncer_) {
+                // Answered once the log is on disk; meanwhile this thread goes on.
+                auto handed = std::make_shared<std::deque<Op>>(std::move(batch));
+                batch.clear();
+                syncer_->submit([this, handed, stats, started](const Status& synced) mutable {
+                    if (!synced.ok()) wake();  // the writer copies the log, then probes
+                    finish(*handed, Outcome{synced}, std::move(stats), started,
+                           /*committed=*/true);
+                });
+            } else {
+                finish(batch, out, std::move(stats), started, /*committed=*/false);
             }
-            if (hook) hook(stats);
-            std::deque<Op> again;
-            for (auto& op : batch) {
-                if (!out.status.ok() && op.retry_on_failure && !stopping()) {
-                    again.push_back(std::move(op));
-                } else if (op.done) {
-                    op.done(out.status);
-                }
-            }
-            batch.clear();
-            if (!again.empty()) {
-                std::lock_guard lock(mu_);
-                for (auto it = again.rbegin(); it != again.rend(); ++it) {
-                    queue_.push_front(std::move(*it));
-                }
-            }
-            // Pruning waits until the batch is answered. A full store prunes at once: what
+            // Pruning waits until the batch is committed. A full store prunes at once: what
             // is past retention may make room. (A clock set back restarts the interval.)
             if (started < last_prune) last_prune = started;
             if ((out.status.ok() &&
@@ -281,40 +228,57 @@ class SqliteStore final : public Store {
                 last_prune = started;
             }
         }
+        if (syncer_) syncer_->stop();  // answers what it holds before the writer exits
     }
 
-    // Tracks the store's health: logs the first failure and the recovery, and every tenth
-    // retry in between, so a full disk is one clear line, not a line a second.
-    void noteOutcome(const Outcome& out, std::size_t ops) {
-        std::lock_guard lock(mu_);
-        if (out.status.ok()) {
-            if (failing_.load()) {
-                spdlog::info("The store is writable again. after_failures={} last_error=\"{}\"",
-                             failures_, failure_);
+    // Reports one commit and answers its batch: on this thread, or on the syncer's once the
+    // log is on disk. A failed commit's state changes go back to the queue. A batch whose
+    // sync failed (`committed`) is in the file all the same: its state changes are answered
+    // as done (recoverSync makes them durable before anything else is answered), and its
+    // journal appends fail, so that their senders retry.
+    void finish(std::deque<Op>& batch, const Outcome& out, CommitStats stats, TimePoint started,
+                bool committed) {
+        stats.seconds =
+            std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count());
+        stats.ok = out.status.ok();
+        stats.error_class = out.cls;
+        if (!out.status.ok()) stats.error = out.status.error();
+        queue_.note(out, batch.size());
+        std::function<void(const CommitStats&)> hook;
+        {
+            std::lock_guard lock(mu_);
+            hook = on_commit_;
+        }
+        if (hook) hook(stats);
+        std::deque<Op> again;
+        for (auto& op : batch) {
+            if (committed && op.retry_on_failure) {
+                if (op.done) op.done(core::okStatus());
+            } else if (!out.status.ok() && op.retry_on_failure && !queue_.stopping()) {
+                again.push_back(std::move(op));
+            } else if (op.done) {
+                op.done(out.status);
             }
-            failing_.store(false);
-            failures_ = 0;
-            failure_.clear();
-            return;
         }
-        failure_class_ = out.cls;
-        failure_ = fmt::format("{} ({})", out.status.error(), storeErrorClassName(out.cls));
-        if (!failing_.load()) {
-            spdlog::error(
-                "The store cannot write; intake answers 503 (SMTP 451) and queued state changes "
-                "wait until it can. class={} error=\"{}\" ops={} file={}",
-                storeErrorClassName(out.cls), out.status.error(), ops, options_.path);
-        } else if (failures_ % 10 == 0) {
-            spdlog::warn("The store still cannot write. class={} error=\"{}\" attempts={}",
-                         storeErrorClassName(out.cls), out.status.error(), failures_ + 1);
-        }
-        failing_.store(true);
-        ++failures_;
+        batch.clear();
+        queue_.requeue(again);
     }
 
-    bool stopping() {
-        std::lock_guard lock(mu_);
-        return stopping_;
+    // After a failed sync (WalSyncer::failed) nothing more is answered until the whole log
+    // is copied into the database file and that file synced: a FULL checkpoint.
+    Outcome recoverSync() {
+        if (!syncer_ || !syncer_->failed()) return Outcome{core::okStatus()};
+        int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr);
+        if (rc != SQLITE_OK) {
+            return Outcome{
+                Error{fmt::format("copying the log after a failed sync: {}", sqlite3_errmsg(db_))}};
+        }
+        spdlog::info(
+            "The whole log was copied into the database file and synced after a "
+            "failed sync. file={}",
+            options_.path);
+        syncer_->clear();
+        return Outcome{core::okStatus()};
     }
 
     Outcome failed(const char* what) {
@@ -370,17 +334,11 @@ class SqliteStore final : public Store {
     const core::Clock& clock_;
     SqliteWrites writes_;
 
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<Op> queue_;
-    std::deque<Op> urgent_;
-    bool stopping_ = false;
-    std::atomic<bool> failing_{false};
-    StoreErrorClass failure_class_ = StoreErrorClass::kTransient;
-    int failures_ = 0;
-    std::string failure_;
+    WriteQueue queue_;
+    mutable std::mutex mu_;  // guards on_commit_
     std::function<void(const CommitStats&)> on_commit_;
     std::unique_ptr<WalCheckpointer> checkpointer_;
+    std::unique_ptr<WalSyncer> syncer_;  // with synchronous: full; null otherwise
     std::pair<std::uint64_t, std::uint64_t> wal_reported_;  // writer thread only
     std::thread writer_;
 };

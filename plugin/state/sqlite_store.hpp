@@ -2,6 +2,7 @@
 // SqliteStore: the embedded Store. One SQLite file in WAL mode under global.data_dir.
 // Owns one writer thread; every public method is safe from any thread.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,9 @@ struct SqliteOptions {
     std::size_t max_bytes = 0;
     // How often a commit also removes what is past retention (tests set zero: every commit).
     core::Duration prune_interval = std::chrono::seconds(10);
+    // How the write-ahead log is synced with `synchronous_full` (tests inject failures);
+    // fdatasync(2) when empty.
+    std::function<int(int fd)> sync_log;
 };
 
 // Opens (and creates or migrates) the database and starts the writer thread.

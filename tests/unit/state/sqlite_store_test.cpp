@@ -633,5 +633,53 @@ TEST_F(StoreTest, AFullStoreFailsClearlyKeepsStateChangesAndRecoversByItself) {
     EXPECT_GT(journal("[after]"), last);
 }
 
+// With synchronous: full the log is synced on the syncer's thread. When an fsync fails, the
+// batch it covered was committed but may not be on disk: its journal append fails (the
+// sender retries), the store refuses intake, and it is writable again only after the whole
+// log was copied into the database file and synced, even though the next fsync succeeds.
+TEST_F(StoreTest, AFailedLogSyncRefusesIntakeUntilTheLogIsCopiedIntoTheFile) {
+    store_.reset();
+    std::atomic<bool> fail{false};
+    std::atomic<int> syncs{0};
+    options_.sync_log = [&](int fd) {
+        ++syncs;
+        if (fail.load()) {
+            errno = EIO;
+            return -1;
+        }
+        return ::fdatasync(fd);
+    };
+    open();
+    long long first = journal("[first]");
+    EXPECT_GT(syncs.load(), 0) << "answered after a sync of its own";
+    fail = true;
+    auto append = [&](const std::string& body) {
+        std::promise<core::Result<long long>> p;
+        store_->appendJournal(JournalEntry{0, "alertmanager_api", clock_.now(), body, nullptr},
+                              [&](const core::Result<long long>& r) { p.set_value(r); });
+        auto f = p.get_future();
+        while (f.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+            clock_.advance(std::chrono::milliseconds(500));  // the writer's backoff
+        }
+        return f.get();
+    };
+    auto lost = append("[unsynced]");
+    ASSERT_FALSE(lost.ok());
+    EXPECT_NE(lost.error().find("Input/output error"), std::string::npos) << lost.error();
+    EXPECT_FALSE(store_->writable());
+    EXPECT_NE(store_->failure().find("fsync of the write-ahead log"), std::string::npos)
+        << store_->failure();
+    fail = false;
+    core::Result<long long> again = core::Error{"not tried"};
+    for (int i = 0; i < 20 && !again.ok(); ++i) again = append("[again]");
+    ASSERT_TRUE(again.ok()) << again.error();
+    EXPECT_TRUE(store_->writable());
+    EXPECT_GT(*again, first);
+    // The committed batch stays in the journal: a restart replays it (alerts are
+    // idempotent), and the sender's retry is the second copy. Nothing is in the log
+    // file that the database file does not hold as well, up to the recovery.
+    EXPECT_EQ(scalar("SELECT count(*) FROM journal WHERE CAST(body AS TEXT) = '[unsynced]'"), 1);
+}
+
 }  // namespace
 }  // namespace alertbridge::state
