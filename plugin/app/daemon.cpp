@@ -53,12 +53,12 @@ core::Result<std::uint16_t> Daemon::start() {
         if (s.wal_inline_copies > 0) {
             metrics_.walCheckpoints(true).Increment(static_cast<double>(s.wal_inline_copies));
         }
+        // From the store's own state: a commit's report may come after a later one's.
+        metrics_.storeWritable().Set(store_->writable() ? 1 : 0);
         if (!s.ok) {
             metrics_.storeErrors(state::storeErrorClassName(s.error_class)).Increment();
-            metrics_.storeWritable().Set(0);
             return;
         }
-        metrics_.storeWritable().Set(1);
         metrics_.journalCommitDuration().Observe(s.seconds);
         metrics_.journalCommits().Increment();
     });

@@ -201,6 +201,7 @@ class SqliteStore final : public Store {
             Outcome out = recoverSync();
             if (out.status.ok()) out = batch.empty() ? probe() : commit(batch);
             CommitStats stats;
+            const std::uint64_t seq = ++commit_seq_;
             stats.ops = batch.size();
             stats.wal_copies = checkpointer_->completed() - wal_reported_.first;
             stats.wal_inline_copies = checkpointer_->backstops() - wal_reported_.second;
@@ -210,13 +211,13 @@ class SqliteStore final : public Store {
                 // Answered once the log is on disk; meanwhile this thread goes on.
                 auto handed = std::make_shared<std::deque<Op>>(std::move(batch));
                 batch.clear();
-                syncer_->submit([this, handed, stats, started](const Status& synced) mutable {
+                syncer_->submit([this, handed, stats, started, seq](const Status& synced) mutable {
                     if (!synced.ok()) wake();  // the writer copies the log, then probes
-                    finish(*handed, Outcome{synced}, std::move(stats), started,
+                    finish(*handed, Outcome{synced}, std::move(stats), started, seq,
                            /*committed=*/true);
                 });
             } else {
-                finish(batch, out, std::move(stats), started, /*committed=*/false);
+                finish(batch, out, std::move(stats), started, seq, /*committed=*/false);
             }
             // Pruning waits until the batch is committed. A full store prunes at once: what
             // is past retention may make room. (A clock set back restarts the interval.)
@@ -235,15 +236,16 @@ class SqliteStore final : public Store {
     // log is on disk. A failed commit's state changes go back to the queue. A batch whose
     // sync failed (`committed`) is in the file all the same: its state changes are answered
     // as done (recoverSync makes them durable before anything else is answered), and its
-    // journal appends fail, so that their senders retry.
+    // journal appends fail, so that their senders retry. `seq` numbers commits in the
+    // writer's order: a success reported late does not end a newer failure.
     void finish(std::deque<Op>& batch, const Outcome& out, CommitStats stats, TimePoint started,
-                bool committed) {
+                std::uint64_t seq, bool committed) {
         stats.seconds =
             std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count());
         stats.ok = out.status.ok();
         stats.error_class = out.cls;
         if (!out.status.ok()) stats.error = out.status.error();
-        queue_.note(out, batch.size());
+        queue_.note(out, batch.size(), seq);
         std::function<void(const CommitStats&)> hook;
         {
             std::lock_guard lock(mu_);
@@ -340,6 +342,7 @@ class SqliteStore final : public Store {
     std::unique_ptr<WalCheckpointer> checkpointer_;
     std::unique_ptr<WalSyncer> syncer_;  // with synchronous: full; null otherwise
     std::pair<std::uint64_t, std::uint64_t> wal_reported_;  // writer thread only
+    std::uint64_t commit_seq_ = 0;                          // writer thread only
     std::thread writer_;
 };
 

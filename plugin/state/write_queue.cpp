@@ -1,5 +1,7 @@
 #include "plugin/state/write_queue.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -77,10 +79,10 @@ std::string WriteQueue::failure() const {
     return failing_.load() ? failure_ : std::string();
 }
 
-void WriteQueue::note(const WriteOutcome& out, std::size_t ops) {
+void WriteQueue::note(const WriteOutcome& out, std::size_t ops, std::uint64_t seq) {
     std::unique_lock lock(mu_);
     if (out.status.ok()) {
-        if (!failing_.load()) return;
+        if (!failing_.load() || seq < failed_seq_) return;
         spdlog::info("The store is writable again. after_failures={} last_error=\"{}\"", failures_,
                      failure_);
         failing_.store(false);
@@ -90,6 +92,7 @@ void WriteQueue::note(const WriteOutcome& out, std::size_t ops) {
         cv_.notify_all();  // a writer backing off goes back to waiting for work
         return;
     }
+    failed_seq_ = std::max(failed_seq_, seq);
     failure_class_ = out.cls;
     failure_ = fmt::format("{} ({})", out.status.error(), storeErrorClassName(out.cls));
     if (!failing_.load()) {

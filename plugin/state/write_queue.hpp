@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -51,9 +52,12 @@ class WriteQueue {
     void stop();
     bool stopping() const;
 
-    // Records how a commit went: logs the first failure and the recovery, and every tenth
-    // retry in between, so a full disk is one clear line, not a line a second.
-    void note(const WriteOutcome& out, std::size_t ops);
+    // Records how commit number `seq` went (numbered in the writer's order): logs the first
+    // failure and the recovery, and every tenth retry in between, so a full disk is one
+    // clear line, not a line a second. Commits are answered on two threads (the syncer's
+    // and the writer's), so a success reported late, for a commit older than the last
+    // failure, does not end that failure.
+    void note(const WriteOutcome& out, std::size_t ops, std::uint64_t seq);
     bool failing() const { return failing_.load(); }
     bool failingFull() const;
     std::string failure() const;  // "" while writable
@@ -73,6 +77,7 @@ class WriteQueue {
     std::atomic<bool> failing_{false};
     StoreErrorClass failure_class_ = StoreErrorClass::kTransient;
     int failures_ = 0;
+    std::uint64_t failed_seq_ = 0;  // the newest commit that failed
     std::string failure_;
 };
 
