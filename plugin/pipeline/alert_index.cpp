@@ -148,8 +148,9 @@ std::optional<core::TimePoint> AlertIndex::Entry::endsAt() const {
 }
 
 const AlertIndex::Entry* AlertIndex::find(core::Fingerprint fp) const {
-    auto it = map_.find(fp);
-    return it == map_.end() ? nullptr : &it->second;
+    const auto& t = table(fp);
+    auto it = t.find(fp);
+    return it == t.end() ? nullptr : &it->second;
 }
 
 void AlertIndex::markDirty(core::Fingerprint fp, Entry& e) {
@@ -166,18 +167,20 @@ void AlertIndex::scheduleExpiry(core::Fingerprint fp, const Entry& e) {
     auto later = [](const auto& a, const auto& b) { return a.first > b.first; };
     expiry_.emplace_back(core::toUnixMillis(*ends), fp);
     std::push_heap(expiry_.begin(), expiry_.end(), later);
-    if (expiry_.size() > 2 * map_.size() + 1024) {
+    if (expiry_.size() > 2 * size_ + 1024) {
         // Mostly stale entries from re-sends: rebuild from the live alerts.
         expiry_.clear();
-        for (const auto& [f, entry] : map_) {
+        forEach([this](core::Fingerprint f, const Entry& entry) {
             if (auto t = entry.endsAt()) expiry_.emplace_back(core::toUnixMillis(*t), f);
-        }
+        });
         std::make_heap(expiry_.begin(), expiry_.end(), later);
     }
 }
 
 void AlertIndex::put(core::Fingerprint fp, std::string_view record) {
-    auto& e = map_[fp];
+    auto [it, added] = table(fp).try_emplace(fp);
+    if (added) ++size_;
+    auto& e = it->second;
     long long row_id = e.row_id_;
     bool was_dirty = e.dirty_;
     e = Entry(record);
@@ -188,7 +191,9 @@ void AlertIndex::put(core::Fingerprint fp, std::string_view record) {
 }
 
 void AlertIndex::load(core::Fingerprint fp, std::string_view record, long long row_id) {
-    auto& e = map_[fp];
+    auto [it, added] = table(fp).try_emplace(fp);
+    if (added) ++size_;
+    auto& e = it->second;
     if (e.row_id_ != 0) deleted_rows_.push_back(e.row_id_);  // an older duplicate version
     e = Entry(record);
     e.row_id_ = row_id;
@@ -197,11 +202,13 @@ void AlertIndex::load(core::Fingerprint fp, std::string_view record, long long r
 }
 
 bool AlertIndex::erase(core::Fingerprint fp) {
-    auto it = map_.find(fp);
-    if (it == map_.end()) return false;
+    auto& t = table(fp);
+    auto it = t.find(fp);
+    if (it == t.end()) return false;
     if (it->second.dirty_) --dirty_count_;
     if (it->second.row_id_ != 0) deleted_rows_.push_back(it->second.row_id_);
-    map_.erase(it);
+    t.erase(it);
+    --size_;
     return true;
 }
 
@@ -220,8 +227,9 @@ bool AlertIndex::takeCheckpointChunk(std::size_t max, std::vector<state::RecordW
     std::size_t taken = 0;
     while (checkpoint_pos_ < checkpoint_list_.size() && taken < max) {
         auto fp = checkpoint_list_[checkpoint_pos_++];
-        auto it = map_.find(fp);
-        if (it == map_.end() || !it->second.dirty_) continue;  // erased or written since
+        auto& t = table(fp);
+        auto it = t.find(fp);
+        if (it == t.end() || !it->second.dirty_) continue;  // erased or written since
         auto& e = it->second;
         upserts.push_back(state::RecordWrite{next_row_id_, e.row_id_, fp, std::string(e.bytes())});
         e.row_id_ = next_row_id_++;
@@ -243,9 +251,9 @@ std::vector<core::Fingerprint> AlertIndex::expiredBy(core::TimePoint now) {
         auto [ends_ms, fp] = expiry_.front();
         std::pop_heap(expiry_.begin(), expiry_.end(), later);
         expiry_.pop_back();
-        auto it = map_.find(fp);
-        if (it == map_.end()) continue;
-        auto ends = it->second.endsAt();
+        const auto* e = find(fp);
+        if (e == nullptr) continue;
+        auto ends = e->endsAt();
         if (ends && core::toUnixMillis(*ends) == ends_ms) out.push_back(fp);
     }
     std::sort(out.begin(), out.end());
@@ -259,7 +267,9 @@ std::optional<core::TimePoint> AlertIndex::nextExpiry() const {
 }
 
 void AlertIndex::forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const {
-    for (const auto& [fp, e] : map_) fn(fp, e);
+    for (const auto& t : tables_) {
+        for (const auto& [fp, e] : t) fn(fp, e);
+    }
 }
 
 }  // namespace alertbridge::pipeline

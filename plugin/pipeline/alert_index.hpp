@@ -4,6 +4,7 @@
 // same bytes are the record persisted in the store, so a restart loads them as they are.
 // Owned by the pipeline thread; not thread-safe.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,7 +48,7 @@ class AlertIndex {
     // Loads a version the store already holds.
     void load(core::Fingerprint fp, std::string_view record, long long row_id);
     bool erase(core::Fingerprint fp);
-    std::size_t size() const { return map_.size(); }
+    std::size_t size() const { return size_; }
     void forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
 
     // Checkpoints run in passes. beginCheckpoint() snapshots what changed so far and
@@ -68,7 +69,20 @@ class AlertIndex {
     std::optional<core::TimePoint> nextExpiry() const;
 
   private:
-    std::unordered_map<core::Fingerprint, Entry> map_;
+    // The alerts, in 256 tables by the fingerprint's top bits. One table of a million
+    // alerts stops the engine for about half a second each time it doubles (every entry
+    // is moved); 256 tables each grow by their own few thousand, at different moments, so
+    // no single arrival waits more than a few milliseconds.
+    using Table = std::unordered_map<core::Fingerprint, Entry>;
+    static constexpr unsigned kShardBits = 8;
+    Table& table(core::Fingerprint fp) { return tables_[shardOf(fp)]; }
+    const Table& table(core::Fingerprint fp) const { return tables_[shardOf(fp)]; }
+    static std::size_t shardOf(core::Fingerprint fp) {
+        // Mixed first: the tables pick buckets from the low bits, the shard from the top.
+        return static_cast<std::size_t>((fp * 0x9E3779B97F4A7C15ULL) >> (64 - kShardBits));
+    }
+    std::array<Table, std::size_t{1} << kShardBits> tables_;
+    std::size_t size_ = 0;
     void markDirty(core::Fingerprint fp, Entry& e);
     void scheduleExpiry(core::Fingerprint fp, const Entry& e);
 
