@@ -228,6 +228,7 @@ std::shared_ptr<DeliveryWorker> Daemon::makeWorker(const OutputDef& o) {
 }
 
 void Daemon::stop() {
+    pacer_.answerAll();  // held requests are stored: answer them while the servers run
     if (server_) server_->stop();
     // Before the store: it reads from it. A reload it is running finishes first.
     if (api_reads_) api_reads_->stop();

@@ -20,6 +20,7 @@
 #include "adapters/email/rule_pack.hpp"
 #include "adapters/lookup/table_source.hpp"
 #include "adapters/net/smtp_server.hpp"
+#include "plugin/app/ack_pacer.hpp"
 #include "plugin/app/delivery_worker.hpp"
 #include "plugin/app/http_api.hpp"
 #include "plugin/app/registry.hpp"
@@ -106,6 +107,9 @@ class Daemon final : public Intake {
     // Which output's backlog is at its bound ("" when none).
     std::string backlogFull() const;
     void release(std::size_t alerts, std::size_t bytes);
+    // Past the soft mark of the intake queue (a sixteenth of either bound): acknowledgements
+    // are held until the engine catches up (AckPacer).
+    bool behind() const;
     void acceptEmail(email::SmtpMessage&& message, const std::string& remote,
                      const net::SmtpDone& done);
     // An email through the rules, counted; and the archive record of what it became.
@@ -185,6 +189,7 @@ class Daemon final : public Intake {
 
     std::atomic<std::size_t> inflight_{0};
     std::atomic<std::size_t> inflight_bytes_{0};
+    AckPacer pacer_;  // holds acknowledgements while the engine is behind
     std::atomic<bool> ready_{false};
 
     // The engine thread's task queue.

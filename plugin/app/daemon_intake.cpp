@@ -143,7 +143,11 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
             m.alerts_accepted->Increment(static_cast<double>(n));
             metrics_.journalBatches().Increment();
             long long journal_id = *id;
-            done(Outcome::kStored, journal_id, "");
+            if (pacer_.answer(behind(),
+                              [done, journal_id] { done(Outcome::kStored, journal_id, ""); })) {
+                metrics_.acksHeld().Increment();
+                metrics_.acksHeldNow().Set(static_cast<double>(pacer_.held()));
+            }
             // At received_at, the instant the journal holds, so a restore that
             // applies the same entry computes the same state.
             {
@@ -163,6 +167,15 @@ void Daemon::release(std::size_t alerts, std::size_t bytes) {
     inflight_bytes_.fetch_sub(bytes);
     metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
     metrics_.queueBytes().Set(static_cast<double>(inflight_bytes_.load()));
+    if (pacer_.held() > 0) {
+        pacer_.resume(behind());
+        metrics_.acksHeldNow().Set(static_cast<double>(pacer_.held()));
+    }
+}
+
+bool Daemon::behind() const {
+    return inflight_bytes_.load() > config_.intake.queue_max_bytes / 16 ||
+           inflight_.load() > config_.intake.queue_capacity / 16;
 }
 
 }  // namespace alertbridge::app

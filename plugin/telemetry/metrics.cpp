@@ -246,6 +246,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             "processed.")
                         .Register(r)
                         .Add({});
+    acks_held_ = &BuildCounter()
+                      .Name("alertbridge_intake_acks_held_total")
+                      .Help(
+                          "Stored requests whose acknowledgement was held while the engine "
+                          "was behind (the intake queue past a sixteenth of its bounds).")
+                      .Register(r)
+                      .Add({});
+    acks_held_now_ = &BuildGauge()
+                          .Name("alertbridge_intake_acks_held")
+                          .Help("Stored requests whose acknowledgement is held right now.")
+                          .Register(r)
+                          .Add({});
     queue_capacity_bytes_ = &BuildGauge()
                                  .Name("alertbridge_intake_queue_capacity_bytes")
                                  .Help(

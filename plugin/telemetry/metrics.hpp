@@ -143,6 +143,9 @@ class Metrics {
     Gauge& queueCapacity() { return *queue_capacity_; }
     Gauge& queueBytes() { return *queue_bytes_; }
     Gauge& queueCapacityBytes() { return *queue_capacity_bytes_; }
+    // Acknowledgements held while the engine is behind (app/ack_pacer.hpp).
+    Counter& acksHeld() { return *acks_held_; }
+    Gauge& acksHeldNow() { return *acks_held_now_; }
     // 1 while a calendar's data has ended (every answer unknown), else 0.
     Gauge& calendarExpired(const std::string& calendar) {
         return calendar_expired_->Add({{"calendar", calendar}});
@@ -211,6 +214,8 @@ class Metrics {
     Gauge* queue_depth_;
     Gauge* queue_capacity_;
     Gauge* queue_bytes_;
+    Counter* acks_held_;
+    Gauge* acks_held_now_;
     Gauge* queue_capacity_bytes_;
     prometheus::Family<Gauge>* calendar_expired_;
     Counter* reloads_applied_;

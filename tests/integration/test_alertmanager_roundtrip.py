@@ -184,6 +184,15 @@ intake: {queue_capacity: 5, max_body_bytes: 4096}
         self.assertEqual(status, 503, body)
         self.assertEqual(headers.get("Retry-After"), "1")
 
+    def test_a_request_past_the_soft_mark_is_held_then_answered(self):
+        # A sixteenth of queue_capacity 5 is 0: any stored request finds the engine behind,
+        # so its answer waits until the engine has applied it, and then it is a 200.
+        status, body, _ = self.ab.post_alerts([alert("Held", "10.9.2.1")], self.auth)
+        self.assertEqual(status, 200, body)
+        self.assertGreaterEqual(self.ab.metric("alertbridge_intake_acks_held_total"), 1)
+        self.assertEqual(self.ab.metric("alertbridge_intake_acks_held"), 0)
+        self.assertEqual(self.ab.metric("alertbridge_intake_queue_alerts"), 0)
+
     def test_body_too_large_is_413(self):
         big = [alert("Big", "10.9.1.1", pad="x" * 5000)]
         status, body, _ = self.ab.post_alerts(big, self.auth)

@@ -1,0 +1,38 @@
+#pragma once
+// AckPacer: slows senders down before refusing them. A request is acknowledged once it is
+// durable, but when the engine is behind (the intake queue past its soft mark, a sixteenth
+// of its bounds) the acknowledgement is held until the engine has caught up. Senders such
+// as Alertmanager post again only after an answer, so holding answers slows them to the
+// engine's pace; refusing them (503 at the hard bound) makes them parse and send the same
+// alerts again, which costs the very CPU the engine lacks. A held request is stored
+// already: nothing is lost by holding it, and it is answered in the order it arrived.
+//
+// Safe from any thread. The owner calls resume() after every release of the queue; a
+// request held just after a release has still its own entry in the queue, whose release
+// comes later and resumes it.
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+namespace alertbridge::app {
+
+class AckPacer {
+  public:
+    using Answer = std::function<void()>;
+    // Answers at once (after any older answers held still), or holds it when `behind`.
+    // Returns true when it held the answer.
+    bool answer(bool behind, Answer a);
+    // When no longer `behind`, answers everything held, oldest first.
+    void resume(bool behind);
+    // Answers everything held (at shutdown: the requests are stored).
+    void answerAll();
+    std::size_t held() const;
+
+  private:
+    mutable std::mutex mu_;
+    std::deque<Answer> held_;
+};
+
+}  // namespace alertbridge::app
