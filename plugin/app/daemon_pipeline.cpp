@@ -218,7 +218,8 @@ void Daemon::handle(engine::Effects effects, std::size_t counted) {
 
 void Daemon::commitDelta(state::StateDelta delta, std::size_t counted) {
     if (delta.empty()) {
-        if (counted > 0) inflight_.fetch_sub(counted);
+        // Through release(): it may be the last release a held answer waits for.
+        if (counted > 0) release(counted, 0);
         return;
     }
     bool has_outbox = !delta.outbox.empty();

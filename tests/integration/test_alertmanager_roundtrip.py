@@ -192,6 +192,10 @@ intake: {queue_capacity: 5, max_body_bytes: 4096}
         self.assertGreaterEqual(self.ab.metric("alertbridge_intake_acks_held_total"), 1)
         self.assertEqual(self.ab.metric("alertbridge_intake_acks_held"), 0)
         self.assertEqual(self.ab.metric("alertbridge_intake_queue_alerts"), 0)
+        # A repeat is held and answered the same way.
+        status, body, _ = self.ab.post_alerts([alert("Held", "10.9.2.1")], self.auth)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.ab.metric("alertbridge_intake_acks_held"), 0)
 
     def test_body_too_large_is_413(self):
         big = [alert("Big", "10.9.1.1", pad="x" * 5000)]
