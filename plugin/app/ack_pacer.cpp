@@ -6,6 +6,7 @@ bool AckPacer::answer(bool behind, Answer a) {
     std::unique_lock lock(mu_);
     if (behind) {
         held_.push_back(std::move(a));
+        count_.store(held_.size(), std::memory_order_release);
         return true;
     }
     if (held_.empty()) {
@@ -15,6 +16,7 @@ bool AckPacer::answer(bool behind, Answer a) {
     }
     // Caught up, with older answers held still: they go first, this one after them.
     held_.push_back(std::move(a));
+    count_.store(held_.size(), std::memory_order_release);
     lock.unlock();
     resume(false);
     return false;
@@ -26,15 +28,11 @@ void AckPacer::resume(bool behind) {
     {
         std::lock_guard lock(mu_);
         now.swap(held_);
+        count_.store(0, std::memory_order_release);
     }
     for (auto& a : now) a();
 }
 
 void AckPacer::answerAll() { resume(false); }
-
-std::size_t AckPacer::held() const {
-    std::lock_guard lock(mu_);
-    return held_.size();
-}
 
 }  // namespace alertbridge::app

@@ -11,6 +11,7 @@
 // request held just after a release has still its own entry in the queue, whose release
 // comes later and resumes it.
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -28,11 +29,14 @@ class AckPacer {
     void resume(bool behind);
     // Answers everything held (at shutdown: the requests are stored).
     void answerAll();
-    std::size_t held() const;
+    // Answers held now. Read without the lock: the owner asks on every release of the
+    // queue, and nearly always the answer is none.
+    std::size_t held() const { return count_.load(std::memory_order_acquire); }
 
   private:
-    mutable std::mutex mu_;
+    std::mutex mu_;
     std::deque<Answer> held_;
+    std::atomic<std::size_t> count_{0};  // held_.size(), written under mu_
 };
 
 }  // namespace alertbridge::app

@@ -3,6 +3,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace alertbridge::state {
 namespace {
@@ -215,17 +216,27 @@ Result<int> migrateLocked(sqlite3* db) {
     return *version;
 }
 
+// After a failed migration: the error that caused it is what the caller reports. Should the
+// rollback fail as well, nothing half-applied is kept (SQLite undoes a transaction left
+// open when its connection closes, and a store that failed to open is closed), but the
+// log says so, for whoever reads why the store would not open.
+void rollBack(sqlite3* db) {
+    if (auto r = exec(db, "ROLLBACK"); !r) {
+        spdlog::warn("Rolling back a failed schema migration failed too. error=\"{}\"", r.error());
+    }
+}
+
 }  // namespace
 
 Result<int> migrateSchema(sqlite3* db) {
     if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return Error{r.error()};
     auto result = migrateLocked(db);
     if (!result) {
-        exec(db, "ROLLBACK");
+        rollBack(db);
         return result;
     }
     if (auto r = exec(db, "COMMIT"); !r) {
-        exec(db, "ROLLBACK");
+        rollBack(db);
         return Error{r.error()};
     }
     return result;
