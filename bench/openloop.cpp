@@ -6,7 +6,10 @@
 // label set never sent before, as bench/post_alerts.lua makes them.
 //
 // Usage: openloop HOST PORT RATE_PER_S SECONDS CONNECTIONS BATCH RUN_ID
-// Prints one JSON object: requests, errors, achieved rate, and latency percentiles in ms.
+// Prints one JSON object: requests, errors, achieved rate, and latency percentiles in ms;
+// and how late this tool's own threads woke for requests they had to wait for (oversleep:
+// the scheduled instant to the wake, when the connection was idle by then), which on a
+// machine shared with the server is latency the server did not cause.
 // A benchmark tool: it reads the wall clock and sleeps, which alertbridge itself never does.
 
 #include <arpa/inet.h>
@@ -136,6 +139,7 @@ int main(int argc, char** argv) {
     const std::string starts = isoTime(now_t - 60), ends = isoTime(now_t + 6 * 3600);
     std::mutex mu;
     std::vector<double> latencies;
+    std::vector<double> oversleeps;
     long long errors = 0;
     const auto t0 = Clock::now() + std::chrono::milliseconds(200);
     const auto interval = std::chrono::duration<double>(o.connections / o.rate);
@@ -144,6 +148,7 @@ int main(int argc, char** argv) {
     for (int c = 0; c < o.connections; ++c) {
         threads.emplace_back([&, c] {
             std::vector<double> mine;
+            std::vector<double> late;
             mine.reserve(static_cast<std::size_t>(total));
             long long bad = 0, seq = 0;
             int fd = connectTo(o);
@@ -157,7 +162,12 @@ int main(int argc, char** argv) {
                 std::string req = "POST /api/v2/alerts HTTP/1.1\r\nHost: " + o.host +
                                   "\r\nContent-Type: application/json\r\nContent-Length: " +
                                   std::to_string(req_body.size()) + "\r\n\r\n" + req_body;
-                std::this_thread::sleep_until(scheduled);
+                if (Clock::now() < scheduled) {
+                    std::this_thread::sleep_until(scheduled);
+                    late.push_back(
+                        std::chrono::duration<double, std::milli>(Clock::now() - scheduled)
+                            .count());
+                }
                 if (fd < 0) fd = connectTo(o);
                 int status = -1;
                 if (fd >= 0 && ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) ==
@@ -175,22 +185,27 @@ int main(int argc, char** argv) {
             if (fd >= 0) ::close(fd);
             std::lock_guard lock(mu);
             latencies.insert(latencies.end(), mine.begin(), mine.end());
+            oversleeps.insert(oversleeps.end(), late.begin(), late.end());
             errors += bad;
         });
     }
     for (auto& t : threads) t.join();
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     std::sort(latencies.begin(), latencies.end());
-    auto pct = [&](double p) {
-        if (latencies.empty()) return 0.0;
-        auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(latencies.size() - 1));
-        return latencies[i];
+    std::sort(oversleeps.begin(), oversleeps.end());
+    auto pctOf = [](const std::vector<double>& v, double p) {
+        if (v.empty()) return 0.0;
+        auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1));
+        return v[i];
     };
+    auto pct = [&](double p) { return pctOf(latencies, p); };
     std::printf(
         "{\"requests\": %zu, \"errors\": %lld, \"target_rate\": %.1f, \"achieved_rate\": %.1f, "
         "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
-        "\"max_ms\": %.3f}\n",
+        "\"max_ms\": %.3f, \"oversleep_n\": %zu, \"oversleep_p50_ms\": %.3f, "
+        "\"oversleep_p99_ms\": %.3f}\n",
         latencies.size(), errors, o.rate, static_cast<double>(latencies.size()) / elapsed, pct(50),
-        pct(90), pct(99), pct(99.9), latencies.empty() ? 0.0 : latencies.back());
+        pct(90), pct(99), pct(99.9), latencies.empty() ? 0.0 : latencies.back(), oversleeps.size(),
+        pctOf(oversleeps, 50), pctOf(oversleeps, 99));
     return 0;
 }

@@ -3,6 +3,8 @@
 // handing it to the engine thread.
 #include "plugin/app/daemon.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -81,10 +83,16 @@ std::string Daemon::backlogFull() const {
 void Daemon::accept(const InputDef& input, std::string body, core::TimePoint received_at,
                     core::AlertBatch batch, std::shared_ptr<state::EmailRecord> email,
                     Accepted done) {
+    const auto& m = metrics_.input(input.id);
+    done = [this, &m, received_at, done = std::move(done)](Outcome outcome, long long id,
+                                                           const std::string& reason) {
+        auto took = std::chrono::duration<double>(clock_.now() - received_at).count();
+        m.request_duration->Observe(std::max(0.0, took));
+        done(outcome, id, reason);
+    };
     // Timers the batch starts (and the keys of what they send) must come out the same when
     // a restore applies the entry again, at the instant the journal kept.
     received_at = core::journalInstant(received_at);
-    const auto& m = metrics_.input(input.id);
     auto dropped = dropOwnMarker(batch, config_.global);
     if (dropped > 0) {
         m.loop_dropped->Increment(static_cast<double>(dropped));

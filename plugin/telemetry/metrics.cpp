@@ -53,6 +53,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                    "Alerts dropped because they carry this instance's marker "
                                    "label (loop guard).")
                                .Register(r);
+    input_duration_ = &BuildHistogram()
+                           .Name("alertbridge_input_request_duration_seconds")
+                           .Help(
+                               "Time from a well-formed request's receipt to its answer, per "
+                               "input: the journal's commit and fsync, and any time the "
+                               "answer was held while the engine caught up.")
+                           .Register(r);
     output_attempts_ = &BuildCounter()
                             .Name("alertbridge_output_attempts_total")
                             .Help("Delivery requests made by an output.")
@@ -321,6 +328,9 @@ const InputMetrics& Metrics::input(std::string_view name) {
     m.alerts_accepted = &input_alerts_accepted_->Add({{"input", n}});
     m.alerts_rejected = &input_alerts_rejected_->Add({{"input", n}});
     m.loop_dropped = &input_loop_dropped_->Add({{"input", n}});
+    m.request_duration = &input_duration_->Add(
+        {{"input", n}}, Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1, 0.25, 0.5, 1, 2.5, 5, 10});
     for (auto reason : kRejectReasons) {
         m.rejected[std::string(reason)] =
             &input_rejected_->Add({{"input", n}, {"reason", std::string(reason)}});

@@ -52,6 +52,9 @@ struct InputMetrics {
     Counter* alerts_accepted;  // alerts journaled and acknowledged
     Counter* alerts_rejected;  // alerts left out of a body they came in (a bad label, time...)
     Counter* loop_dropped;     // alerts carrying our own marker label
+    // From a request's receipt (its body read) to its answer: the journal's commit and
+    // fsync, and any time the answer was held (AckPacer), whatever the answer was.
+    Histogram* request_duration;
     std::map<std::string, Counter*, std::less<>> rejected;  // by reason
     void reject(std::string_view reason) const;
 };
@@ -177,6 +180,7 @@ class Metrics {
     prometheus::Family<Counter>* input_rejected_;
     prometheus::Family<Counter>* input_alerts_rejected_;
     prometheus::Family<Counter>* input_loop_dropped_;
+    prometheus::Family<Histogram>* input_duration_;
     prometheus::Family<Counter>* output_attempts_;
     prometheus::Family<Counter>* output_results_;
     prometheus::Family<Counter>* output_alerts_;

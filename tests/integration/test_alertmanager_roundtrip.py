@@ -61,8 +61,14 @@ class RoundTrip(unittest.TestCase):
 
     def test_direct_intake_then_resolution(self):
         a = alert("DirectIntake", "10.8.2.1:9100")
+        timed = "alertbridge_input_request_duration_seconds_count"
+        before = self.ab.metric(timed, input="alertmanager_api") or 0
         status, body, _ = self.ab.post_alerts([a])
         self.assertEqual(status, 200, body)
+        # The answer was timed, from receipt to answer (the journal's fsync included).
+        self.assertGreaterEqual(self.ab.metric(timed, input="alertmanager_api"), before + 1)
+        self.assertGreater(self.ab.metric("alertbridge_input_request_duration_seconds_sum",
+                                          input="alertmanager_api"), 0)
         shown = wait_for(lambda: self.marked(alertname="DirectIntake"), timeout=10,
                          what="the alert in Alertmanager")
         self.assertEqual(shown[0]["labels"]["source_kind"], "alertmanager_api")

@@ -176,8 +176,12 @@ noise:
     ASSERT_EQ(engine.pipeline().incidents()->open().size(), 1U);
     const auto survivor = std::to_string(engine.pipeline().incidents()->open().begin()->first);
     for (const auto& s : got) {
-        if (s.role == "incident" && !s.resolved) EXPECT_EQ(s.incident, survivor);
-        if (s.role == "incident" && s.resolved) EXPECT_NE(s.incident, survivor);
+        if (s.role != "incident") continue;
+        if (s.resolved) {
+            EXPECT_NE(s.incident, survivor);
+        } else {
+            EXPECT_EQ(s.incident, survivor);
+        }
     }
     // A re-send shows every member in the surviving incident.
     std::vector<state::OutboxInsert> resent;
