@@ -272,4 +272,18 @@ void AlertIndex::forEach(const std::function<void(core::Fingerprint, const Entry
     }
 }
 
+void AlertIndex::forEachInPart(
+    std::size_t part, std::size_t parts,
+    const std::function<void(core::Fingerprint, const Entry&)>& fn) const {
+    constexpr unsigned kTop = 32 - kShardBits;  // bits of the top 32 below a table's own
+    for (std::uint64_t s = 0; s < tables_.size(); ++s) {
+        const std::size_t first = partOfMixed(s << kTop, parts);
+        const std::size_t last = partOfMixed(((s + 1) << kTop) - 1, parts);
+        if (part < first || part > last) continue;
+        for (const auto& [fp, e] : tables_[s]) {
+            if (first == last || partOf(fp, parts) == part) fn(fp, e);
+        }
+    }
+}
+
 }  // namespace alertbridge::pipeline

@@ -50,6 +50,15 @@ class AlertIndex {
     bool erase(core::Fingerprint fp);
     std::size_t size() const { return size_; }
     void forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
+    // The alerts of part `part` of `parts` (1 <= parts < 2^32): a fixed split of all
+    // fingerprints into nearly equal parts, by the hash that picks the tables, so that a
+    // part is found in the few tables it spans (about 1/parts of the index) rather than by
+    // a walk of all of it. partOf() tells the part of one fingerprint.
+    void forEachInPart(std::size_t part, std::size_t parts,
+                       const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
+    static std::size_t partOf(core::Fingerprint fp, std::size_t parts) {
+        return partOfMixed(mixed(fp) >> 32, parts);
+    }
 
     // Checkpoints run in passes. beginCheckpoint() snapshots what changed so far and
     // returns the row ids of removed alerts; takeCheckpointChunk() then hands out a new
@@ -77,9 +86,15 @@ class AlertIndex {
     static constexpr unsigned kShardBits = 8;
     Table& table(core::Fingerprint fp) { return tables_[shardOf(fp)]; }
     const Table& table(core::Fingerprint fp) const { return tables_[shardOf(fp)]; }
+    // Mixed first: the tables pick buckets from the low bits, the shard from the top.
+    static std::uint64_t mixed(core::Fingerprint fp) { return fp * 0x9E3779B97F4A7C15ULL; }
     static std::size_t shardOf(core::Fingerprint fp) {
-        // Mixed first: the tables pick buckets from the low bits, the shard from the top.
-        return static_cast<std::size_t>((fp * 0x9E3779B97F4A7C15ULL) >> (64 - kShardBits));
+        return static_cast<std::size_t>(mixed(fp) >> (64 - kShardBits));
+    }
+    // The part of a mixed hash's top 32 bits: rising with the hash, so each part is one
+    // run of it and each table (one run of the top bits) holds a run of parts.
+    static std::size_t partOfMixed(std::uint64_t top32, std::size_t parts) {
+        return static_cast<std::size_t>((top32 * parts) >> 32);
     }
     std::array<Table, std::size_t{1} << kShardBits> tables_;
     std::size_t size_ = 0;

@@ -38,7 +38,6 @@ void Pipeline::reconfigure(std::shared_ptr<const config::Config> config,
     }
     keep_stages.clear();  // they may read the config they were built from: go first
     held_ = std::move(config);
-    resend_buckets_.clear();  // outputs may have moved: the next slice takes them afresh
 }
 
 void Pipeline::buildStages(const config::Config& config,
@@ -279,20 +278,7 @@ Pipeline::ResendJob Pipeline::resendJob(std::size_t output, std::size_t slice,
     if (slices <= 1) {
         index_.forEach(take);
     } else {
-        if (resend_buckets_.size() < outputs_.size()) resend_buckets_.resize(outputs_.size());
-        ResendBuckets& b = resend_buckets_.at(output);
-        if (slice == 0 || b.slices != slices) {
-            b.slices = slices;
-            b.by_slice.assign(slices, {});
-            index_.forEach([&](core::Fingerprint fp, const AlertIndex::Entry&) {
-                b.by_slice[fp % slices].push_back(fp);
-            });
-        }
-        std::vector<core::Fingerprint> fps = std::move(b.by_slice.at(slice));
-        b.by_slice.at(slice).clear();
-        for (core::Fingerprint fp : fps) {
-            if (const AlertIndex::Entry* e = index_.find(fp)) take(fp, *e);
-        }
+        index_.forEachInPart(slice, slices, take);
     }
     if (records.empty() && incidents.empty()) return {};
     return [encoder, records = std::move(records), marks = std::move(marks),

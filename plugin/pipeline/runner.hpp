@@ -60,11 +60,13 @@ class Pipeline {
                              std::vector<core::Notification>* notifications = nullptr);
 
     // Request bodies that re-send the firing alerts of slice `slice` of `slices` (by
-    // fingerprint) to output `output`. Re-sends are derived state: never journaled.
-    // Which alerts fall in each slice is taken once per cycle (at slice 0, or when the
-    // number of slices changes), so a slice costs its own alerts rather than a walk of the
-    // whole index every second. An alert that arrives mid-cycle was just pushed; it is
-    // re-sent from the next cycle on, well inside the 4 x interval its endsAt allows.
+    // fingerprint: AlertIndex::partOf) to output `output`. Re-sends are derived state:
+    // never journaled. A slice walks only the index tables that hold it, so it costs about
+    // its own alerts, and no moment of the cycle walks the whole index (at two million
+    // alerts such a walk held the engine for a tenth of a second or more). Each slice takes
+    // the alerts active when it runs: an alert that arrives mid-cycle is re-sent in this
+    // cycle if its slice is still to come, else from the next one, well inside the
+    // 4 x interval its endsAt allows.
     std::vector<state::OutboxInsert> resend(std::size_t output, std::size_t slice,
                                             std::size_t slices) const;
     // The same as work to run elsewhere: the slice's records are copied now and decoded and
@@ -145,11 +147,6 @@ class Pipeline {
     long long checkpoint_target_ = 0;
     std::vector<long long> checkpoint_deletes_;
     std::optional<std::string> checkpoint_incidents_;  // the book as of the pass's start
-    struct ResendBuckets {
-        std::size_t slices = 0;
-        std::vector<std::vector<core::Fingerprint>> by_slice;
-    };
-    mutable std::vector<ResendBuckets> resend_buckets_;  // per output
 };
 
 }  // namespace alertbridge::pipeline

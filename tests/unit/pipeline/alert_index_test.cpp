@@ -22,17 +22,23 @@ core::Alert alertNumber(int i, core::TimePoint ends) {
     return a;
 }
 
+// Puts alerts 0..n-1 in; their fingerprints.
+std::set<core::Fingerprint> fill(AlertIndex& index, int n, core::TimePoint ends) {
+    std::set<core::Fingerprint> all;
+    for (int i = 0; i < n; ++i) {
+        auto a = alertNumber(i, ends);
+        index.put(a.fingerprint, encodeRecord(a));
+        all.insert(a.fingerprint);
+    }
+    return all;
+}
+
 // The index keeps its alerts in many tables; whatever the table, every alert is found,
 // counted once, visited once and erased exactly.
 TEST(AlertIndex, FindsCountsVisitsAndErasesAcrossItsTables) {
     AlertIndex index;
     const auto ends = at("2026-11-25T02:00:00Z");
-    std::set<core::Fingerprint> all;
-    for (int i = 0; i < 5000; ++i) {
-        auto a = alertNumber(i, ends);
-        index.put(a.fingerprint, encodeRecord(a));
-        all.insert(a.fingerprint);
-    }
+    const auto all = fill(index, 5000, ends);
     ASSERT_EQ(all.size(), 5000U);
     EXPECT_EQ(index.size(), 5000U);
     // A second version replaces the first without adding an alert.
@@ -96,6 +102,36 @@ TEST(AlertIndex, CheckpointsWriteEachChangedAlertOnceAndExpiryFindsEachEndedOne)
     auto second = index.expiredBy(ends + std::chrono::seconds(1));
     EXPECT_EQ(first.size() + second.size(), 999U);
     EXPECT_FALSE(index.nextExpiry().has_value());
+}
+
+// A re-send cycle walks the index one part at a time: for any number of parts, every
+// alert is in exactly one part, the one partOf() names, and the parts are near in size.
+TEST(AlertIndex, PartsSplitTheAlertsExactlyAndEvenly) {
+    AlertIndex index;
+    const auto ends = at("2026-11-25T02:00:00Z");
+    const auto all = fill(index, 20000, ends);
+    for (std::size_t parts : {1U, 2U, 7U, 60U, 255U, 256U, 257U, 300U, 3600U}) {
+        std::set<core::Fingerprint> seen;
+        std::size_t smallest = all.size();
+        std::size_t largest = 0;
+        for (std::size_t part = 0; part < parts; ++part) {
+            std::size_t n = 0;
+            index.forEachInPart(part, parts, [&](core::Fingerprint fp, const AlertIndex::Entry&) {
+                EXPECT_EQ(AlertIndex::partOf(fp, parts), part);
+                EXPECT_TRUE(seen.insert(fp).second) << "in two parts, parts=" << parts;
+                ++n;
+            });
+            smallest = std::min(smallest, n);
+            largest = std::max(largest, n);
+        }
+        EXPECT_EQ(seen, all) << "parts=" << parts;
+        if (parts <= 300) {
+            // 20,000 alerts hashed into `parts` parts: well inside 3x of the mean each way.
+            const double mean = 20000.0 / static_cast<double>(parts);
+            EXPECT_GT(static_cast<double>(smallest), mean / 3) << "parts=" << parts;
+            EXPECT_LT(static_cast<double>(largest), mean * 3) << "parts=" << parts;
+        }
+    }
 }
 
 }  // namespace

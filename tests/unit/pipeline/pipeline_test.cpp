@@ -290,7 +290,7 @@ TEST_F(PipelineTest, ResendSlicesCoverEveryAlertOnce) {
     EXPECT_EQ(all, 50u);
 }
 
-TEST_F(PipelineTest, ResendCycleTakesItsAlertsWhenItStarts) {
+TEST_F(PipelineTest, EachResendSliceTakesTheAlertsActiveWhenItRuns) {
     std::vector<core::Alert> first;
     for (int i = 0; i < 40; ++i) first.push_back(alert("10.0.1." + std::to_string(i)));
     run(first, 1);
@@ -308,21 +308,41 @@ TEST_F(PipelineTest, ResendCycleTakesItsAlertsWhenItStarts) {
         std::sort(out.begin(), out.end());
         return out;
     };
+    auto late = [](const core::Alert& a) {
+        return AlertIndex::partOf(a.labels.fingerprint(), 7) >= 4;
+    };
+    // What slices [from, 7) should hold of `alerts`, by instance.
+    auto expected = [&](const std::vector<core::Alert>& alerts, bool in_late) {
+        std::vector<std::string> out;
+        for (const auto& a : alerts) {
+            if (late(a) == in_late) out.emplace_back(*a.labels.get("instance"));
+        }
+        return out;
+    };
     auto early = instances(0, 4);
+    auto want_early = expected(first, false);
+    std::sort(want_early.begin(), want_early.end());
+    EXPECT_EQ(early, want_early);
     // Mid-cycle: ten new alerts arrive and one not re-sent yet this cycle resolves.
-    std::vector<core::Alert> later;
-    for (int i = 0; i < 10; ++i) later.push_back(alert("10.0.9." + std::to_string(i)));
-    auto gone = *std::find_if(first.begin(), first.end(),
-                              [](const core::Alert& a) { return a.labels.fingerprint() % 7 >= 4; });
+    std::vector<core::Alert> newcomers;
+    for (int i = 0; i < 10; ++i) newcomers.push_back(alert("10.0.9." + std::to_string(i)));
+    auto gone_it = std::find_if(first.begin(), first.end(), late);
+    ASSERT_NE(gone_it, first.end());
+    auto gone = *gone_it;
     gone.ends_at = clock_.now();
+    auto later = newcomers;
     later.push_back(gone);
     run(later, 2);
+    // The rest of the cycle: the first ones still active in the later slices, and the
+    // newcomers whose slice had not come yet; not the resolved one.
     auto rest = instances(4, 7);
-    EXPECT_EQ(early.size() + rest.size(), 39u) << "the first cycle: its 40, less the resolved";
-    for (const auto& i : rest) EXPECT_EQ(i.rfind("10.0.1.", 0), 0u) << i << " joined mid-cycle";
-    EXPECT_FALSE(std::binary_search(rest.begin(), rest.end(), *gone.labels.get("instance")));
+    auto want_rest = expected(first, true);
+    want_rest.erase(std::find(want_rest.begin(), want_rest.end(), *gone.labels.get("instance")));
+    for (auto& i : expected(newcomers, true)) want_rest.push_back(i);
+    std::sort(want_rest.begin(), want_rest.end());
+    EXPECT_EQ(rest, want_rest);
     auto next = instances(0, 7);
-    EXPECT_EQ(next.size(), 49u) << "the next cycle takes the newcomers";
+    EXPECT_EQ(next.size(), 49u) << "the next cycle: every active alert";
     EXPECT_EQ(std::adjacent_find(next.begin(), next.end()), next.end()) << "each once";
 }
 
