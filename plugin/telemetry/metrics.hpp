@@ -164,6 +164,10 @@ class Metrics {
     std::string serialize() const;
 
   private:
+    // The store's, engine's, intake queue's, reload's, calendar's and stages' families
+    // (metrics_core.cpp); called once, by the constructor.
+    void registerCoreFamilies();
+
     std::shared_ptr<prometheus::Registry> registry_;
     std::mutex mu_;  // guards the maps below while components register
     std::map<std::string, InputMetrics, std::less<>> inputs_;
