@@ -3,7 +3,11 @@
 run, each given the same load on POST /api/v2/alerts by wrk (2 threads, 32 connections).
 
 For each system and batch size (1 and 100 alerts per request) it reports accepted alerts/s
-and wrk's latency p50/p99, as the median of --runs runs on fresh processes; then RSS per
+and wrk's latency p50/p99, as the median of --runs runs on fresh processes, and how much
+of the machine's CPU sat idle meanwhile. The same closed loop is then run with
+--capacity-connections (128) connections: a system that answers only once a request is
+durable can leave the CPU idle with 32 waiting clients, so 32 measures the clients' patience
+as much as the server. Then RSS per
 active alert after loading 100,000 unique alerts into a fresh process. alertbridge runs
 with its default durable journal (SQLite WAL, synchronous=FULL: fsync per group commit)
 and, as users run it, with an Alertmanager output: a sink on loopback that answers 200 at
@@ -217,13 +221,22 @@ def parse_ms(text):
     return {"us": v / 1000, "ms": v, "s": v * 1000, "m": v * 60000, "h": v * 3600000}[m.group(2)]
 
 
-def run_wrk(url, batch, duration, run_id, ip_instances=False):
+def cpu_times():
+    """The machine's CPU time so far: (idle incl. waiting for I/O, total), in ticks."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[3] + v[4], sum(v)
+
+
+def run_wrk(url, batch, duration, run_id, ip_instances=False, connections=32):
     env = dict(os.environ, BATCH=str(batch), RUN_ID=run_id, IP_INSTANCES="1" if ip_instances else "0")
     for attempt in range(3):
+        before = cpu_times()
         out = subprocess.run(
-            ["wrk", "-t2", "-c32", f"-d{duration}s", "--latency", "-s",
+            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
              os.path.join(HERE, "post_alerts.lua"), url],
             env=env, capture_output=True, text=True, check=True).stdout
+        after = cpu_times()
         if re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M):
             break
         # wrk printed no latency distribution (no request completed); say so and retry.
@@ -236,8 +249,13 @@ def run_wrk(url, batch, duration, run_id, ip_instances=False):
     errors = re.search(r"Socket errors: (.*)", out)
     p50 = parse_ms(re.search(r"^\s+50%\s+(\S+)\s*$", out, re.M).group(1))
     p99 = parse_ms(re.search(r"^\s+99%\s+(\S+)\s*$", out, re.M).group(1))
+    # Idle share of the whole machine during the run: a server that leaves the CPU idle
+    # under a closed loop is waiting (here, for its fsyncs), and the client's connection
+    # count, not the server, sets the rate.
+    idle = (after[0] - before[0]) / max(1, after[1] - before[1])
     return {"alerts_per_s": (reqs - bad) * batch / secs, "p50_ms": p50, "p99_ms": p99,
-            "non2xx": bad, "socket_errors": errors.group(1) if errors else ""}
+            "non2xx": bad, "socket_errors": errors.group(1) if errors else "",
+            "connections": connections, "cpu_idle_share": round(idle, 3)}
 
 
 OPENLOOP = os.environ.get("OPENLOOP_BIN", os.path.join(os.path.dirname(BINARY), "openloop"))
@@ -318,6 +336,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--alerts", type=int, default=100000)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--capacity-connections", type=int, default=128,
+                    help="also run the closed loop with this many connections (0: skip)")
     ap.add_argument("--enrich", action="store_true",
                     help="also run alertbridge with production-sized enrichment tables")
     args = ap.parse_args()
@@ -327,31 +347,44 @@ def main():
     results = {"conditions": {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "duration_s": args.duration, "runs": args.runs,
-        "load": "wrk -t2 -c32, unique label sets (8 labels, 2 annotations)"
+        "load": "wrk -t2 -c32 (and -c{} for capacity), unique label sets (8 labels, 2 "
+                "annotations)".format(args.capacity_connections)
                 + (", IP instances" if args.enrich else ""),
         "alertmanager": am_version(), "alertbridge_journal": "SQLite WAL, synchronous=FULL",
         "alertbridge_output": "one Alertmanager output to a sink answering 200 at once"},
         "throughput": {}, "memory": {}}
+    def closed_loop(kind, batch, connections):
+        runs = []
+        for r in range(args.runs):
+            p = Proc(kind, workdir)
+            try:
+                runs.append(run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-c{connections}-{r}",
+                                    ip_instances=args.enrich, connections=connections))
+                if p.kind != "alertmanager":
+                    time.sleep(2)  # the outbox drains
+                    runs[-1]["pushed_alerts"] = p.pushed()
+            finally:
+                p.stop()
+            print(f"batch={batch} connections={connections} {kind} run {r}: {runs[-1]}",
+                  flush=True)
+        return {"alerts_per_s": statistics.median(x["alerts_per_s"] for x in runs),
+                "p50_ms": statistics.median(x["p50_ms"] for x in runs),
+                "p99_ms": statistics.median(x["p99_ms"] for x in runs),
+                "cpu_idle_share": statistics.median(x["cpu_idle_share"] for x in runs),
+                "non2xx": sum(x["non2xx"] for x in runs), "runs": runs}
+
     try:
         for batch in (100, 1):
             for kind in kinds:
-                runs = []
-                for r in range(args.runs):
-                    p = Proc(kind, workdir)
-                    try:
-                        runs.append(run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-{r}",
-                                            ip_instances=args.enrich))
-                        if p.kind != "alertmanager":
-                            time.sleep(2)  # the outbox drains
-                            runs[-1]["pushed_alerts"] = p.pushed()
-                    finally:
-                        p.stop()
-                    print(f"batch={batch} {kind} run {r}: {runs[-1]}", flush=True)
-                results["throughput"][f"{kind}/{batch}"] = {
-                    "alerts_per_s": statistics.median(x["alerts_per_s"] for x in runs),
-                    "p50_ms": statistics.median(x["p50_ms"] for x in runs),
-                    "p99_ms": statistics.median(x["p99_ms"] for x in runs),
-                    "non2xx": sum(x["non2xx"] for x in runs), "runs": runs}
+                results["throughput"][f"{kind}/{batch}"] = closed_loop(kind, batch, 32)
+        # The same load from more connections: where a system answers each request only
+        # once it is durable, 32 waiting clients may leave it idle (see cpu_idle_share).
+        results["capacity"] = {}
+        if args.capacity_connections:
+            for batch in (100, 1):
+                for kind in ("alertmanager", "alertbridge"):
+                    results["capacity"][f"{kind}/{batch}"] = closed_loop(
+                        kind, batch, args.capacity_connections)
         # Latency at half of alertbridge's maximum, the same constant rate for both.
         results["open_loop"] = {}
         for batch in (100, 1):
@@ -402,6 +435,21 @@ def main():
                      f"{a['non2xx']} | {b['non2xx']} | |")
         lines.append(f"| latency p50 / p99 at saturation, batch {batch} (ms) | {a['p50_ms']:.2f} / "
                      f"{a['p99_ms']:.2f} | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} | |")
+        lines.append(f"| machine CPU idle during the run, batch {batch} | "
+                     f"{a['cpu_idle_share']:.0%} | {b['cpu_idle_share']:.0%} | |")
+        ca, cb = results["capacity"].get(f"alertmanager/{batch}"), \
+            results["capacity"].get(f"alertbridge/{batch}")
+        if ca and cb:
+            n = args.capacity_connections
+            lines.append(f"| alerts/s, batch {batch}, {n} connections | {ca['alerts_per_s']:,.0f} | "
+                         f"{cb['alerts_per_s']:,.0f} | "
+                         f"{cb['alerts_per_s'] / ca['alerts_per_s']:.2f}x |")
+            lines.append(f"| runs (alerts/s), batch {batch}, {n} connections | {spread(ca)} | "
+                         f"{spread(cb)} | |")
+            lines.append(f"| p50 / p99 (ms), CPU idle, answers other than 2xx, batch {batch}, "
+                         f"{n} connections | {ca['p50_ms']:.2f} / {ca['p99_ms']:.2f}, "
+                         f"{ca['cpu_idle_share']:.0%}, {ca['non2xx']} | {cb['p50_ms']:.2f} / "
+                         f"{cb['p99_ms']:.2f}, {cb['cpu_idle_share']:.0%}, {cb['non2xx']} | |")
         oa, ob = results["open_loop"][f"alertmanager/{batch}"], \
             results["open_loop"][f"alertbridge/{batch}"]
         lines.append(f"| open loop at {ob['rate_per_s']:,.0f} req/s, batch {batch}: p50 / p99 "
