@@ -1,6 +1,7 @@
 #include "plugin/engine/engine.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,8 @@ long long slicesOf(core::Duration interval) {
 }
 
 constexpr auto kHousekeepEvery = std::chrono::minutes(1);
+// rounds_from_ before the first round: later than any second, so nothing is excused.
+constexpr long long kNotStarted = std::numeric_limits<long long>::max();
 
 // Stable keys for the rows (and notifications) that rows[from..] hold: the source that
 // made them (a journal entry, or a timer and its deadline) and each row's place among
@@ -44,6 +47,7 @@ void keyRows(std::vector<state::OutboxInsert>& rows, std::size_t from, const std
 Engine::Engine(std::unique_ptr<pipeline::Pipeline> pipeline, EngineOptions options)
     : pipeline_(std::move(pipeline)), options_(std::move(options)) {
     resent_through_.assign(options_.resend_intervals.size(), 0);
+    rounds_from_.assign(options_.resend_intervals.size(), kNotStarted);
 }
 
 void Engine::start(core::TimePoint now) {
@@ -58,6 +62,7 @@ void Engine::start(core::TimePoint now) {
 void Engine::armResends(core::TimePoint now) {
     const long long second = secondOf(now);
     resent_through_.assign(options_.resend_intervals.size(), 0);
+    rounds_from_.assign(options_.resend_intervals.size(), second);
     for (std::size_t i = 0; i < options_.resend_intervals.size(); ++i) {
         if (options_.resend_intervals[i] == core::Duration::zero()) continue;
         // The first slice goes out at the next whole second; a full round takes one interval.
@@ -78,6 +83,7 @@ void Engine::reconfigure(Reconfiguration r, core::TimePoint now) {
         armResends(now);
     } else {
         resent_through_.assign(options_.resend_intervals.size(), 0);
+        rounds_from_.assign(options_.resend_intervals.size(), kNotStarted);
     }
     armExpiry();
 }
@@ -198,20 +204,25 @@ void Engine::resendsDue(std::size_t output, core::TimePoint now, Effects& out) {
     const long long second = secondOf(now);
     long long& through = resent_through_[output];
     if (second < through) through = second - 1;  // the clock went back: carry on from now
+    // A change pushed within the last interval (and since these rounds began) was shown to
+    // the output already; its next re-send waits for its slice's next turn.
+    long long& from = rounds_from_.at(output);
+    if (second < from) from = second;
+    const long long recent = std::min(slices, second - from);
     for (long long s = std::max(through + 1, second - slices + 1); s <= second; ++s) {
         out.resends.push_back(ResendSlice{output, static_cast<std::size_t>(s % slices),
-                                          static_cast<std::size_t>(slices)});
+                                          static_cast<std::size_t>(slices), second, recent});
     }
     through = std::max(through, second);
     timers_.set({TimerKind::kResend, static_cast<std::uint32_t>(output)}, atSecond(second + 1));
 }
 
 std::vector<state::OutboxInsert> Engine::resendRows(const ResendSlice& r) const {
-    return pipeline_->resend(r.output, r.slice, r.slices);
+    return pipeline_->resend(r.output, r.slice, r.slices, r.second, r.recent);
 }
 
 pipeline::Pipeline::ResendJob Engine::resendJob(const ResendSlice& r) const {
-    return pipeline_->resendJob(r.output, r.slice, r.slices);
+    return pipeline_->resendJob(r.output, r.slice, r.slices, r.second, r.recent);
 }
 
 std::shared_ptr<const AlertSnapshot> Engine::snapshot(core::TimePoint now) const {

@@ -35,6 +35,10 @@ struct ResendSlice {
     std::size_t output = 0;
     std::size_t slice = 0;
     std::size_t slices = 1;
+    // Alerts whose change was pushed less than `recent` seconds before clock second
+    // `second` are left out (Pipeline::resend).
+    long long second = 0;
+    long long recent = 0;
 };
 
 struct Effects {
@@ -133,6 +137,9 @@ class Engine {
     bool started_ = false;
     // Per output: the last second of the clock whose slice was handed out.
     std::vector<long long> resent_through_;
+    // The clock second each output's rounds (re)started: a push before it may have gone to
+    // an output that a reload has since replaced, so it does not excuse a re-send.
+    std::vector<long long> rounds_from_;
     std::uint64_t unjournaled_ = 0;  // events applied without a journal entry
 };
 

@@ -183,9 +183,13 @@ void AlertIndex::put(core::Fingerprint fp, std::string_view record) {
     auto& e = it->second;
     long long row_id = e.row_id_;
     bool was_dirty = e.dirty_;
+    bool shown = e.shown_;
+    std::uint16_t shown_at = e.shown_at_;
     e = Entry(record);
     e.row_id_ = row_id;
     e.dirty_ = was_dirty;
+    e.shown_ = shown;
+    e.shown_at_ = shown_at;
     markDirty(fp, e);
     scheduleExpiry(fp, e);
 }
@@ -199,6 +203,17 @@ void AlertIndex::load(core::Fingerprint fp, std::string_view record, long long r
     e.row_id_ = row_id;
     next_row_id_ = std::max(next_row_id_, row_id + 1);
     scheduleExpiry(fp, e);
+}
+
+// The push mark sits in the entry's padding: an index of millions pays nothing for it.
+static_assert(sizeof(AlertIndex::Entry) == 24, "an index entry grew");
+
+void AlertIndex::markShown(core::Fingerprint fp, long long second) {
+    auto& t = table(fp);
+    auto it = t.find(fp);
+    if (it == t.end()) return;
+    it->second.shown_ = true;
+    it->second.shown_at_ = static_cast<std::uint16_t>(second);
 }
 
 bool AlertIndex::erase(core::Fingerprint fp) {

@@ -34,13 +34,23 @@ class AlertIndex {
         std::string_view bytes() const { return {data_.get(), size_}; }
         // ends_at from the header, without decoding the rest.
         std::optional<core::TimePoint> endsAt() const;
+        // Whether a change of this alert was pushed less than `recent` seconds before
+        // clock second `second` (markShown). Kept in 16 bits of the second: a mark 18 hours
+        // old may read as recent once, which costs one skipped re-send, never a lost alert.
+        bool shownWithin(long long second, long long recent) const {
+            if (!shown_) return false;
+            const auto elapsed = static_cast<std::uint16_t>(second - shown_at_);
+            return static_cast<long long>(elapsed) < recent;
+        }
 
       private:
         friend class AlertIndex;
         std::unique_ptr<char[]> data_;
         std::uint32_t size_ = 0;
-        bool dirty_ = false;    // changed since the last checkpoint
-        long long row_id_ = 0;  // the stored version's row; 0 when not stored yet
+        bool dirty_ = false;          // changed since the last checkpoint
+        bool shown_ = false;          // a change of it was pushed (shown_at_ says when)
+        std::uint16_t shown_at_ = 0;  // that clock second, modulo 2^16
+        long long row_id_ = 0;        // the stored version's row; 0 when not stored yet
     };
 
     const Entry* find(core::Fingerprint fp) const;
@@ -48,6 +58,10 @@ class AlertIndex {
     // Loads a version the store already holds.
     void load(core::Fingerprint fp, std::string_view record, long long row_id);
     bool erase(core::Fingerprint fp);
+    // Records that the alert's current version was pushed to the state outputs in clock
+    // second `second`, so that re-sends can skip it for a while (Entry::shownWithin).
+    // Kept when put() replaces the version; nothing for an alert not in the index.
+    void markShown(core::Fingerprint fp, long long second);
     std::size_t size() const { return size_; }
     void forEach(const std::function<void(core::Fingerprint, const Entry&)>& fn) const;
     // The alerts of part `part` of `parts` (1 <= parts < 2^32): a fixed split of all

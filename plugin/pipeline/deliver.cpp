@@ -3,6 +3,7 @@
 #include "plugin/pipeline/incident/publish.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <spdlog/spdlog.h>
 
@@ -119,11 +120,13 @@ void Deliver::run(core::AlertBatch& batch, Context& ctx) {
     for (const auto& a : book_ != nullptr ? members : batch) ptrs.push_back(&a);
     std::vector<std::pair<const core::Alert*, std::string>> refused;
     std::vector<std::vector<const core::Alert*>> chunks;
+    bool to_state = false;
     for (const auto& out : outputs_) {
         if (book_ != nullptr &&
             (out->kind() == OutputKind::kNotification || !out->showsMembers())) {
             continue;
         }
+        to_state = to_state || out->kind() == OutputKind::kState;
         refused.clear();
         chunks.clear();
         auto* want = ctx.notifications != nullptr ? &chunks : nullptr;
@@ -144,6 +147,14 @@ void Deliver::run(core::AlertBatch& batch, Context& ctx) {
                 refused.front().second, refused_ + refused.size());
         }
         refused_ += refused.size();
+    }
+    // The state outputs were just shown these versions: their next re-send can wait a round.
+    if (index_ != nullptr && to_state) {
+        const auto second =
+            std::chrono::floor<std::chrono::seconds>(ctx.now).time_since_epoch().count();
+        for (const auto& a : batch) {
+            if (a.change != core::Alert::Change::kResolve) index_->markShown(a.fingerprint, second);
+        }
     }
 }
 

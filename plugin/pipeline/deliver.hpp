@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "plugin/pipeline/alert_index.hpp"
 #include "plugin/pipeline/incident/book.hpp"
 #include "plugin/pipeline/output.hpp"
 #include "plugin/pipeline/stage.hpp"
@@ -18,10 +19,11 @@ class Deliver final : public Stage {
     // With the incident book (the config has a noise section), notification sinks get the
     // book's messages instead of every change, and state sinks see each alert marked as a
     // member of its incident (pipeline/incident/publish.hpp), or not at all if they show
-    // only incidents.
+    // only incidents. With `index`, each firing alert pushed to the state outputs is marked
+    // there as shown (AlertIndex::markShown), so that re-sends need not repeat it at once.
     Deliver(std::vector<std::shared_ptr<const OutputEncoder>> outputs, telemetry::Metrics& metrics,
-            const incident::IncidentBook* book = nullptr)
-        : outputs_(std::move(outputs)), metrics_(metrics), book_(book) {}
+            const incident::IncidentBook* book = nullptr, AlertIndex* index = nullptr)
+        : outputs_(std::move(outputs)), metrics_(metrics), book_(book), index_(index) {}
     std::string_view name() const override { return "deliver"; }
     void run(core::AlertBatch& batch, Context& ctx) override;
 
@@ -29,6 +31,7 @@ class Deliver final : public Stage {
     std::vector<std::shared_ptr<const OutputEncoder>> outputs_;
     telemetry::Metrics& metrics_;
     const incident::IncidentBook* book_ = nullptr;
+    AlertIndex* index_ = nullptr;
     std::uint64_t refused_ = 0;  // alerts left out for an output that cannot take them
 };
 

@@ -76,7 +76,7 @@ void Pipeline::buildStages(const config::Config& config,
     } else {
         book_.reset();
     }
-    stages.push_back(std::make_unique<Deliver>(outputs, metrics_, book_.get()));
+    stages.push_back(std::make_unique<Deliver>(outputs, metrics_, book_.get(), &index_));
     stages_ = std::move(stages);
     outputs_ = std::move(outputs);
     stage_metrics_.clear();
@@ -249,13 +249,14 @@ void Pipeline::publishIncidents(core::TimePoint now, state::StateDelta& delta) {
 }
 
 std::vector<state::OutboxInsert> Pipeline::resend(std::size_t output, std::size_t slice,
-                                                  std::size_t slices) const {
-    auto job = resendJob(output, slice, slices);
+                                                  std::size_t slices, long long second,
+                                                  long long recent) const {
+    auto job = resendJob(output, slice, slices, second, recent);
     return job ? job() : std::vector<state::OutboxInsert>{};
 }
 
-Pipeline::ResendJob Pipeline::resendJob(std::size_t output, std::size_t slice,
-                                        std::size_t slices) const {
+Pipeline::ResendJob Pipeline::resendJob(std::size_t output, std::size_t slice, std::size_t slices,
+                                        long long second, long long recent) const {
     std::vector<std::pair<core::Fingerprint, std::string>> records;
     const auto& encoder = outputs_.at(output);
     // With incidents: each member's incident and hold as it is now, and (with the first
@@ -268,8 +269,11 @@ Pipeline::ResendJob Pipeline::resendJob(std::size_t output, std::size_t slice,
         }
     }
     const bool members = !book_ || encoder->showsMembers();
+    // With incidents a re-send also carries what changed around an alert (the incident it
+    // is in, what suppresses it), so a recent push of the alert does not excuse it.
+    const long long excuse = book_ ? 0 : recent;
     auto take = [&](core::Fingerprint fp, const AlertIndex::Entry& e) {
-        if (!members) return;
+        if (!members || e.shownWithin(second, excuse)) return;
         records.emplace_back(fp, std::string(e.bytes()));
         if (!book_) return;
         const auto* m = book_->member(fp);

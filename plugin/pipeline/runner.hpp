@@ -64,16 +64,20 @@ class Pipeline {
     // never journaled. A slice walks only the index tables that hold it, so it costs about
     // its own alerts, and no moment of the cycle walks the whole index (at two million
     // alerts such a walk held the engine for a tenth of a second or more). Each slice takes
-    // the alerts active when it runs: an alert that arrives mid-cycle is re-sent in this
-    // cycle if its slice is still to come, else from the next one, well inside the
-    // 4 x interval its endsAt allows.
+    // the alerts active when it runs, except those whose change was pushed less than
+    // `recent` seconds before clock second `second` (AlertIndex::Entry::shownWithin): the
+    // output was just shown them. With `recent` at most one interval, no alert goes
+    // unshown for two intervals, well inside the 4 x interval its endsAt allows. Not with
+    // incidents: there a re-send also tells the host an alert's new incident.
     std::vector<state::OutboxInsert> resend(std::size_t output, std::size_t slice,
-                                            std::size_t slices) const;
+                                            std::size_t slices, long long second = 0,
+                                            long long recent = 0) const;
     // The same as work to run elsewhere: the slice's records are copied now and decoded and
     // encoded when the job runs (on the output's delivery thread), so that a round of
     // thousands of alerts never holds the engine thread. Empty when the slice has none.
     using ResendJob = std::function<std::vector<state::OutboxInsert>()>;
-    ResendJob resendJob(std::size_t output, std::size_t slice, std::size_t slices) const;
+    ResendJob resendJob(std::size_t output, std::size_t slice, std::size_t slices,
+                        long long second = 0, long long recent = 0) const;
 
     // One step of a checkpoint pass, at most `max_rows` rows. The first step of a pass
     // snapshots what changed; the last one records the journal id the snapshot reflects.

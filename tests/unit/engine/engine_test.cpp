@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -209,6 +210,56 @@ TEST_F(EngineTest, ResendSlicesAreNeverSkippedHoweverLateTheEngineRuns) {
         for (const auto& row : engine_->resendRows(r)) alerts += row.alert_count;
     }
     EXPECT_EQ(alerts, 2u);
+}
+
+// A push of a change shows the alert to the output, so the re-send round leaves it out
+// until a whole interval has passed since (never two intervals without a showing); a push
+// from before the rounds began (at start, or at a reload that may have replaced the
+// output) excuses nothing.
+TEST_F(EngineTest, ARoundLeavesOutWhatAChangeShowedWithinTheInterval) {
+    engine_->apply(AlertsArrived{{alert("10.0.0.9")}, 1}, t0_ - seconds(2));  // before start
+    engine_->start(t0_);
+    engine_->advance(t0_);
+    engine_->apply(AlertsArrived{{alert("10.0.0.1")}, 2}, t0_ + milliseconds(1500));
+    std::map<std::string, std::vector<int>> resent;  // instance -> seconds after t0
+    auto run = [&](int from, int to) {
+        for (int s = from; s <= to; ++s) {
+            for (const auto& r : engine_->advance(t0_ + seconds(s)).resends) {
+                EXPECT_EQ(r.second,
+                          duration_cast<seconds>((t0_ + seconds(s)).time_since_epoch()).count());
+                for (const auto& row : engine_->resendRows(r)) {
+                    for (const char* ip : {"10.0.0.1", "10.0.0.9"}) {
+                        if (row.body.find(ip) != std::string::npos) resent[ip].push_back(s);
+                    }
+                }
+            }
+        }
+    };
+    run(1, 12);
+    ASSERT_EQ(resent["10.0.0.9"].size(), 3u) << "shown before the rounds began: every round";
+    EXPECT_LE(resent["10.0.0.9"][0], 4);
+    const auto& one = resent["10.0.0.1"];  // pushed in second 1
+    ASSERT_EQ(one.size(), 2u);
+    EXPECT_GE(one[0], 1 + 4) << "not within an interval of its push";
+    EXPECT_LE(one[0], 1 + 8) << "nor two intervals after it";
+    EXPECT_EQ(one[1], one[0] + 4);
+    // A change pushed just before a reload is re-sent at its slice's first turn after it,
+    // here a second at which it would otherwise have been left out.
+    const int p = one[0] % 4 == 1 ? 14 : 13;  // its turn comes 1-3 s after the push
+    auto changed = alert("10.0.0.1");
+    changed.annotations.set("summary", "changed");
+    engine_->apply(AlertsArrived{{changed}, 3}, t0_ + seconds(p) + milliseconds(100));
+    auto encoder =
+        std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
+    engine_->reconfigure(
+        Reconfiguration{
+            std::make_shared<const config::Config>(rig_.config), {encoder}, {seconds(4)}, nullptr},
+        t0_ + seconds(p) + milliseconds(500));
+    resent.clear();
+    run(p + 1, p + 4);
+    ASSERT_EQ(resent["10.0.0.1"].size(), 1u);
+    EXPECT_LT(resent["10.0.0.1"][0], p + 4);
+    EXPECT_EQ(resent["10.0.0.9"].size(), 1u);
 }
 
 TEST_F(EngineTest, CheckpointsAreTimersOnTheSameClock) {
