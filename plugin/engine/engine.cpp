@@ -25,6 +25,10 @@ long long slicesOf(core::Duration interval) {
 constexpr auto kHousekeepEvery = std::chrono::minutes(1);
 // rounds_from_ before the first round: later than any second, so nothing is excused.
 constexpr long long kNotStarted = std::numeric_limits<long long>::max();
+// The push marks keep 16 bits of the second (AlertIndex::Entry::shownWithin). Up to this
+// interval a stale mark read as recent excuses one re-send and never the next, so no
+// alert goes two intervals unshown; beyond it (over 9 hours) nothing is excused.
+constexpr long long kLongestExcusingInterval = 32768;
 
 // Stable keys for the rows (and notifications) that rows[from..] hold: the source that
 // made them (a journal entry, or a timer and its deadline) and each row's place among
@@ -208,7 +212,8 @@ void Engine::resendsDue(std::size_t output, core::TimePoint now, Effects& out) {
     // the output already; its next re-send waits for its slice's next turn.
     long long& from = rounds_from_.at(output);
     if (second < from) from = second;
-    const long long recent = std::min(slices, second - from);
+    const long long recent =
+        slices > kLongestExcusingInterval ? 0 : std::min(slices, second - from);
     for (long long s = std::max(through + 1, second - slices + 1); s <= second; ++s) {
         out.resends.push_back(ResendSlice{output, static_cast<std::size_t>(s % slices),
                                           static_cast<std::size_t>(slices), second, recent});

@@ -262,6 +262,26 @@ TEST_F(EngineTest, ARoundLeavesOutWhatAChangeShowedWithinTheInterval) {
     EXPECT_EQ(resent["10.0.0.9"].size(), 1u);
 }
 
+// Marks keep 16 bits of the second: an interval over 9 hours excuses nothing.
+TEST(EngineResends, AnIntervalOverNineHoursExcusesNothing) {
+    for (auto [interval, excused] : {std::pair{hours(9), 1LL}, std::pair{hours(10), 0LL}}) {
+        Rig rig;
+        EngineOptions o;
+        o.resend_intervals = {interval};
+        auto encoder =
+            std::make_shared<alertmanager::PushEncoder>("am", "alertbridge_origin", "ab-1", 100);
+        Engine engine(std::make_unique<pipeline::Pipeline>(
+                          rig.config, rig.metrics,
+                          std::vector<std::shared_ptr<const pipeline::OutputEncoder>>{encoder}),
+                      o);
+        engine.start(rig.t0);
+        engine.advance(rig.t0);
+        auto due = engine.advance(rig.t0 + seconds(1)).resends;
+        ASSERT_EQ(due.size(), 1u);
+        EXPECT_EQ(due[0].recent, excused);
+    }
+}
+
 TEST_F(EngineTest, CheckpointsAreTimersOnTheSameClock) {
     engine_->start(t0_);
     engine_->advance(t0_);
