@@ -221,6 +221,13 @@ int replayCommand(const ReplayCommand& cmd) {
     std::cerr << fmt::format("replay: {} posts, {} alerts ({} rejected), trace time {} to {}\n",
                              posts, alerts, rejected, core::formatRfc3339(*start),
                              core::formatRfc3339(now));
+    // serve warns 30 days ahead of a calendar's end; a trace may run past it outright.
+    for (const auto& cal : setup.calendars) {
+        if (cal->expired(now)) {
+            std::cerr << "warning: the trace runs past a calendar's data: "
+                      << calendarHorizonWarning(*cal, now) << "\n";
+        }
+    }
     std::string reasons;
     for (const auto& [r, n] : log.byReason()) reasons += fmt::format(" {} {}", r, n);
     std::cerr << fmt::format("notifications: {} ({})\n", log.total(),

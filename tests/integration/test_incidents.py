@@ -8,6 +8,7 @@ weeks later, so that its Monday is the Qingming closure, from an estate whose ho
 switches, clusters and addresses all have other names; only the CMDB and the change
 calendar beside the config are that estate's."""
 
+import datetime
 import gzip
 import json
 import os
@@ -100,16 +101,16 @@ class TraceIncidents(unittest.TestCase):
         self.assertEqual(len(storms), 1)
         self.assertGreater(len(storms[0]["members"]), 500)
 
-    def test_another_estate_in_a_week_with_a_holiday_meets_the_same_targets(self):
-        # 2026-03-09 + 28 days is Monday 2026-04-06: Qingming, the exchanges closed, no
-        # session that day and none on its evening.
-        moved = os.path.join(self.work.path, "moved")
-        subprocess.run([sys.executable, MOVE, TRACE, META, CMDB, "--days", "28",
-                        "--closed", "2026-04-06", "--salt", "estate-b", "--out", moved],
+    def moved(self, days, closed, name):
+        """week-a moved `days` later, from an estate with other names (move_trace.py), replayed
+        with the shipped config and service catalogue beside that estate's CMDB and change
+        calendar (written by the shipped generator)."""
+        moved = os.path.join(self.work.path, name)
+        subprocess.run([sys.executable, MOVE, TRACE, META, CMDB, "--days", str(days),
+                        "--salt", name, "--out", moved]
+                       + [x for c in closed for x in ("--closed", c)],
                        check=True, capture_output=True, timeout=300)
-        # The operator's files: the config and service catalogue as shipped, this estate's
-        # CMDB, and its change calendar written by the shipped generator.
-        conf = os.path.join(self.work.path, "conf")
+        conf = os.path.join(self.work.path, name + "-conf")
         shutil.copytree(os.path.join(SOURCE, "config-examples", "trace"),
                         os.path.join(conf, "trace"))
         shutil.copytree(os.path.join(SOURCE, "config-examples", "calendars"),
@@ -118,24 +119,49 @@ class TraceIncidents(unittest.TestCase):
         with open(os.path.join(conf, "trace", "maintenance.yml"), "w", encoding="utf-8") as f:
             subprocess.run([sys.executable, os.path.join(conf, "trace", "make_maintenance.py"),
                             moved + ".meta.json"], stdout=f, check=True, timeout=60)
-        r, score, notes, incs, _ = self.replay(moved + ".jsonl", "moved",
-                                               os.path.join(conf, "trace", "week-a.yml"),
-                                               "2026-04-06T00:00:00+08:00")
-        print(f"moved week: {score['notifications']} notifications, recall "
+        start = (datetime.date(2026, 3, 9) + datetime.timedelta(days=days)).isoformat()
+        got = self.replay(moved + ".jsonl", name, os.path.join(conf, "trace", "week-a.yml"),
+                          start + "T00:00:00+08:00")
+        score = got[1]
+        print(f"{name}: {score['notifications']} notifications, recall "
               f"{score['critical_recall_5min']} of {score['critical_incidents']}, ttfn "
               f"{score['ttfn_critical_s']}")
-        # Monday's three critical incidents (a risk engine lag, a CFMMC upload, a night
-        # front) happen on a closed day: nothing to page.
-        self.assertEqual(score["critical_incidents"], 16)
+        return got
+
+    def assertPagesEveryCriticalAndNothingBefore(self, score, notes, criticals, closed_until):
+        self.assertEqual(score["critical_incidents"], criticals)
         self.assertEqual(score["critical_recall_5min"], 1.0, score["critical_missed_5min"])
         self.assertLessEqual(score["ttfn_critical_s"]["median"], 30.0)
         self.assertLessEqual(score["notifications"], 223)
         self.assertEqual(score["notifications_by_content"]["noise_only"], 0)
         pages = [n for n in notes if n["reason"] == "new"]
-        self.assertEqual([n["t"] for n in pages if n["t"] < DAY], [], "a page on the holiday")
-        self.assertEqual(len(pages), 16)
-        # The renamed estate is enriched: owners found for the moved mails' devices.
+        self.assertEqual([n["t"] for n in pages if n["t"] < closed_until], [],
+                         "a page while the exchanges are closed")
+        self.assertEqual(len(pages), criticals)
+
+    def test_another_estate_in_the_week_of_qingming(self):
+        # 2026-03-09 + 28 days is Monday 2026-04-06: the exchanges closed, no session that
+        # day and none on its evening. Monday's three critical incidents (a risk engine
+        # lag, a CFMMC upload, a night front) need no one.
+        r, score, notes, incs, _ = self.moved(28, ["2026-04-06"], "qingming")
+        self.assertPagesEveryCriticalAndNothingBefore(score, notes, 16, DAY)
         self.assertTrue(all(m["via"] and m["policy"] for i in incs for m in i["members"]))
+        self.assertNotIn("warning", r.stderr)
+
+    def test_another_estate_in_the_week_of_labour_day(self):
+        # + 56 days: Monday 2026-05-04 and Tuesday 05-05 closed, the first night on
+        # Wednesday evening; Saturday 05-09 is a make-up workday, which never trades.
+        r, score, notes, _, _ = self.moved(56, ["2026-05-04", "2026-05-05"], "labour-day")
+        self.assertPagesEveryCriticalAndNothingBefore(score, notes, 11, 2 * DAY)
+
+    def test_a_week_past_the_calendar_data_warns_and_pages_every_critical(self):
+        # + 364 days: 2027, which the shipped data does not cover. Every calendar answer is
+        # unknown: the policy pages by severity alone rather than miss a critical one.
+        r, score, notes, _, _ = self.moved(364, [], "next-year")
+        self.assertIn("warning: the trace runs past a calendar's data: calendar cn-futures "
+                      "ended on 2026-12-31", r.stderr)
+        self.assertEqual(score["critical_incidents"], 19)
+        self.assertEqual(score["critical_recall_5min"], 1.0, score["critical_missed_5min"])
 
 
 if __name__ == "__main__":

@@ -11,10 +11,13 @@ writes PREFIX.jsonl, PREFIX.meta.json and PREFIX.cmdb.csv:
 - every name the CMDB knows (hosts, racks, ToR switches, SmartX clusters, switches and
   exchange lines) becomes a salted hash wherever it appears as a whole label value, in the
   CMDB and in the windows' scopes; 10.x.y.z addresses become 172.x.y.z;
-- a critical incident whose first alert falls (local time) on a `--closed` date, given in
-  the new dates, is no longer critical: on a day the exchanges are closed there is no
-  trading or settlement window, and by the trace's rules nothing is critical outside them.
-  Only for traces whose criticality is all window-bound, as week-a's is.
+- a critical incident is no longer critical when, in the new dates, its first alert falls
+  where the closures (`--closed`, weekday dates the exchanges do not open) leave no window:
+  08:00-20:25 on a day that does not trade (the day session and the settlement window), or
+  20:25-08:00 after an evening without a night session (the evening of a day that does not
+  trade, or of one with a closure before the next trading day). By the trace's rules nothing
+  is critical outside those windows; only for traces whose criticality is all window-bound,
+  as week-a's is.
 Exchanges, sites, services, teams and alert names stay: they are the vocabulary the rules
 are written in, not the estate's names.
 """
@@ -73,11 +76,32 @@ def main():
 
     with open(a.meta, encoding="utf-8") as f:
         meta = json.load(f)
-    was_closed = {(dt.date.fromisoformat(c) - dt.timedelta(days=a.days)).isoformat()
-                  for c in a.closed}
+    closed = {dt.date.fromisoformat(c) for c in a.closed}
+
+    def trades(day):
+        return day.weekday() < 5 and day not in closed
+
+    def night_after(day):
+        if not trades(day):
+            return False
+        nxt = day + dt.timedelta(days=1)
+        while not trades(nxt):
+            if nxt in closed:
+                return False
+            nxt += dt.timedelta(days=1)
+        return True
+
+    def no_window(local):
+        hm = local.hour * 60 + local.minute
+        if 8 * 60 <= hm < 20 * 60 + 25:
+            return not trades(local.date())
+        evening = local.date() - dt.timedelta(days=1 if hm < 8 * 60 else 0)
+        return not night_after(evening)
+
     demoted = set()
     for inc in meta.get("incidents", []):
-        if inc.get("critical") and inc["first_local"][:10] in was_closed:
+        first = dt.datetime.fromisoformat(inc["first_local"]) + dt.timedelta(days=a.days)
+        if inc.get("critical") and no_window(first):
             inc["critical"] = False
             demoted.add(inc["id"])
     for win in meta.get("maintenance_windows", []):
