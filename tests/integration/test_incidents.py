@@ -155,8 +155,9 @@ class TraceIncidents(unittest.TestCase):
         self.assertPagesEveryCriticalAndNothingBefore(score, notes, 11, 2 * DAY)
 
     def test_a_week_past_the_calendar_data_warns_and_pages_every_critical(self):
-        # + 364 days: 2027, which the shipped data does not cover. Every calendar answer is
-        # unknown: the policy pages by severity alone rather than miss a critical one.
+        # + 364 days: 2027, which the shipped data does not cover (when a 2027 file ships,
+        # move this past its end). Every calendar answer is unknown: the policy pages by
+        # severity alone rather than miss a critical one.
         r, score, notes, _, _ = self.moved(364, [], "next-year")
         self.assertIn("warning: the trace runs past a calendar's data: calendar cn-futures "
                       "ended on 2026-12-31", r.stderr)
