@@ -11,8 +11,8 @@ as much as the server. Then RSS per
 active alert after loading 100,000 unique alerts into a fresh process. alertbridge runs
 with its default durable journal (SQLite WAL, synchronous=FULL: fsync per group commit)
 and, as users run it, with an Alertmanager output: a sink on loopback (build/sink, from
-bench/sink.cpp) that answers 200 at once, so encoding, the outbox and the pushes are part of the work. Alertmanager routes to
-a receiver with no integrations.
+bench/sink.cpp) that answers 200 at once, so encoding, the outbox and the pushes are part
+of the work. Alertmanager routes to a receiver with no integrations.
 
 Then latency at a constant rate (bench/openloop.cpp, built as build/openloop: open loop,
 latency from each request's scheduled instant): both systems at half of alertbridge's

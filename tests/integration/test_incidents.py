@@ -3,10 +3,11 @@
 issue 13 must hold: at most 223 notifications (3 % of Alertmanager's 7,440), every critical
 incident notified within 5 minutes, the median first notification within 30 s; the same
 on a one-day cut (Friday: the storm, three cascades and eight critical incidents). And the
-same config, unchanged, on another week made from this one (tests/tools/move_trace.py): four
-weeks later, so that its Monday is the Qingming closure, from an estate whose hosts, racks,
-switches, clusters and addresses all have other names; only the CMDB and the change
-calendar beside the config are that estate's."""
+same config, unchanged, on other weeks made from this one (tests/tools/move_trace.py), from
+an estate whose hosts, racks, switches, clusters and addresses all have other names, with
+only the CMDB and the change calendar beside the config that estate's: the week of the
+Qingming closure, the week of the Labour Day closures, and a week of 2027, past the
+shipped calendar data."""
 
 import datetime
 import gzip
