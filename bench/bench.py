@@ -111,6 +111,16 @@ def write_tables(folder, rows=100000, prefixes=50000):
                     f"customer-{i}\n")
 
 
+def end_process(proc, timeout):
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Sink:
     """An Alertmanager stand-in for alertbridge's output: bench/sink.cpp, which answers each
     push 200 at once on one thread. (Until 2026-12-07 this was a Python server in this
@@ -122,12 +132,7 @@ class Sink:
         self.port = int(self.proc.stdout.readline())
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        end_process(self.proc, 10)
 
 
 WITH_OUTPUT = os.environ.get("BENCH_NO_OUTPUT") != "1"  # 1: alertbridge without an output
@@ -191,11 +196,7 @@ log: {{level: warn}}
     def stop(self):
         if hasattr(self, "sink"):
             self.sink.stop()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        end_process(self.proc, 20)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
