@@ -4,6 +4,7 @@ running daemon with prlimit (root ignores file modes, so a read-only file is mad
 the damage is a page of the database overwritten while alertbridge is stopped."""
 
 import hashlib
+import json
 import os
 import re
 import smtplib
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import time
 import unittest
+from http.client import HTTPResponse
 
 from harness import (BINARY, Alertbridge, Alertmanager, Sink, Workdir, alert, free_port, http,
                      marked, stop_all, wait_for)
@@ -297,6 +299,51 @@ class HostileClients(unittest.TestCase):
         started = time.monotonic()
         status = http("GET", self.ab.url + "/-/healthy", timeout=seconds)[0]
         return status, time.monotonic() - started
+
+    def answer(self, s, request):
+        s.sendall(request)
+        r = HTTPResponse(s)
+        r.begin()
+        return r, r.read()
+
+    def test_answers_keep_the_connection_as_the_request_asks(self):
+        body = json.dumps([alert("OneConnection", "10.70.0.2:9100")]).encode()
+        auth = b"Authorization: Basic YWxlcnRtYW5hZ2VyOndlYmhvb2stc2VjcmV0\r\n"
+
+        def post(version, extra=b""):
+            return (b"POST /api/v2/alerts HTTP/" + version + b"\r\nHost: x\r\n" + auth + extra +
+                    b"Content-Type: application/json\r\nContent-Length: " +
+                    str(len(body)).encode() + b"\r\n\r\n" + body)
+
+        # HTTP/1.1: the common answer (200, empty) three times on one connection.
+        s = self.connect()
+        for _ in range(3):
+            r, data = self.answer(s, post(b"1.1"))
+            self.assertEqual((r.status, r.version, data), (200, 11, b""))
+            self.assertEqual(r.getheader("Content-Length"), "0")
+            self.assertEqual(r.getheader("Content-Type"), "application/json")
+            self.assertEqual(r.getheader("Server"), "alertbridge")
+            self.assertIsNone(r.getheader("Connection"))
+        # Asked to close: said so, and closed.
+        r, _ = self.answer(s, post(b"1.1", b"Connection: close\r\n"))
+        self.assertEqual((r.status, r.getheader("Connection")), (200, "close"))
+        self.assertEqual(s.recv(16), b"")
+        # HTTP/1.0 closes unless asked to keep alive, and is answered in HTTP/1.0.
+        s = self.connect()
+        r, _ = self.answer(s, post(b"1.0", b"Connection: keep-alive\r\n"))
+        self.assertEqual((r.status, r.version), (200, 10))
+        self.assertEqual(r.getheader("Connection"), "keep-alive")
+        r, _ = self.answer(s, post(b"1.0"))
+        self.assertEqual((r.status, r.version), (200, 10))
+        self.assertEqual(s.recv(16), b"")
+        # An answer with a body on a kept connection, then the common one again.
+        s = self.connect()
+        bad = post(b"1.1").replace(body, b"[{}]" + b" " * (len(body) - 4))
+        r, data = self.answer(s, bad)
+        self.assertEqual(r.status, 400, data)
+        self.assertGreater(len(data), 0)
+        r, data = self.answer(s, post(b"1.1"))
+        self.assertEqual((r.status, data), (200, b""))
 
     def test_idle_slow_oversize_and_unauthorized_clients_do_not_stall_the_daemon(self):
         # Many idle connections, below the bound (300): the daemon answers at once.
