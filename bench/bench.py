@@ -4,7 +4,10 @@ run, each given the same load on POST /api/v2/alerts by wrk (2 threads, 32 conne
 
 For each system and batch size (1 and 100 alerts per request) it reports accepted alerts/s
 and wrk's latency p50/p99, as the median of --runs runs on fresh processes, and how much
-of the machine's CPU sat idle meanwhile. The same closed loop is then run with
+of the machine's CPU sat idle meanwhile. The runs alternate between the systems (A B, then
+B A, ...), so each alertbridge run has an Alertmanager run next to it in time; the median
+and range of those pairs' ratios are reported beside the ratio of the medians, since this
+shared machine's speed drifts by a third within minutes. The same closed loop is then run with
 --capacity-connections (128) connections: a system that answers only once a request is
 durable can leave the CPU idle with 32 waiting clients, so 32 measures the clients' patience
 as much as the server. Then RSS per
@@ -342,68 +345,92 @@ def main():
         "alertmanager": am_version(), "alertbridge_journal": "SQLite WAL, synchronous=FULL",
         "alertbridge_output": "one Alertmanager output to a sink answering 200 at once"},
         "throughput": {}, "memory": {}}
-    def closed_loop(kind, batch, connections):
-        runs = []
-        for r in range(args.runs):
-            p = Proc(kind, workdir)
-            try:
-                runs.append(run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-c{connections}-{r}",
-                                    ip_instances=args.enrich, connections=connections))
-                if p.kind != "alertmanager":
-                    time.sleep(2)  # the outbox drains
-                    runs[-1]["pushed_alerts"] = p.pushed()
-            finally:
-                p.stop()
-            print(f"batch={batch} connections={connections} {kind} run {r}: {runs[-1]}",
-                  flush=True)
+    def closed_run(kind, batch, connections, r):
+        p = Proc(kind, workdir)
+        try:
+            run = run_wrk(p.url, batch, args.duration, f"{kind}-{batch}-c{connections}-{r}",
+                          ip_instances=args.enrich, connections=connections)
+            if p.kind != "alertmanager":
+                time.sleep(2)  # the outbox drains
+                run["pushed_alerts"] = p.pushed()
+        finally:
+            p.stop()
+        print(f"batch={batch} connections={connections} {kind} run {r}: {run}", flush=True)
+        return run
+
+    def summary(runs):
         return {"alerts_per_s": statistics.median(x["alerts_per_s"] for x in runs),
                 "p50_ms": statistics.median(x["p50_ms"] for x in runs),
                 "p99_ms": statistics.median(x["p99_ms"] for x in runs),
                 "cpu_idle_share": statistics.median(x["cpu_idle_share"] for x in runs),
                 "non2xx": sum(x["non2xx"] for x in runs), "runs": runs}
 
+    def interleaved(names, one_run):
+        """--runs rounds of one run per system, the order turned every round (A B, B A, ...):
+        on a shared machine whose speed drifts by minutes, each alertbridge run has an
+        Alertmanager run beside it, and the ratio of each such pair is reported too."""
+        runs = {k: [] for k in names}
+        for r in range(args.runs):
+            for kind in (names if r % 2 == 0 else tuple(reversed(names))):
+                runs[kind].append(one_run(kind, r))
+        return runs
+
+    def paired(a_runs, b_runs, key="alerts_per_s"):
+        ratios = [b[key] / a[key] for a, b in zip(a_runs, b_runs) if a[key] > 0]
+        return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
+
     try:
+        results["paired_ratio"] = {}
         for batch in (100, 1):
+            runs = interleaved(kinds, lambda k, r: closed_run(k, batch, 32, r))
             for kind in kinds:
-                results["throughput"][f"{kind}/{batch}"] = closed_loop(kind, batch, 32)
+                results["throughput"][f"{kind}/{batch}"] = summary(runs[kind])
+            results["paired_ratio"][f"{batch}"] = paired(runs["alertmanager"],
+                                                         runs["alertbridge"])
         # The same load from more connections: where a system answers each request only
         # once it is durable, 32 waiting clients may leave it idle (see cpu_idle_share).
         results["capacity"] = {}
         if args.capacity_connections:
+            n = args.capacity_connections
             for batch in (100, 1):
-                for kind in ("alertmanager", "alertbridge"):
-                    results["capacity"][f"{kind}/{batch}"] = closed_loop(
-                        kind, batch, args.capacity_connections)
+                runs = interleaved(("alertmanager", "alertbridge"),
+                                   lambda k, r: closed_run(k, batch, n, r))
+                for kind in runs:
+                    results["capacity"][f"{kind}/{batch}"] = summary(runs[kind])
+                results["paired_ratio"][f"{batch}/c{n}"] = paired(runs["alertmanager"],
+                                                                  runs["alertbridge"])
         # Latency at half of alertbridge's maximum, the same constant rate for both.
         results["open_loop"] = {}
         for batch in (100, 1):
             rate = results["throughput"][f"alertbridge/{batch}"]["alerts_per_s"] / batch / 2
-            for kind in ("alertmanager", "alertbridge"):
-                runs = []
-                for r in range(args.runs):
-                    p = Proc(kind, workdir)
-                    try:
-                        runs.append(run_openloop(p.port, rate, batch, args.duration,
-                                                 f"ol-{kind}-{batch}-{r}"))
-                        if kind == "alertbridge":
-                            # From receipt to answer inside the process, against what the
-                            # load generator saw (which adds its own late wakes).
-                            runs[-1]["server_p99_ms"] = server_quantile(p.url, 0.99)
-                    finally:
-                        p.stop()
-                    print(f"open loop batch={batch} {kind} run {r}: {runs[-1]}", flush=True)
+
+            def open_run(kind, r):
+                p = Proc(kind, workdir)
+                try:
+                    run = run_openloop(p.port, rate, batch, args.duration, f"ol-{kind}-{batch}-{r}")
+                    if kind == "alertbridge":
+                        # From receipt to answer inside the process, against what the
+                        # load generator saw (which adds its own late wakes).
+                        run["server_p99_ms"] = server_quantile(p.url, 0.99)
+                finally:
+                    p.stop()
+                print(f"open loop batch={batch} {kind} run {r}: {run}", flush=True)
+                return run
+
+            runs = interleaved(("alertmanager", "alertbridge"), open_run)
+            for kind in runs:
+                rk = runs[kind]
                 results["open_loop"][f"{kind}/{batch}"] = {
                     "rate_per_s": rate,
-                    "p50_ms": statistics.median(x["p50_ms"] for x in runs),
-                    "p99_ms": statistics.median(x["p99_ms"] for x in runs),
-                    "p99_spread_ms": [min(x["p99_ms"] for x in runs),
-                                      max(x["p99_ms"] for x in runs)],
+                    "p50_ms": statistics.median(x["p50_ms"] for x in rk),
+                    "p99_ms": statistics.median(x["p99_ms"] for x in rk),
+                    "p99_spread_ms": [min(x["p99_ms"] for x in rk), max(x["p99_ms"] for x in rk)],
                     "oversleep_p99_ms": statistics.median(x.get("oversleep_p99_ms", 0)
-                                                          for x in runs),
-                    "errors": sum(x["errors"] for x in runs), "runs": runs}
+                                                          for x in rk),
+                    "errors": sum(x["errors"] for x in rk), "runs": rk}
                 if kind == "alertbridge":
                     results["open_loop"][f"{kind}/{batch}"]["server_p99_ms"] = \
-                        statistics.median(x["server_p99_ms"] or 0 for x in runs)
+                        statistics.median(x["server_p99_ms"] or 0 for x in rk)
         for kind in ("alertmanager", "alertbridge"):
             results["memory"][kind] = measure_memory(kind, workdir, args.alerts)
             print(f"memory {kind}: {results['memory'][kind]}", flush=True)
@@ -420,6 +447,10 @@ def main():
         spread = lambda x: (f"{min(r['alerts_per_s'] for r in x['runs']):,.0f}-"
                             f"{max(r['alerts_per_s'] for r in x['runs']):,.0f}")
         lines.append(f"| runs (alerts/s), batch {batch} | {spread(a)} | {spread(b)} | |")
+        pr = results["paired_ratio"][f"{batch}"]
+        lines.append(f"| ratio of each alertbridge run to the Alertmanager run beside it, batch "
+                     f"{batch}: median (lowest-highest) | | | {pr['median']:.2f}x "
+                     f"({pr['min']:.2f}-{pr['max']:.2f}) |")
         lines.append(f"| answers other than 2xx (all runs; 503 = a bound held), batch {batch} | "
                      f"{a['non2xx']} | {b['non2xx']} | |")
         lines.append(f"| latency p50 / p99 at saturation, batch {batch} (ms) | {a['p50_ms']:.2f} / "
@@ -435,6 +466,10 @@ def main():
                          f"{cb['alerts_per_s'] / ca['alerts_per_s']:.2f}x |")
             lines.append(f"| runs (alerts/s), batch {batch}, {n} connections | {spread(ca)} | "
                          f"{spread(cb)} | |")
+            pc = results["paired_ratio"][f"{batch}/c{n}"]
+            lines.append(f"| ratio of the runs side by side, batch {batch}, {n} connections: "
+                         f"median (lowest-highest) | | | {pc['median']:.2f}x "
+                         f"({pc['min']:.2f}-{pc['max']:.2f}) |")
             lines.append(f"| p50 / p99 (ms), CPU idle, answers other than 2xx, batch {batch}, "
                          f"{n} connections | {ca['p50_ms']:.2f} / {ca['p99_ms']:.2f}, "
                          f"{ca['cpu_idle_share']:.0%}, {ca['non2xx']} | {cb['p50_ms']:.2f} / "
