@@ -148,11 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
             stream_.expires_after(options_.idle_timeout);
             asio::async_write(stream_, asio::buffer(kEmptyOk),
                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                  if (ec) {
-                                      self->close();
-                                  } else {
-                                      self->read();
-                                  }
+                                  self->written(ec);
                               });
             return;
         }
@@ -167,12 +163,17 @@ class Session : public std::enable_shared_from_this<Session> {
         stream_.expires_after(options_.idle_timeout);
         http::async_write(stream_, *msg,
                           [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
-                              if (ec || !self->keep_alive_) {
-                                  self->close();
-                              } else {
-                                  self->read();
-                              }
+                              self->written(ec);
                           });
+    }
+
+    // After an answer: the next request on a kept connection, else the end of it.
+    void written(beast::error_code ec) {
+        if (ec || !keep_alive_) {
+            close();
+        } else {
+            read();
+        }
     }
 
     void close() {
