@@ -268,14 +268,14 @@ class Loop {
         c.in_flight = false;
         ++c.next;
         prepare(c);
-        c.waited = c.next < total_ && scheduled(c) > Clock::now();
+        c.waited = c.next < total_ && scheduled(c) > now;
     }
 
-    void watch(Conn& c, bool out) {
+    void watch(Conn& c, bool out, int op = EPOLL_CTL_MOD) {
         epoll_event ev{};
         ev.events = EPOLLIN | (out ? EPOLLOUT : 0U);
         ev.data.u32 = static_cast<std::uint32_t>(&c - conns_.data());
-        ::epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+        ::epoll_ctl(ep_, op, c.fd, &ev);
         c.want_out = out;
     }
 
@@ -283,11 +283,7 @@ class Loop {
         c.fd = connectTo(o_);
         if (c.fd < 0) return false;
         ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u32 = static_cast<std::uint32_t>(&c - conns_.data());
-        ::epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev);
-        c.want_out = false;
+        watch(c, false, EPOLL_CTL_ADD);
         return true;
     }
 
