@@ -11,13 +11,16 @@ namespace {
 using core::Error;
 using core::Result;
 
-// Tables of the current version. Journal and outbox ids are AUTOINCREMENT: an id is never
-// handed out twice, even after pruning empties a table, so nothing that remembers an id
-// (the checkpoint's journal id, the email archive, a delivery worker) can be fooled.
+// Tables of the current version. An id is never handed out twice, even after pruning empties
+// a table, so nothing that remembers an id (the checkpoint's journal id, the email archive, a
+// delivery worker) can be fooled. Outbox ids are AUTOINCREMENT for that. Journal ids are
+// given by the writer (SqliteWrites), above every id the file holds or records: an
+// AUTOINCREMENT table rewrites its row of sqlite_sequence with every insert, one page of
+// about seven in each group commit of one-alert posts.
 constexpr const char* kTables = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal(
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   input TEXT NOT NULL,
   received_at INTEGER NOT NULL,
   body BLOB NOT NULL);
@@ -120,19 +123,26 @@ ALTER TABLE outbox ADD COLUMN reason TEXT;
 ALTER TABLE outbox ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// Every id that was ever handed out or recorded stays below the next one: the journal's
-// sequence passes the checkpoint's journal id and the archived emails (keyed by journal id),
-// even when pruning emptied the journal, and a file written by version 1 may have reused ids.
+// Versions 2 to 5 to 6: the journal loses AUTOINCREMENT (the writer gives its ids), copied
+// into a new table with the same rows. The last id its sequence handed out is kept in meta
+// as a floor for the writer's next id.
+constexpr const char* kFrom5 = R"sql(
+INSERT INTO meta(key, value)
+  SELECT 'journal_id_floor', CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'journal'
+  ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+ALTER TABLE journal RENAME TO journal_v5;
+)sql";
+constexpr const char* kFrom5Copy = R"sql(
+INSERT INTO journal(id, input, received_at, body)
+  SELECT id, input, received_at, body FROM journal_v5;
+DROP TABLE journal_v5;
+)sql";
+
+// Every outbox id that was ever handed out stays below the next one, and a file written by
+// version 1 may have reused ids.
 constexpr const char* kSeed = R"sql(
-INSERT INTO sqlite_sequence(name, seq) SELECT 'journal', 0
-  WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'journal');
 INSERT INTO sqlite_sequence(name, seq) SELECT 'outbox', 0
   WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox');
-UPDATE sqlite_sequence SET seq = max(seq,
-    (SELECT coalesce(max(id), 0) FROM journal),
-    (SELECT coalesce(max(id), 0) FROM emails),
-    (SELECT coalesce(CAST(value AS INTEGER), 0) FROM meta WHERE key = 'checkpoint_journal_id'))
-  WHERE name = 'journal';
 UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(id), 0) FROM outbox))
   WHERE name = 'outbox';
 )sql";
@@ -201,13 +211,23 @@ Result<int> migrateLocked(sqlite3* db) {
             return Error{fmt::format("migrating from version {}: {}", *version, r.error())};
         }
     }
+    if (*version >= 2 && *version <= 5) {
+        if (auto r = exec(db, kFrom5); !r) {
+            return Error{fmt::format("migrating from version {}: {}", *version, r.error())};
+        }
+    }
     if (auto r = exec(db, kTables); !r) return Error{"creating the tables: " + r.error()};
     if (*version == 1) {
         if (auto r = exec(db, kFrom1Copy); !r) {
             return Error{"migrating from version 1: " + r.error()};
         }
     }
-    if (auto r = exec(db, kSeed); !r) return Error{"seeding the id sequences: " + r.error()};
+    if (*version >= 2 && *version <= 5) {
+        if (auto r = exec(db, kFrom5Copy); !r) {
+            return Error{fmt::format("migrating from version {}: {}", *version, r.error())};
+        }
+    }
+    if (auto r = exec(db, kSeed); !r) return Error{"seeding the id sequence: " + r.error()};
     auto set = fmt::format(
         "INSERT INTO meta(key, value) VALUES('schema_version', '{}') "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

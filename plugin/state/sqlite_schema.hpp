@@ -17,9 +17,13 @@ namespace alertbridge::state {
 //      the notification log.
 //   5: journal and outbox bodies may be zstd frames (body_codec.hpp). An earlier release
 //      would read them as garbage, so it must refuse the file. Nothing to migrate.
-inline constexpr int kSchemaVersion = 5;
+//   6: journal ids are given by the writer above every id used or recorded (SqliteWrites),
+//      not by AUTOINCREMENT, whose sequence row cost a page in every commit. The journal is
+//      copied into a table without it; the old sequence's last id is kept in meta as
+//      journal_id_floor.
+inline constexpr int kSchemaVersion = 6;
 
-// Brings the database to kSchemaVersion in one transaction and seeds the id sequences.
+// Brings the database to kSchemaVersion in one transaction and seeds the outbox's id sequence.
 // Returns the version found (0 for a new file), or an error that names the file's version
 // when it cannot be read.
 core::Result<int> migrateSchema(sqlite3* db);

@@ -12,7 +12,8 @@ core::Status SqliteWrites::prepare() {
         const char* sql;
     };
     for (auto [stmt, sql] : std::initializer_list<Def>{
-             {&ins_journal_, "INSERT INTO journal(input, received_at, body) VALUES(?1, ?2, ?3)"},
+             {&ins_journal_,
+              "INSERT INTO journal(id, input, received_at, body) VALUES(?4, ?1, ?2, ?3)"},
              {&set_checkpoint_,
               "UPDATE meta SET value = CAST(?1 AS TEXT) WHERE key = 'checkpoint_journal_id'"},
              {&set_incidents_,
@@ -71,6 +72,23 @@ core::Status SqliteWrites::prepare() {
             return core::Error{fmt::format("cannot prepare \"{}\": {}", sql, stmt->error())};
         }
     }
+    return loadJournalId();
+}
+
+// Above every journal id the file holds or records: the rows, the checkpoint and the outbox
+// marks, the archived emails (keyed by journal id), and the last id of the AUTOINCREMENT
+// sequence a version-5 file had. Pruning removes only rows at or below the checkpoint, so
+// an id once handed out stays at or below this even when the journal is empty.
+core::Status SqliteWrites::loadJournalId() {
+    Stmt q(db_,
+           "SELECT max(coalesce((SELECT max(id) FROM journal), 0), "
+           "coalesce((SELECT max(id) FROM emails), 0), "
+           "coalesce((SELECT max(CAST(value AS INTEGER)) FROM meta WHERE key IN "
+           "('checkpoint_journal_id', 'outbox_journal_id', 'journal_id_floor')), 0))");
+    if (!q.get() || sqlite3_step(q.get()) != SQLITE_ROW) {
+        return core::Error{fmt::format("cannot read the last journal id: {}", sqlite3_errmsg(db_))};
+    }
+    next_journal_id_ = sqlite3_column_int64(q.get(), 0) + 1;
     return core::okStatus();
 }
 
@@ -89,9 +107,11 @@ int SqliteWrites::journal(const JournalEntry& e, const std::optional<std::string
     ins_journal_.bind(2, millis(e.received_at));
     // Bound without a copy: both outlive the run.
     ins_journal_.bindBlob(3, frame ? std::string_view(*frame) : std::string_view(e.body));
+    ins_journal_.bind(4, next_journal_id_);
     int rc = ins_journal_.run();
     if (rc != SQLITE_DONE) return rc;
-    id = sqlite3_last_insert_rowid(db_);
+    // Never given again, even if the transaction rolls back: a gap is harmless, a reuse not.
+    id = next_journal_id_++;
     if (e.email) {
         e.email->id = id;
         return email(*e.email, e.body);

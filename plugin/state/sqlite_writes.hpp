@@ -42,7 +42,10 @@ class SqliteWrites {
     static constexpr int kPruneChunk = 2000;  // the LIMIT of each prune statement
 
   private:
+    core::Status loadJournalId();
+
     sqlite3* db_;
+    long long next_journal_id_ = 1;  // the id the next journal entry gets
     Stmt ins_journal_, set_checkpoint_, set_incidents_, set_outbox_journal_, insert_alert_,
         delete_alert_, ins_outbox_, attempt_, log_, prune_log_, prune_journal_, prune_outbox_,
         ins_email_, prune_emails_, probe_, begin_, commit_, rollback_;

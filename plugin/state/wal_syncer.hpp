@@ -18,6 +18,7 @@
 // delivery worker's pushes) is at most sent again after a power cut, never lost.
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -61,9 +62,11 @@ class WalSyncer {
     WalSyncer(std::string path, int fd, SyncFn sync);
     void loop();
     core::Status syncOnce();
+    void noteIdentity();  // the device and inode of fd_, read once per descriptor
 
     std::string path_;
     int fd_;
+    std::uint64_t dev_ = 0, ino_ = 0;
     SyncFn sync_;
     std::atomic<bool> failed_{false};
     std::mutex mu_;

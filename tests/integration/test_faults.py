@@ -106,6 +106,9 @@ class Migration(FaultTest):
     def test_a_data_dir_from_schema_four_opens_and_delivers_what_it_held(self):
         self.opens_and_delivers_what_it_held("datadir-v4")
 
+    def test_a_data_dir_from_schema_five_opens_and_delivers_what_it_held(self):
+        self.opens_and_delivers_what_it_held("datadir-v5")
+
 
 class Coalescing(FaultTest):
     def test_after_an_outage_only_the_newest_state_of_each_alert_goes_out(self):

@@ -62,6 +62,14 @@ class StoreTest : public ::testing::Test {
     }
     void opensMigratedAndCarriesOn(const std::string& fixture, std::size_t pending_rows,
                                    bool rows_have_keys, bool rows_are_notifications = false);
+    // Closes the store and puts a data_dir fixture's file in its place, unopened.
+    void useFixture(const std::string& fixture) {
+        store_.reset();
+        fs::remove_all(dir_);
+        fs::create_directories(dir_ / "sub");
+        fs::copy_file(std::string(ALERTBRIDGE_FIXTURES) + "/" + fixture + "/alertbridge.db",
+                      options_.path);
+    }
 
     fs::path dir_;
     SqliteOptions options_;
@@ -341,11 +349,7 @@ TEST_F(StoreTest, IdsNeverGoBackAfterPruningEmptiesTheTables) {
 // carries on.
 void StoreTest::opensMigratedAndCarriesOn(const std::string& fixture, std::size_t pending_rows,
                                           bool rows_have_keys, bool rows_are_notifications) {
-    store_.reset();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "sub");
-    fs::copy_file(std::string(ALERTBRIDGE_FIXTURES) + "/" + fixture + "/alertbridge.db",
-                  options_.path);
+    useFixture(fixture);
     open();
     EXPECT_EQ(scalar("SELECT value FROM meta WHERE key = 'schema_version'"), kSchemaVersion);
     auto reader = store_->openReader();
@@ -403,6 +407,32 @@ TEST_F(StoreTest, AStoreFromSchemaThreeIsMigratedAndCarriesOn) {
 // Version 4 wrote bodies raw; version 5 reads them as they are and packs what it writes.
 TEST_F(StoreTest, AStoreFromSchemaFourIsMigratedAndCarriesOn) {
     opensMigratedAndCarriesOn("datadir-v4", 3, true, true);
+}
+
+// Version 5 gave journal ids by AUTOINCREMENT; version 6 copies the journal into a table
+// without it and gives ids itself, above every one the file handed out.
+TEST_F(StoreTest, AStoreFromSchemaFiveIsMigratedAndCarriesOn) {
+    opensMigratedAndCarriesOn("datadir-v5", 4, true, true);
+    EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_sequence WHERE name = 'journal'"), 0)
+        << "the journal no longer has a sequence row to rewrite with every insert";
+    EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_master WHERE name = 'journal_v5'"), 0);
+}
+
+// The last id a version-5 sequence handed out bounds the next one even when no row or mark
+// records it any more.
+TEST_F(StoreTest, TheLastIdOfAVersionFiveSequenceIsNeverGivenAgain) {
+    useFixture("datadir-v5");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "UPDATE sqlite_sequence SET seq = 700 WHERE name = 'journal'",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    open();
+    EXPECT_EQ(journal("[next]"), 701);
+    store_.reset();
+    open();
+    EXPECT_EQ(journal("[after a restart]"), 702);
 }
 
 // A notification is queued once per key, even when the journal is applied again after a
@@ -521,10 +551,7 @@ TEST(OutboxKeys, RoundTripAndRefuseWhatDoesNotFit) {
 }
 
 TEST_F(StoreTest, AVersionOneFileWhoseIdsWereReusedIsSeededAboveTheCheckpoint) {
-    store_.reset();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "sub");
-    fs::copy_file(std::string(ALERTBRIDGE_FIXTURES) + "/datadir-v1/alertbridge.db", options_.path);
+    useFixture("datadir-v1");
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
     // What the old release left after a prune emptied the journal behind a checkpoint.
