@@ -18,11 +18,13 @@ bench/sink.cpp) that answers 200 at once, so encoding, the outbox and the pushes
 of the work. Alertmanager routes to a receiver with no integrations.
 
 Then latency at a constant rate (bench/openloop.cpp, built as build/openloop: open loop,
-latency from each request's scheduled instant): both systems at half of alertbridge's
-measured maximum requests/s, per batch size. For alertbridge it also reads the p99 of its
-own request histogram (receipt to answer, inside the process), and for both the p99 of how
-late the load generator's threads woke for their scheduled sends: on two shared cores the
-generator is delayed too, and that delay counts in the latency it reports.
+requests due on one even schedule and sent at their instant on any idle connection, a new
+one opened when none is; latency from each request's due instant): both systems at half of
+alertbridge's measured maximum requests/s, per batch size. It also reports the p99 from the
+send to the answer (service), how many connections the load needed, for alertbridge the p99
+of its own request histogram (receipt to answer, inside the process), and for both the p99
+of how late the load generator's threads woke for their scheduled sends: on two shared
+cores the generator is delayed too, and that delay counts in the latency it reports.
 
 With --enrich, a third process runs alertbridge with enrichment on: a 100,000-row CMDB
 and a 50,000-prefix customer whitelist (as bench/enrich_bench.cpp builds them), relabeling
@@ -427,6 +429,9 @@ def main():
                     "p99_spread_ms": [min(x["p99_ms"] for x in rk), max(x["p99_ms"] for x in rk)],
                     "oversleep_p99_ms": statistics.median(x.get("oversleep_p99_ms", 0)
                                                           for x in rk),
+                    "service_p99_ms": statistics.median(x["service_p99_ms"] for x in rk),
+                    "connections": [min(x["connections"] for x in rk),
+                                    max(x["connections"] for x in rk)],
                     "errors": sum(x["errors"] for x in rk), "runs": rk}
                 if kind == "alertbridge":
                     results["open_loop"][f"{kind}/{batch}"]["server_p99_ms"] = \
@@ -481,6 +486,11 @@ def main():
                      f"({oa['p99_spread_ms'][0]:.1f}-{oa['p99_spread_ms'][1]:.1f}) | "
                      f"{ob['p50_ms']:.2f} / {ob['p99_ms']:.2f} "
                      f"({ob['p99_spread_ms'][0]:.1f}-{ob['p99_spread_ms'][1]:.1f}) | |")
+        lines.append(f"| open loop, batch {batch}: p99 from send to answer / connections the "
+                     f"load needed (runs) | {oa['service_p99_ms']:.2f} / "
+                     f"{oa['connections'][0]}-{oa['connections'][1]} | "
+                     f"{ob['service_p99_ms']:.2f} / "
+                     f"{ob['connections'][0]}-{ob['connections'][1]} | |")
         lines.append(f"| open loop, batch {batch}: p99 inside alertbridge (its request "
                      f"histogram) / the load generator's late wakes p99 (ms) | - / "
                      f"{oa['oversleep_p99_ms']:.2f} | {ob['server_p99_ms']:.2f} / "

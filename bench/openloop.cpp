@@ -1,22 +1,31 @@
-// openloop: a constant-rate (open-loop) HTTP load generator for latency at a given load,
-// in the manner of wrk2. Each connection has its own schedule (rate / connections requests
-// a second, evenly spaced); a request's latency runs from the instant it was scheduled, not
-// from when it could be sent, so a slow answer counts against every request it delayed
-// (no coordinated omission). Bodies are POST /api/v2/alerts arrays of BATCH alerts, each a
-// label set never sent before, as bench/post_alerts.lua makes them.
+// openloop: a constant-rate (open-loop) HTTP load generator for latency at a given load.
+// Requests are due on one even schedule (RATE a second); each goes out at its instant on
+// whichever connection is idle, and a new connection is opened when none is (up to
+// MAX_CONNECTIONS), so a slow answer never holds back the requests due after it: the offered
+// load does not depend on the server, which is what makes a load open. A request's latency
+// runs from the instant it was due, not from when it could be sent, so any wait for a
+// connection counts too (no coordinated omission).
 //
-// Like wrk2 it runs a few event-loop threads (kThreads), each with its share of the
-// connections on one epoll set, waking at the next scheduled send with a nanosecond
-// timeout. (A first version ran a blocking thread per connection: at 9,600 one-alert
-// requests a second it spent ~45 us of CPU per request and put 32 more runnable threads
-// on the two cores it shares with the server, which then counted as the server's latency.)
+// A first version gave each of 32 connections its own schedule, as wrk2 does. At half of
+// alertbridge's one-alert maximum a connection then had a request due every 4 ms, and
+// whenever the fsyncs its answers wait for slowed to that for a moment, every later request
+// of the connection queued behind the one before: in one 15 s run the latency from the due
+// instant grew to 146 ms while no answer took more than 23 ms once sent. That measured how
+// 32 fixed senders keep up, not the server's latency at a rate.
 //
-// Usage: openloop HOST PORT RATE_PER_S SECONDS CONNECTIONS BATCH RUN_ID
-// Prints one JSON object: requests, errors, achieved rate, and latency percentiles in ms;
-// and how late this tool's threads woke for sends they had to wait for (oversleep: the
-// scheduled instant to the wake, when the connection was idle by then), which on a
-// machine shared with the server is latency the server did not cause.
-// A benchmark tool: it reads the wall clock and sleeps, which alertbridge itself never does.
+// Bodies are POST /api/v2/alerts arrays of BATCH alerts, each a label set never sent before,
+// as bench/post_alerts.lua makes them. kThreads event-loop threads share the schedule, each
+// with its own connections on one epoll set, waking at the next due instant with a
+// nanosecond timeout.
+//
+// Usage: openloop HOST PORT RATE_PER_S SECONDS CONNECTIONS BATCH RUN_ID [MAX_CONNECTIONS]
+// CONNECTIONS are opened before the first request; MAX_CONNECTIONS (default 1024) bounds
+// how many the load may need. Prints one JSON object: requests, errors, achieved rate,
+// latency percentiles in ms (from the due instant), service percentiles (from the send),
+// the most connections in use, and how late this tool's threads woke for requests they had
+// to wait for (oversleep), which on a machine shared with the server is latency the server
+// did not cause. A benchmark tool: it reads the wall clock and sleeps, which alertbridge
+// itself never does.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -33,6 +42,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -118,36 +128,40 @@ std::optional<int> completeResponse(const std::string& buf) {
 constexpr int kThreads = 2;
 
 struct Conn {
-    int index = 0;  // among all connections: its name in the bodies and its schedule offset
     int fd = -1;
-    long long next = 0;      // the request to send next
-    long long seq = 0;       // alerts made so far
-    bool in_flight = false;  // sent, its answer not read yet
-    bool waited = false;     // idle before `next` was due: its send is a wake to time
+    long long request = -1;  // the request in flight (its index on this thread), or -1
     bool want_out = false;   // registered for EPOLLOUT (a send the socket did not take whole)
-    std::string request;     // `next`, made ahead of its time
+    std::string out;         // the request's bytes
     std::size_t sent = 0;
+    Clock::time_point sent_at;  // the start of its service time
     std::string in;
 };
 
 struct Results {
-    std::vector<double> latencies, oversleeps;
+    std::vector<double> latencies, services, oversleeps;
     long long errors = 0;
+    std::size_t connections = 0;
 };
 
+// One event-loop thread: its requests are every kThreads-th of the schedule.
 class Loop {
   public:
-    Loop(const Options& o, std::vector<Conn> conns, Clock::time_point t0,
-         std::chrono::duration<double> interval, long long total, std::string starts,
-         std::string ends)
+    Loop(const Options& o, int id, std::chrono::duration<double> interval, long long total,
+         std::size_t initial, std::size_t most, std::string starts, std::string ends)
         : o_(o),
-          conns_(std::move(conns)),
-          t0_(t0),
+          id_(id),
           interval_(interval),
           total_(total),
+          most_(most),
           starts_(std::move(starts)),
           ends_(std::move(ends)),
-          ep_(::epoll_create1(EPOLL_CLOEXEC)) {}
+          ep_(::epoll_create1(EPOLL_CLOEXEC)) {
+        conns_.reserve(most_);
+        for (std::size_t i = 0; i < initial; ++i) {
+            open();
+            connect(conns_.back());  // now, before the clock starts; a failure is retried
+        }
+    }
     ~Loop() {
         for (auto& c : conns_) {
             if (c.fd >= 0) ::close(c.fd);
@@ -157,81 +171,95 @@ class Loop {
     Loop(const Loop&) = delete;
     Loop& operator=(const Loop&) = delete;
 
-    Results run() {
-        for (auto& c : conns_) {
-            c.waited = true;
-            prepare(c);
-        }
-        std::vector<epoll_event> events(conns_.size() + 1);
+    Results run(Clock::time_point t0) {
+        t0_ = t0;
+        prepare();
+        std::vector<epoll_event> events(64);
+        bool timed = false;  // the last wait ended at `next_`'s due instant
         for (;;) {
             auto now = Clock::now();
-            std::optional<Clock::time_point> due;
-            bool any_left = false;
-            for (auto& c : conns_) {
-                if (c.in_flight) {
-                    any_left = true;
+            while (next_ < total_ && due(next_) <= now) {
+                auto* c = idleConn();
+                if (c == nullptr && in_flight_ > 0) break;  // at the bound: wait for an answer
+                if (c == nullptr) {  // no connection could be made: the request fails
+                    ++results_.errors;
+                    ++next_;
+                    prepare();
                     continue;
                 }
-                if (c.next >= total_) continue;
-                any_left = true;
-                auto at = scheduled(c);
-                if (at <= now) {
-                    send(c, now);
-                } else if (!due || at < *due) {
-                    due = at;
+                if (timed) {
+                    results_.oversleeps.push_back(
+                        std::chrono::duration<double, std::milli>(now - due(next_)).count());
                 }
+                timed = false;
+                send(*c, now);
             }
-            if (!any_left) break;
+            if (next_ >= total_ && in_flight_ == 0) break;
             timespec ts{};
             timespec* timeout = nullptr;
-            if (due) {
-                auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*due - now).count();
-                ts.tv_sec = static_cast<time_t>(std::max<long long>(0, ns) / 1000000000LL);
-                ts.tv_nsec = static_cast<long>(std::max<long long>(0, ns) % 1000000000LL);
+            timed = next_ < total_ && due(next_) > now;
+            if (timed) {
+                auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(due(next_) - now);
+                ts.tv_sec = static_cast<time_t>(ns.count() / 1000000000LL);
+                ts.tv_nsec = static_cast<long>(ns.count() % 1000000000LL);
                 timeout = &ts;
             }
             int n = ::epoll_pwait2(ep_, events.data(), static_cast<int>(events.size()), timeout,
                                    nullptr);
             for (int i = 0; i < n; ++i) {
                 auto& c = conns_[events[i].data.u32];
-                if ((events[i].events & EPOLLOUT) != 0 && c.in_flight) flush(c);
+                if ((events[i].events & EPOLLOUT) != 0 && c.request >= 0) flush(c);
                 if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) receive(c);
             }
         }
+        results_.connections = conns_.size();
         return std::move(results_);
     }
 
   private:
-    Clock::time_point scheduled(const Conn& c) const {
-        const auto offset = interval_ * (static_cast<double>(c.index) / o_.connections);
+    Clock::time_point due(long long request) const {
         return t0_ + std::chrono::duration_cast<Clock::duration>(
-                         offset + interval_ * static_cast<double>(c.next));
+                         interval_ * static_cast<double>(request * kThreads + id_));
     }
 
-    void prepare(Conn& c) {
-        if (c.next >= total_) return;
-        auto req_body = body(o_, c.index, c.seq, starts_, ends_);
-        c.request = "POST /api/v2/alerts HTTP/1.1\r\nHost: " + o_.host +
-                    "\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(req_body.size()) + "\r\n\r\n" + req_body;
-        c.sent = 0;
+    // The bytes of request `next_`, made ahead of its instant.
+    void prepare() {
+        if (next_ >= total_) return;
+        auto req_body = body(o_, id_, seq_, starts_, ends_);
+        ahead_ = "POST /api/v2/alerts HTTP/1.1\r\nHost: " + o_.host +
+                 "\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(req_body.size()) + "\r\n\r\n" + req_body;
+    }
+
+    // An idle connection (made again if it dropped), or a new one below the bound.
+    Conn* idleConn() {
+        if (idle_.empty() && conns_.size() < most_) open();
+        if (idle_.empty()) return nullptr;
+        auto& c = conns_[idle_.back()];
+        if (c.fd < 0 && !connect(c)) return nullptr;
+        idle_.pop_back();
+        return &c;
+    }
+
+    void open() {
+        conns_.emplace_back();
+        idle_.push_back(conns_.size() - 1);
     }
 
     void send(Conn& c, Clock::time_point now) {
-        if (c.waited) {
-            results_.oversleeps.push_back(
-                std::chrono::duration<double, std::milli>(now - scheduled(c)).count());
-        }
-        if (c.fd < 0 && !connect(c)) return finish(c, -1);
-        c.in_flight = true;
+        c.request = next_++;
+        c.out.swap(ahead_);
+        c.sent = 0;
+        c.sent_at = now;
         c.in.clear();
+        ++in_flight_;
         flush(c);
+        prepare();
     }
 
     void flush(Conn& c) {
-        while (c.sent < c.request.size()) {
-            ssize_t n =
-                ::send(c.fd, c.request.data() + c.sent, c.request.size() - c.sent, MSG_NOSIGNAL);
+        while (c.sent < c.out.size()) {
+            ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
             if (n > 0) {
                 c.sent += static_cast<std::size_t>(n);
                 continue;
@@ -242,33 +270,31 @@ class Loop {
         if (c.want_out) watch(c, false);
     }
 
+    // One read per readable event (the epoll set is level-triggered): an answer is one small
+    // segment, and reading on to EAGAIN would add a system call to every request.
     void receive(Conn& c) {
         char chunk[8192];
-        for (;;) {
-            ssize_t n = ::recv(c.fd, chunk, sizeof chunk, MSG_DONTWAIT);
-            if (n > 0) {
-                c.in.append(chunk, static_cast<std::size_t>(n));
-                continue;
-            }
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-            if (c.in_flight) return finish(c, -1);  // closed or failed under a request
-            drop(c);
-            return;
+        ssize_t n = ::recv(c.fd, chunk, sizeof chunk, MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+        if (n <= 0) {
+            if (c.request >= 0) return finish(c, -1);  // closed or failed under a request
+            return drop(c);
         }
-        if (!c.in_flight) return;
+        c.in.append(chunk, static_cast<std::size_t>(n));
+        if (c.request < 0) return;
         if (auto status = completeResponse(c.in)) finish(c, *status);
     }
 
     void finish(Conn& c, int status) {
         const auto now = Clock::now();
-        results_.latencies.push_back(
-            std::chrono::duration<double, std::milli>(now - scheduled(c)).count());
+        using Ms = std::chrono::duration<double, std::milli>;
+        results_.latencies.push_back(Ms(now - due(c.request)).count());
+        results_.services.push_back(Ms(now - c.sent_at).count());
         if (status < 200 || status >= 300) ++results_.errors;
         if (status < 0) drop(c);
-        c.in_flight = false;
-        ++c.next;
-        prepare(c);
-        c.waited = c.next < total_ && scheduled(c) > now;
+        c.request = -1;
+        --in_flight_;
+        idle_.push_back(static_cast<std::size_t>(&c - conns_.data()));
     }
 
     void watch(Conn& c, bool out, int op = EPOLL_CTL_MOD) {
@@ -293,21 +319,29 @@ class Loop {
     }
 
     const Options& o_;
-    std::vector<Conn> conns_;
+    int id_;
     Clock::time_point t0_;
     std::chrono::duration<double> interval_;
     long long total_;
+    std::size_t most_;
     std::string starts_, ends_;
     int ep_;
+    std::vector<Conn> conns_;  // reserved to the bound: a Conn never moves
+    std::vector<std::size_t> idle_;
+    long long next_ = 0;  // the next request to send
+    long long seq_ = 0;   // alerts made so far
+    long long in_flight_ = 0;
+    std::string ahead_;  // request `next_`, made ahead
     Results results_;
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 8) {
+    if (argc != 8 && argc != 9) {
         std::fprintf(stderr,
-                     "usage: openloop HOST PORT RATE_PER_S SECONDS CONNECTIONS BATCH RUN_ID\n");
+                     "usage: openloop HOST PORT RATE_PER_S SECONDS CONNECTIONS BATCH RUN_ID "
+                     "[MAX_CONNECTIONS]\n");
         return 2;
     }
     Options o{argv[1],
@@ -317,54 +351,59 @@ int main(int argc, char** argv) {
               std::atoi(argv[5]),
               std::atoi(argv[6]),
               argv[7]};
-    if (o.rate <= 0 || o.seconds <= 0 || o.connections <= 0 || o.batch <= 0) {
-        std::fprintf(stderr, "openloop: rate, seconds, connections and batch must be > 0\n");
+    const int most = argc == 9 ? std::atoi(argv[8]) : 1024;
+    if (o.rate <= 0 || o.seconds <= 0 || o.connections <= 0 || o.batch <= 0 ||
+        most < o.connections) {
+        std::fprintf(stderr,
+                     "openloop: rate, seconds, connections and batch must be > 0, and "
+                     "MAX_CONNECTIONS at least CONNECTIONS\n");
         return 2;
     }
     const auto now_t = std::time(nullptr);
     const std::string starts = isoTime(now_t - 60), ends = isoTime(now_t + 6 * 3600);
+    const auto interval = std::chrono::duration<double>(1.0 / o.rate);
+    const auto all_requests = static_cast<long long>(o.seconds * o.rate);
+    auto share = [](long long n, int t) { return (n + kThreads - 1 - t) / kThreads; };
+    std::vector<std::unique_ptr<Loop>> loops;
+    for (int t = 0; t < kThreads; ++t) {
+        loops.push_back(std::make_unique<Loop>(
+            o, t, interval, share(all_requests, t),
+            static_cast<std::size_t>(share(o.connections, t)),
+            static_cast<std::size_t>(std::max(1LL, share(most, t))), starts, ends));
+    }
     const auto t0 = Clock::now() + std::chrono::milliseconds(200);
-    const auto interval = std::chrono::duration<double>(o.connections / o.rate);
-    const auto total = static_cast<long long>(o.seconds * o.rate / o.connections);
     std::mutex mu;
     Results all;
     std::vector<std::thread> threads;
-    const int n_threads = std::min(kThreads, o.connections);
-    for (int t = 0; t < n_threads; ++t) {
-        std::vector<Conn> mine;
-        for (int c = t; c < o.connections; c += n_threads) {
-            mine.emplace_back();
-            mine.back().index = c;
-        }
-        threads.emplace_back([&, mine = std::move(mine)]() mutable {
-            Loop loop(o, std::move(mine), t0, interval, total, starts, ends);
-            auto r = loop.run();
+    for (auto& loop : loops) {
+        threads.emplace_back([&, l = loop.get()] {
+            auto r = l->run(t0);
             std::lock_guard lock(mu);
             all.latencies.insert(all.latencies.end(), r.latencies.begin(), r.latencies.end());
+            all.services.insert(all.services.end(), r.services.begin(), r.services.end());
             all.oversleeps.insert(all.oversleeps.end(), r.oversleeps.begin(), r.oversleeps.end());
             all.errors += r.errors;
+            all.connections += r.connections;
         });
     }
     for (auto& t : threads) t.join();
-    auto& latencies = all.latencies;
-    auto& oversleeps = all.oversleeps;
-    const long long errors = all.errors;
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::sort(latencies.begin(), latencies.end());
-    std::sort(oversleeps.begin(), oversleeps.end());
-    auto pctOf = [](const std::vector<double>& v, double p) {
+    for (auto* v : {&all.latencies, &all.services, &all.oversleeps})
+        std::sort(v->begin(), v->end());
+    auto pct = [](const std::vector<double>& v, double p) {
         if (v.empty()) return 0.0;
-        auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1));
-        return v[i];
+        return v[static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1))];
     };
-    auto pct = [&](double p) { return pctOf(latencies, p); };
+    const auto& l = all.latencies;
     std::printf(
         "{\"requests\": %zu, \"errors\": %lld, \"target_rate\": %.1f, \"achieved_rate\": %.1f, "
         "\"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"p999_ms\": %.3f, "
-        "\"max_ms\": %.3f, \"oversleep_n\": %zu, \"oversleep_p50_ms\": %.3f, "
+        "\"max_ms\": %.3f, \"service_p50_ms\": %.3f, \"service_p99_ms\": %.3f, "
+        "\"connections\": %zu, \"oversleep_n\": %zu, \"oversleep_p50_ms\": %.3f, "
         "\"oversleep_p99_ms\": %.3f}\n",
-        latencies.size(), errors, o.rate, static_cast<double>(latencies.size()) / elapsed, pct(50),
-        pct(90), pct(99), pct(99.9), latencies.empty() ? 0.0 : latencies.back(), oversleeps.size(),
-        pctOf(oversleeps, 50), pctOf(oversleeps, 99));
+        l.size(), all.errors, o.rate, static_cast<double>(l.size()) / elapsed, pct(l, 50),
+        pct(l, 90), pct(l, 99), pct(l, 99.9), l.empty() ? 0.0 : l.back(), pct(all.services, 50),
+        pct(all.services, 99), all.connections, all.oversleeps.size(), pct(all.oversleeps, 50),
+        pct(all.oversleeps, 99));
     return 0;
 }
