@@ -123,7 +123,7 @@ ALTER TABLE outbox ADD COLUMN reason TEXT;
 ALTER TABLE outbox ADD COLUMN step INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// Versions 2 to 5 to 6: the journal loses AUTOINCREMENT (the writer gives its ids), copied
+// From versions 2-5 to 6: the journal loses AUTOINCREMENT (the writer gives its ids), copied
 // into a new table with the same rows. The last id its sequence handed out is kept in meta
 // as a floor for the writer's next id.
 constexpr const char* kFrom5 = R"sql(
