@@ -261,14 +261,31 @@ def run_openloop(port, rate, batch, duration, run_id):
     return json.loads(out)
 
 
-def server_quantile(url, q, name="alertbridge_input_request_duration_seconds"):
-    """q-quantile (ms) of a histogram on /metrics, summed over its series, interpolated in
-    its bucket as Prometheus's histogram_quantile does."""
+def server_buckets(url, name):
+    """A histogram on /metrics as sorted (upper bound, cumulative count), summed over its
+    series."""
     text = http("GET", url + "/metrics")[1]
     acc = {}
     for le, v in re.findall(name + r'_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)', text):
         acc[float(le)] = acc.get(float(le), 0.0) + float(v)
-    buckets = sorted(acc.items())
+    return sorted(acc.items())
+
+
+FSYNC = "alertbridge_store_wal_sync_duration_seconds"
+
+
+def server_share_above(url, bound, name=FSYNC):
+    """The share of a histogram's observations above `bound` (one of its bucket bounds)."""
+    buckets = server_buckets(url, name)
+    if not buckets or buckets[-1][1] == 0:
+        return None
+    return 1 - dict(buckets)[bound] / buckets[-1][1]
+
+
+def server_quantile(url, q, name="alertbridge_input_request_duration_seconds"):
+    """q-quantile (ms) of a histogram on /metrics, summed over its series, interpolated in
+    its bucket as Prometheus's histogram_quantile does."""
+    buckets = server_buckets(url, name)
     if not buckets or buckets[-1][1] == 0:
         return None
     rank = q * buckets[-1][1]
@@ -414,6 +431,9 @@ def main():
                         # From receipt to answer inside the process, against what the
                         # load generator saw (which adds its own late wakes).
                         run["server_p99_ms"] = server_quantile(p.url, 0.99)
+                        # The disk's part: every answer waits for an fsync of the log.
+                        run["fsync_p99_ms"] = server_quantile(p.url, 0.99, FSYNC)
+                        run["fsync_over_5ms"] = server_share_above(p.url, 0.005)
                 finally:
                     p.stop()
                 print(f"open loop batch={batch} {kind} run {r}: {run}", flush=True)
@@ -434,8 +454,10 @@ def main():
                                     max(x["connections"] for x in rk)],
                     "errors": sum(x["errors"] for x in rk), "runs": rk}
                 if kind == "alertbridge":
-                    results["open_loop"][f"{kind}/{batch}"]["server_p99_ms"] = \
-                        statistics.median(x["server_p99_ms"] or 0 for x in rk)
+                    ob = results["open_loop"][f"{kind}/{batch}"]
+                    ob["server_p99_ms"] = statistics.median(x["server_p99_ms"] or 0 for x in rk)
+                    ob["fsync_p99_ms"] = [x["fsync_p99_ms"] or 0 for x in rk]
+                    ob["fsync_over_5ms"] = [x["fsync_over_5ms"] or 0 for x in rk]
         for kind in ("alertmanager", "alertbridge"):
             results["memory"][kind] = measure_memory(kind, workdir, args.alerts)
             print(f"memory {kind}: {results['memory'][kind]}", flush=True)
@@ -495,6 +517,11 @@ def main():
                      f"histogram) / the load generator's late wakes p99 (ms) | - / "
                      f"{oa['oversleep_p99_ms']:.2f} | {ob['server_p99_ms']:.2f} / "
                      f"{ob['oversleep_p99_ms']:.2f} | |")
+        if "fsync_p99_ms" in ob:
+            lines.append(f"| open loop, batch {batch}: alertbridge's fsyncs of the log, p99 (ms) "
+                         f"and share over 5 ms, in the order run | | "
+                         + " / ".join(f"{p:.2f} ({s:.1%})" for p, s in
+                                      zip(ob["fsync_p99_ms"], ob["fsync_over_5ms"])) + " | |")
         if args.enrich:
             e = t[f"alertbridge_enrich/{batch}"]
             lines.append(f"| alerts/s, batch {batch}, alertbridge with enrichment | "

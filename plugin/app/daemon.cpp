@@ -60,6 +60,7 @@ core::Result<std::uint16_t> Daemon::start() {
             return;
         }
         metrics_.journalCommitDuration().Observe(s.seconds);
+        if (s.fsync_seconds >= 0) metrics_.walSyncDuration().Observe(s.fsync_seconds);
         metrics_.journalCommits().Increment();
     });
 

@@ -64,7 +64,7 @@ class SqliteStore final : public Store {
         if (options_.synchronous_full) {
             // The log is synced on a thread of its own (wal_syncer.hpp); the writer's
             // connection then needs SQLite's own sync only around checkpoints.
-            auto syncer = WalSyncer::open(options_.path, options_.sync_log);
+            auto syncer = WalSyncer::open(options_.path, clock_, options_.sync_log);
             if (!syncer) return Error{"the store: " + syncer.error()};
             if (sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) !=
                 SQLITE_OK) {
@@ -211,8 +211,10 @@ class SqliteStore final : public Store {
                 // Answered once the log is on disk; meanwhile this thread goes on.
                 auto handed = std::make_shared<std::deque<Op>>(std::move(batch));
                 batch.clear();
-                syncer_->submit([this, handed, stats, started, seq](const Status& synced) mutable {
+                syncer_->submit([this, handed, stats, started, seq](const Status& synced,
+                                                                    WalSyncer::Synced how) mutable {
                     if (!synced.ok()) wake();  // the writer copies the log, then probes
+                    if (how.first) stats.fsync_seconds = how.seconds;
                     finish(*handed, Outcome{synced}, std::move(stats), started, seq,
                            /*committed=*/true);
                 });

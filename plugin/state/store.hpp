@@ -180,6 +180,9 @@ std::string_view storeErrorClassName(StoreErrorClass c);
 
 struct CommitStats {
     double seconds = 0;  // BEGIN to COMMIT, fsync included
+    // The fsync of the log that made this commit durable (synchronous: full), reported with
+    // the first commit it answered only, so each fsync is counted once; negative otherwise.
+    double fsync_seconds = -1;
     std::size_t ops = 0;
     // Copies of the log into the file since the last stats: background thread, writer inline.
     std::uint64_t wal_copies = 0;

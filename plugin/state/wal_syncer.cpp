@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 
@@ -26,7 +28,8 @@ int openReadOnly(const std::string& path, int extra = 0) {
 
 }  // namespace
 
-core::Result<std::unique_ptr<WalSyncer>> WalSyncer::open(const std::string& db_path, SyncFn sync) {
+core::Result<std::unique_ptr<WalSyncer>> WalSyncer::open(const std::string& db_path,
+                                                         const core::Clock& clock, SyncFn sync) {
     std::string path = db_path + "-wal";
     int fd = openReadOnly(path);
     if (fd < 0) {
@@ -44,7 +47,7 @@ core::Result<std::unique_ptr<WalSyncer>> WalSyncer::open(const std::string& db_p
                                        std::strerror(dir_errno))};
     }
     if (!sync) sync = [](int f) { return ::fdatasync(f); };
-    std::unique_ptr<WalSyncer> s(new WalSyncer(std::move(path), fd, std::move(sync)));
+    std::unique_ptr<WalSyncer> s(new WalSyncer(std::move(path), fd, clock, std::move(sync)));
     s->thread_ = std::thread([p = s.get()] {
         pthread_setname_np(pthread_self(), "ab-sync");
         p->loop();
@@ -52,8 +55,8 @@ core::Result<std::unique_ptr<WalSyncer>> WalSyncer::open(const std::string& db_p
     return s;
 }
 
-WalSyncer::WalSyncer(std::string path, int fd, SyncFn sync)
-    : path_(std::move(path)), fd_(fd), sync_(std::move(sync)) {
+WalSyncer::WalSyncer(std::string path, int fd, const core::Clock& clock, SyncFn sync)
+    : path_(std::move(path)), fd_(fd), clock_(clock), sync_(std::move(sync)) {
     noteIdentity();
 }
 
@@ -95,7 +98,10 @@ void WalSyncer::loop() {
         if (queue_.empty()) return;  // stopping, and everything is answered
         batch.swap(queue_);
         lock.unlock();
+        const auto started = clock_.now();
         auto status = syncOnce();
+        Synced synced{std::max(0.0, std::chrono::duration<double>(clock_.now() - started).count()),
+                      true};
         if (!status.ok()) {
             if (!failed_.exchange(true)) {
                 spdlog::error(
@@ -109,7 +115,10 @@ void WalSyncer::loop() {
                 "an earlier sync of the write-ahead log failed; waiting for "
                 "the log to be copied into the database file"};
         }
-        for (auto& f : batch) f(status);
+        for (auto& f : batch) {
+            f(status, synced);
+            synced.first = false;
+        }
         batch.clear();
         lock.lock();
     }

@@ -27,21 +27,31 @@
 #include <thread>
 #include <vector>
 
+#include "plugin/core/clock.hpp"
 #include "plugin/core/result.hpp"
 
 namespace alertbridge::state {
 
 class WalSyncer {
   public:
-    // Called once the batch is on disk, or with the reason it may not be.
-    using Finish = std::function<void(const core::Status&)>;
+    // Called once the batch is on disk, or with the reason it may not be, and how long the
+    // fsync that decided it took (seconds on the clock given to open()). Every batch one
+    // fsync answers gets the same duration; `first` is true for the first of them only, so
+    // that whoever counts fsyncs counts each once.
+    struct Synced {
+        double seconds = 0;
+        bool first = false;
+    };
+    using Finish = std::function<void(const core::Status&, Synced)>;
 
     // Syncs a descriptor's data: fdatasync(2), or what a test injects. 0 or -1 with errno.
     using SyncFn = std::function<int(int fd)>;
 
     // Opens the log of the database at `db_path` (the writer's connection must have it open
     // already) and syncs its folder once, so that the log's own entry survives a power cut.
+    // `clock` times the fsyncs (the disk's latency, which bounds every answer's).
     static core::Result<std::unique_ptr<WalSyncer>> open(const std::string& db_path,
+                                                         const core::Clock& clock,
                                                          SyncFn sync = nullptr);
     ~WalSyncer();  // finishes what was submitted, then stops
     WalSyncer(const WalSyncer&) = delete;
@@ -59,7 +69,7 @@ class WalSyncer {
     void stop();
 
   private:
-    WalSyncer(std::string path, int fd, SyncFn sync);
+    WalSyncer(std::string path, int fd, const core::Clock& clock, SyncFn sync);
     void loop();
     core::Status syncOnce();
     void noteIdentity();  // the device and inode of fd_, read once per descriptor
@@ -67,6 +77,7 @@ class WalSyncer {
     std::string path_;
     int fd_;
     std::uint64_t dev_ = 0, ino_ = 0;
+    const core::Clock& clock_;
     SyncFn sync_;
     std::atomic<bool> failed_{false};
     std::mutex mu_;

@@ -117,6 +117,7 @@ class Metrics {
 
     Histogram& journalCommitDuration() { return *journal_commit_duration_; }
     Counter& journalCommits() { return *journal_commits_; }
+    Histogram& walSyncDuration() { return *wal_sync_duration_; }
     Counter& walCheckpoints(bool by_writer) { return by_writer ? *wal_writer_ : *wal_background_; }
     Counter& journalBatches() { return *journal_batches_; }
     Counter& storeErrors(std::string_view error_class) {
@@ -206,6 +207,7 @@ class Metrics {
     Counter* enrich_dropped_;
     Histogram* journal_commit_duration_;
     Counter* journal_commits_;
+    Histogram* wal_sync_duration_;
     Counter* wal_background_;
     Counter* wal_writer_;
     Counter* journal_batches_;

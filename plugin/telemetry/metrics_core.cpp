@@ -24,6 +24,16 @@ void Metrics::registerCoreFamilies() {
                             .Help("Group commits of the store.")
                             .Register(r)
                             .Add({});
+    wal_sync_duration_ =
+        &BuildHistogram()
+             .Name("alertbridge_store_wal_sync_duration_seconds")
+             .Help(
+                 "Time one fsync of the store's write-ahead log took (synchronous: full). "
+                 "Every stored request waits for one, and often for the one before it too, "
+                 "so this is the disk's share of the intake latency.")
+             .Register(r)
+             .Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                  0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1});
     auto& wal = BuildCounter()
                     .Name("alertbridge_store_wal_checkpoints_total")
                     .Help(

@@ -147,6 +147,7 @@ class RoundTrip(unittest.TestCase):
         for family in ["alertbridge_input_requests_total", "alertbridge_input_alerts_accepted_total",
                        "alertbridge_input_requests_rejected_total",
                        "alertbridge_journal_commit_duration_seconds_bucket",
+                       "alertbridge_store_wal_sync_duration_seconds_bucket",
                        "alertbridge_output_attempts_total", "alertbridge_output_results_total",
                        "alertbridge_active_alerts", "alertbridge_intake_queue_alerts"]:
             self.assertIn(family, m)

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cerrno>
 #include <filesystem>
 #include <future>
@@ -43,10 +45,11 @@ class WalSyncerTest : public ::testing::Test {
     }
     core::Status finishOne(WalSyncer& s) {
         std::promise<core::Status> p;
-        s.submit([&](const core::Status& st) { p.set_value(st); });
+        s.submit([&](const core::Status& st, WalSyncer::Synced) { p.set_value(st); });
         return p.get_future().get();
     }
 
+    core::FakeClock clock_{core::TimePoint{} + std::chrono::hours(24)};
     fs::path dir_;
     std::string path_;
     sqlite3* db_ = nullptr;
@@ -58,7 +61,7 @@ TEST_F(WalSyncerTest, AnswersEveryBatchInOrderAfterASyncThatFollowsIt) {
     std::mutex m;
     std::vector<std::pair<int, int>> answered;  // batch, submitted when its sync began
     std::vector<int> submitted_at_sync;
-    auto s = WalSyncer::open(path_, [&](int fd) {
+    auto s = WalSyncer::open(path_, clock_, [&](int fd) {
         {
             std::lock_guard lock(m);
             submitted_at_sync.push_back(submitted.load());
@@ -69,7 +72,7 @@ TEST_F(WalSyncerTest, AnswersEveryBatchInOrderAfterASyncThatFollowsIt) {
     ASSERT_TRUE(s.ok()) << s.error();
     for (int i = 0; i < 200; ++i) {
         ++submitted;
-        (*s)->submit([&, i](const core::Status& st) {
+        (*s)->submit([&, i](const core::Status& st, WalSyncer::Synced) {
             EXPECT_TRUE(st.ok()) << st.error();
             std::lock_guard lock(m);
             answered.emplace_back(i, submitted_at_sync.back());
@@ -86,9 +89,51 @@ TEST_F(WalSyncerTest, AnswersEveryBatchInOrderAfterASyncThatFollowsIt) {
     EXPECT_LE(syncs.load(), 200);
 }
 
+// Each fsync is timed on the clock, and reported once: with the first batch it answers.
+TEST_F(WalSyncerTest, TimesEachSyncOnItsClockAndReportsItOnce) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false;
+    int syncs = 0;
+    auto s = WalSyncer::open(path_, clock_, [&](int fd) {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return release; });
+        ++syncs;
+        clock_.advance(std::chrono::milliseconds(3 * syncs));
+        return ::fdatasync(fd);
+    });
+    ASSERT_TRUE(s.ok()) << s.error();
+    std::vector<WalSyncer::Synced> got;
+    for (int i = 0; i < 5; ++i) {
+        (*s)->submit([&](const core::Status& st, WalSyncer::Synced how) {
+            EXPECT_TRUE(st.ok()) << st.error();
+            got.push_back(how);  // on the syncer's thread, one at a time
+        });
+    }
+    {
+        std::lock_guard lock(m);
+        release = true;
+    }
+    cv.notify_all();
+    (*s)->stop();
+    ASSERT_EQ(got.size(), 5u);
+    // The first sync took the first batch (or more); whatever waited meanwhile took the second.
+    int firsts = 0;
+    for (const auto& g : got) firsts += g.first ? 1 : 0;
+    EXPECT_EQ(firsts, syncs);
+    EXPECT_TRUE(got.front().first);
+    EXPECT_DOUBLE_EQ(got.front().seconds, 0.003);
+    for (std::size_t i = 1; i < got.size(); ++i) {
+        if (!got[i].first) {
+            EXPECT_DOUBLE_EQ(got[i].seconds, got[i - 1].seconds);
+        }
+    }
+    EXPECT_DOUBLE_EQ(got.back().seconds, 0.003 * syncs);
+}
+
 TEST_F(WalSyncerTest, AFailedSyncFailsEveryLaterBatchUntilCleared) {
     std::atomic<bool> fail{false};
-    auto s = WalSyncer::open(path_, [&](int fd) {
+    auto s = WalSyncer::open(path_, clock_, [&](int fd) {
         if (fail.load()) {
             errno = EIO;
             return -1;
@@ -119,7 +164,7 @@ TEST_F(WalSyncerTest, AStoreWithoutALogIsAClearError) {
     sqlite3_close(db_);  // the last connection removes the log
     db_ = nullptr;
     ASSERT_FALSE(fs::exists(path_ + "-wal"));
-    auto s = WalSyncer::open(path_);
+    auto s = WalSyncer::open(path_, clock_);
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().find("cannot open the write-ahead log"), std::string::npos) << s.error();
     EXPECT_NE(s.error().find("ab.db-wal"), std::string::npos) << s.error();
@@ -127,7 +172,7 @@ TEST_F(WalSyncerTest, AStoreWithoutALogIsAClearError) {
 
 TEST_F(WalSyncerTest, ALogSQLiteRemovedAfterCopyingItCountsAsSynced) {
     int syncs = 0;
-    auto s = WalSyncer::open(path_, [&](int fd) {
+    auto s = WalSyncer::open(path_, clock_, [&](int fd) {
         ++syncs;
         return ::fdatasync(fd);
     });
@@ -141,7 +186,7 @@ TEST_F(WalSyncerTest, ALogSQLiteRemovedAfterCopyingItCountsAsSynced) {
 
 TEST_F(WalSyncerTest, FollowsALogReplacedAtItsPath) {
     std::vector<ino_t> synced;
-    auto s = WalSyncer::open(path_, [&](int fd) {
+    auto s = WalSyncer::open(path_, clock_, [&](int fd) {
         struct stat st {};
         ::fstat(fd, &st);
         synced.push_back(st.st_ino);
