@@ -10,6 +10,11 @@
 
 namespace alertbridge::state {
 
+namespace {
+constexpr int kMaxPasses = 4;
+constexpr int kFewFrames = 64;
+}  // namespace
+
 core::Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::string& path,
                                                                       bool synchronous_full) {
     auto db = openDb(path, synchronous_full, 1);
@@ -52,13 +57,8 @@ void WalCheckpointer::detach() {
 // On the writer thread, after each commit, with the number of pages in the log.
 int WalCheckpointer::onCommit(void* self, sqlite3* db, const char* name, int pages) {
     auto* c = static_cast<WalCheckpointer*>(self);
-    if (c->copied_.exchange(false)) {
-        // What was written while the thread copied: a few commits' frames. Once all of the
-        // log is copied, the next write starts it again from its beginning.
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        c->woken_at_ = 0;
-        return SQLITE_OK;
-    }
+    // The thread has copied; restartLog(), after this commit is handed on, copies the rest.
+    if (c->copied_.load()) return SQLITE_OK;
     if (pages >= c->backstop_pages_) {
         // Behind: copy inline, as SQLite's own auto-checkpoint would (PASSIVE never waits).
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
@@ -80,6 +80,14 @@ int WalCheckpointer::onCommit(void* self, sqlite3* db, const char* name, int pag
     return SQLITE_OK;
 }
 
+void WalCheckpointer::restartLog() {
+    if (writer_ == nullptr || !copied_.exchange(false)) return;
+    // What was written while the thread copied: a few commits' frames. Once all of the log
+    // is copied, the next write starts it again from its beginning.
+    sqlite3_wal_checkpoint_v2(writer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    woken_at_ = 0;
+}
+
 void WalCheckpointer::loop() {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -90,6 +98,13 @@ void WalCheckpointer::loop() {
         lock.unlock();
         int log = 0, copied = 0;
         int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+        // Again over what was written meanwhile, while a pass still copied more than a few
+        // frames: what is left for the writer's own copy shrinks with each pass.
+        for (int pass = 1, before = 0;
+             pass < kMaxPasses && rc == SQLITE_OK && copied - before > kFewFrames; ++pass) {
+            before = copied;
+            rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+        }
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
             spdlog::warn(
                 "Copying the write-ahead log into the store failed; retried at the next "

@@ -7,11 +7,16 @@
 // The writer connection's WAL hook wakes the thread once the log holds `wake_pages`, and
 // again each time it grew by that much more. The thread's checkpoint is PASSIVE: it never
 // blocks the writer or a reader. Writes go on while it copies, so it rarely copies the whole
-// log, and a log that is never wholly copied is never started again from its beginning:
-// at the writer's next commit after the thread's copy, the writer copies the few frames
-// written meanwhile itself (one short PASSIVE checkpoint), and its next write starts the log
-// again. Past `backstop_pages` the writer checkpoints inline, so the log stays bounded even
-// if this thread falls behind.
+// log, and a log that is never wholly copied is never started again from its beginning.
+// So the thread copies again what was written during its last pass, while that pass copied
+// more than a few frames (up to four passes), and then the writer copies the rest itself
+// (restartLog: one short PASSIVE checkpoint, two fsyncs, with no commit open), after it
+// has handed its commit to the syncer, so that no request of that commit waits for it;
+// its next write starts the log again. Measured at 454 requests of 100 alerts a second:
+// the writer's copy took 3.8-4.1 ms at the median after one pass, 1.7-1.9 ms after up to
+// four, and was made inside the commit before, holding that commit's answers.
+// Past `backstop_pages` the writer checkpoints inline, so the log stays bounded even if
+// this thread falls behind.
 
 #include <atomic>
 #include <condition_variable>
@@ -40,6 +45,11 @@ class WalCheckpointer {
     // detach() must run before that connection closes or this object goes.
     void attach(sqlite3* writer, int wake_pages, int backstop_pages);
     void detach();
+
+    // On the writer's thread, with no transaction open: once the thread has copied the log,
+    // copies what was written meanwhile, so that the next write starts the log again.
+    void restartLog();
+    bool restartDue() const { return copied_.load(); }
 
     // Blocks until no checkpoint is wanted or running (tests).
     void drain();

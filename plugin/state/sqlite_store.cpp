@@ -221,6 +221,8 @@ class SqliteStore final : public Store {
             } else {
                 finish(batch, out, std::move(stats), started, seq, /*committed=*/false);
             }
+            // After the batch is handed on: its answers do not wait for this copy.
+            if (out.status.ok()) checkpointer_->restartLog();
             // Pruning waits until the batch is committed. A full store prunes at once: what
             // is past retention may make room. (A clock set back restarts the interval.)
             if (started < last_prune) last_prune = started;

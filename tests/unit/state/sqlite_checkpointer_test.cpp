@@ -1,12 +1,14 @@
 // The WAL is copied back on the checkpointer's own thread once it holds the wake size, and
 // by the writer itself only past the backstop; either way the log is then started again,
-// so its file stays bounded under steady writes.
+// so its file stays bounded under steady writes. The writer's short copy of what was
+// written during the thread's copy happens outside its commits.
 #include "plugin/state/sqlite_checkpointer.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "plugin/state/sqlite_util.hpp"
@@ -47,6 +49,7 @@ class CheckpointerTest : public ::testing::Test {
             sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
             ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
             sqlite3_finalize(st);
+            if (ckpt_) ckpt_->restartLog();  // as the store's writer does after each commit
         }
     }
     std::uintmax_t walBytes() const {
@@ -84,6 +87,35 @@ TEST_F(CheckpointerTest, TheLogIsCopiedOffTheWritersThreadAndStartsAgain) {
         },
         &count, nullptr);
     EXPECT_EQ(count, 800);
+}
+
+// The commit that follows the thread's copy is not held by the writer's short copy: it
+// only marks it due, and restartLog() (after the commit is handed on) makes it, once.
+TEST_F(CheckpointerTest, TheWritersShortCopyComesAfterItsCommit) {
+    auto c = WalCheckpointer::start(path_, true);
+    ASSERT_TRUE(c.ok()) << c.error();
+    auto* ckpt = c->get();
+    ckpt->attach(db_, 50, 1000000);
+    write(40);  // ckpt_ unset: nothing restarts the log yet
+    ckpt->drain();
+    ASSERT_TRUE(ckpt->restartDue());
+    // The log's header carries a salt that changes each time the log starts again.
+    auto salt = [&] {
+        std::ifstream f(path_ + "-wal", std::ios::binary);
+        std::string head(24, '\0');
+        f.read(head.data(), 24);
+        return head.substr(16, 8);
+    };
+    const auto first = salt();
+    write(1);
+    EXPECT_TRUE(ckpt->restartDue()) << "the commit itself did not copy";
+    EXPECT_EQ(salt(), first) << "the log was not started again inside the commit";
+    ckpt->restartLog();
+    EXPECT_FALSE(ckpt->restartDue());
+    write(1);  // starts the log again from its beginning
+    EXPECT_NE(salt(), first);
+    ckpt->restartLog();  // nothing due: no copy
+    ckpt_ = std::move(*c);
 }
 
 TEST_F(CheckpointerTest, PastTheBackstopTheWriterCopiesInline) {
