@@ -261,10 +261,9 @@ def run_openloop(port, rate, batch, duration, run_id):
     return json.loads(out)
 
 
-def server_buckets(url, name):
-    """A histogram on /metrics as sorted (upper bound, cumulative count), summed over its
-    series."""
-    text = http("GET", url + "/metrics")[1]
+def server_buckets(text, name):
+    """A histogram in a /metrics page as sorted (upper bound, cumulative count), summed over
+    its series."""
     acc = {}
     for le, v in re.findall(name + r'_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)', text):
         acc[float(le)] = acc.get(float(le), 0.0) + float(v)
@@ -274,18 +273,18 @@ def server_buckets(url, name):
 FSYNC = "alertbridge_store_wal_sync_duration_seconds"
 
 
-def server_share_above(url, bound, name=FSYNC):
+def server_share_above(text, bound, name=FSYNC):
     """The share of a histogram's observations above `bound` (one of its bucket bounds)."""
-    buckets = server_buckets(url, name)
+    buckets = server_buckets(text, name)
     if not buckets or buckets[-1][1] == 0:
         return None
     return 1 - dict(buckets)[bound] / buckets[-1][1]
 
 
-def server_quantile(url, q, name="alertbridge_input_request_duration_seconds"):
-    """q-quantile (ms) of a histogram on /metrics, summed over its series, interpolated in
-    its bucket as Prometheus's histogram_quantile does."""
-    buckets = server_buckets(url, name)
+def server_quantile(text, q, name="alertbridge_input_request_duration_seconds"):
+    """q-quantile (ms) of a histogram in a /metrics page, summed over its series,
+    interpolated in its bucket as Prometheus's histogram_quantile does."""
+    buckets = server_buckets(text, name)
     if not buckets or buckets[-1][1] == 0:
         return None
     rank = q * buckets[-1][1]
@@ -430,10 +429,11 @@ def main():
                     if kind == "alertbridge":
                         # From receipt to answer inside the process, against what the
                         # load generator saw (which adds its own late wakes).
-                        run["server_p99_ms"] = server_quantile(p.url, 0.99)
+                        text = http("GET", p.url + "/metrics")[1]
+                        run["server_p99_ms"] = server_quantile(text, 0.99)
                         # The disk's part: every answer waits for an fsync of the log.
-                        run["fsync_p99_ms"] = server_quantile(p.url, 0.99, FSYNC)
-                        run["fsync_over_5ms"] = server_share_above(p.url, 0.005)
+                        run["fsync_p99_ms"] = server_quantile(text, 0.99, FSYNC)
+                        run["fsync_over_5ms"] = server_share_above(text, 0.005)
                 finally:
                     p.stop()
                 print(f"open loop batch={batch} {kind} run {r}: {run}", flush=True)
