@@ -6,7 +6,7 @@ bool AckPacer::answer(bool behind, Answer a) {
     std::unique_lock lock(mu_);
     if (behind) {
         held_.push_back(std::move(a));
-        count_.store(held_.size(), std::memory_order_release);
+        setCount(held_.size());
         return true;
     }
     if (held_.empty()) {
@@ -16,7 +16,7 @@ bool AckPacer::answer(bool behind, Answer a) {
     }
     // Caught up, with older answers held still: they go first, this one after them.
     held_.push_back(std::move(a));
-    count_.store(held_.size(), std::memory_order_release);
+    setCount(held_.size());
     lock.unlock();
     resume(false);
     return false;
@@ -28,11 +28,16 @@ void AckPacer::resume(bool behind) {
     {
         std::lock_guard lock(mu_);
         now.swap(held_);
-        count_.store(0, std::memory_order_release);
+        setCount(0);
     }
     for (auto& a : now) a();
 }
 
 void AckPacer::answerAll() { resume(false); }
+
+void AckPacer::setCount(std::size_t n) {
+    count_.store(n, std::memory_order_release);
+    if (observer_) observer_(n);
+}
 
 }  // namespace alertbridge::app

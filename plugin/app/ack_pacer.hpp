@@ -10,18 +10,26 @@
 // Safe from any thread. The owner calls resume() after every release of the queue; a
 // request held just after a release has still its own entry in the queue, whose release
 // comes later and resumes it.
+//
+// The held count goes to the observer under the pacer's lock, before any answer it
+// releases is given: a sender that has its answer and then reads the gauge sees the
+// count without its own request, and two threads cannot leave a stale count behind.
 
 #include <atomic>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <utility>
 
 namespace alertbridge::app {
 
 class AckPacer {
   public:
     using Answer = std::function<void()>;
+    using Observer = std::function<void(std::size_t held)>;
+    AckPacer() = default;
+    explicit AckPacer(Observer observer) : observer_(std::move(observer)) {}
     // Answers at once (after any older answers held still), or holds it when `behind`.
     // Returns true when it held the answer.
     bool answer(bool behind, Answer a);
@@ -34,6 +42,9 @@ class AckPacer {
     std::size_t held() const { return count_.load(std::memory_order_acquire); }
 
   private:
+    void setCount(std::size_t n);  // under mu_
+
+    Observer observer_;
     std::mutex mu_;
     std::deque<Answer> held_;
     std::atomic<std::size_t> count_{0};  // held_.size(), written under mu_

@@ -189,7 +189,9 @@ class Daemon final : public Intake {
 
     std::atomic<std::size_t> inflight_{0};
     std::atomic<std::size_t> inflight_bytes_{0};
-    AckPacer pacer_;  // holds acknowledgements while the engine is behind
+    // Holds acknowledgements while the engine is behind; keeps the held gauge.
+    AckPacer pacer_{
+        [this](std::size_t held) { metrics_.acksHeldNow().Set(static_cast<double>(held)); }};
     std::atomic<bool> ready_{false};
 
     // The engine thread's task queue.

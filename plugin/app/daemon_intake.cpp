@@ -151,11 +151,11 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
             m.alerts_accepted->Increment(static_cast<double>(n));
             metrics_.journalBatches().Increment();
             long long journal_id = *id;
-            if (pacer_.answer(behind(),
-                              [done, journal_id] { done(Outcome::kStored, journal_id, ""); })) {
-                metrics_.acksHeld().Increment();
-                metrics_.acksHeldNow().Set(static_cast<double>(pacer_.held()));
-            }
+            // Counted before the pacer holds it: its answer may go out on another thread
+            // before answer() returns.
+            const bool hold = behind();
+            if (hold) metrics_.acksHeld().Increment();
+            pacer_.answer(hold, [done, journal_id] { done(Outcome::kStored, journal_id, ""); });
             // At received_at, the instant the journal holds, so a restore that
             // applies the same entry computes the same state.
             {
@@ -175,10 +175,7 @@ void Daemon::release(std::size_t alerts, std::size_t bytes) {
     inflight_bytes_.fetch_sub(bytes);
     metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
     metrics_.queueBytes().Set(static_cast<double>(inflight_bytes_.load()));
-    if (pacer_.held() > 0) {
-        pacer_.resume(behind());
-        metrics_.acksHeldNow().Set(static_cast<double>(pacer_.held()));
-    }
+    if (pacer_.held() > 0) pacer_.resume(behind());
 }
 
 bool Daemon::behind() const {

@@ -44,5 +44,22 @@ TEST(AckPacer, ResumeAnswersEverythingHeldAndShutdownAnswersTheRest) {
     EXPECT_EQ(pacer.held(), 0U);
 }
 
+TEST(AckPacer, TellsItsObserverTheCountBeforeAnAnswerGoesOut) {
+    // A sender that has its answer and reads the held gauge must not find itself there.
+    std::vector<std::size_t> seen;
+    AckPacer pacer([&](std::size_t held) { seen.push_back(held); });
+    std::vector<std::size_t> at_answer;
+    pacer.answer(true, [&] { at_answer.push_back(seen.back()); });
+    pacer.answer(true, [&] { at_answer.push_back(seen.back()); });
+    EXPECT_EQ(seen, (std::vector<std::size_t>{1, 2}));
+    pacer.resume(false);
+    EXPECT_EQ(at_answer, (std::vector<std::size_t>{0, 0}));
+    // Caught up with one held still: the count goes to 0 before either is answered.
+    pacer.answer(true, [&] { at_answer.push_back(seen.back()); });
+    pacer.answer(false, [&] { at_answer.push_back(seen.back()); });
+    EXPECT_EQ(at_answer, (std::vector<std::size_t>{0, 0, 0, 0}));
+    EXPECT_EQ(seen.back(), 0U);
+}
+
 }  // namespace
 }  // namespace alertbridge::app
