@@ -107,6 +107,7 @@ class Daemon final : public Intake {
     // Which output's backlog is at its bound ("" when none).
     std::string backlogFull() const;
     void release(std::size_t alerts, std::size_t bytes);
+    void publishQueue();  // the queue gauges, from the counts as they are now
     // Past the soft mark of the intake queue (a sixteenth of either bound): acknowledgements
     // are held until the engine catches up (AckPacer).
     bool behind() const;
@@ -189,6 +190,7 @@ class Daemon final : public Intake {
 
     std::atomic<std::size_t> inflight_{0};
     std::atomic<std::size_t> inflight_bytes_{0};
+    std::mutex queue_gauges_mu_;  // publishQueue()
     // Holds acknowledgements while the engine is behind; keeps the held gauge.
     AckPacer pacer_{
         [this](std::size_t held) { metrics_.acksHeldNow().Set(static_cast<double>(held)); }};

@@ -134,8 +134,7 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
         done(Outcome::kFull, 0, "the intake queue is full");
         return;
     }
-    metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
-    metrics_.queueBytes().Set(static_cast<double>(inflight_bytes_.load()));
+    publishQueue();
     auto shared = std::make_shared<core::AlertBatch>(std::move(batch));
     state::JournalEntry entry{0, std::string(input.id), received_at, std::move(body),
                               std::move(email)};
@@ -173,9 +172,17 @@ void Daemon::accept(const InputDef& input, std::string body, core::TimePoint rec
 void Daemon::release(std::size_t alerts, std::size_t bytes) {
     if (alerts > 0) inflight_.fetch_sub(alerts);
     inflight_bytes_.fetch_sub(bytes);
+    publishQueue();
+    if (pacer_.held() > 0) pacer_.resume(behind());
+}
+
+void Daemon::publishQueue() {
+    // Read under the lock: two threads releasing at once (the engine its bytes, the store
+    // its alerts) could otherwise leave the count the first one read, after the second
+    // one's answer went out with the queue empty.
+    std::lock_guard lock(queue_gauges_mu_);
     metrics_.queueDepth().Set(static_cast<double>(inflight_.load()));
     metrics_.queueBytes().Set(static_cast<double>(inflight_bytes_.load()));
-    if (pacer_.held() > 0) pacer_.resume(behind());
 }
 
 bool Daemon::behind() const {
