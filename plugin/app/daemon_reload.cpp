@@ -44,8 +44,9 @@ Daemon::ReloadOutcome Daemon::reload(std::string_view trigger) {
     ReloadOutcome out;
     auto refuse = [&](std::vector<std::string> errors) {
         out.errors = std::move(errors);
-        metrics_.configReloads(false).Increment();
+        // The gauge before the counter: whoever sees the count move sees the outcome.
         metrics_.configLastReloadSuccessful().Set(0);
+        metrics_.configReloads(false).Increment();
         spdlog::error(
             "The configuration was not reloaded; the running one stays. trigger={} file={} "
             "errors={}",
@@ -160,10 +161,10 @@ Daemon::ReloadOutcome Daemon::reload(std::string_view trigger) {
     checkCalendars(clock_.now(), true);
 
     out.applied = true;
-    metrics_.configReloads(true).Increment();
     metrics_.configLastReloadSuccessful().Set(1);
     metrics_.configLastReloadTime().Set(
         std::chrono::duration<double>(clock_.now().time_since_epoch()).count());
+    metrics_.configReloads(true).Increment();
     spdlog::info(
         "The configuration was reloaded. trigger={} file={} outputs={} outputs_restarted={} "
         "tables_reloaded={} active_alerts={}",
