@@ -15,6 +15,11 @@
 // its next write starts the log again. Measured at 454 requests of 100 alerts a second:
 // the writer's copy took 3.8-4.1 ms at the median after one pass, 1.7-1.9 ms after up to
 // four, and was made inside the commit before, holding that commit's answers.
+// SQLite syncs the database file only at the end of a copy that reached the end of the
+// log, which is the writer's; so the thread syncs the file itself after its passes, and
+// the writer's sync flushes only the pages of its own short copy. At 515 requests of 100
+// alerts a second the writer's syncs of the file went from 258 to 92 ms in 16 s (median
+// 1.18 to 0.65 ms, 90th percentile 4.5 to 1.2 ms).
 // Past `backstop_pages` the writer checkpoints inline, so the log stays bounded even if
 // this thread falls behind.
 
@@ -55,11 +60,14 @@ class WalCheckpointer {
     void drain();
     std::uint64_t completed() const;
     std::uint64_t backstops() const;
+    // Syncs of the database file made by the thread after its passes (tests).
+    std::uint64_t fileSyncs() const { return file_syncs_.load(); }
 
   private:
     explicit WalCheckpointer(sqlite3* db);
     static int onCommit(void* self, sqlite3* db, const char* name, int pages);
     void loop();
+    void syncDatabase();  // flushes the pages a pass copied into the database file
 
     sqlite3* db_;
     sqlite3* writer_ = nullptr;
@@ -74,6 +82,7 @@ class WalCheckpointer {
     std::uint64_t backstops_ = 0;      // inline checkpoints on the writer (this thread behind)
     int woken_at_ = 0;                 // log pages at the last wake (writer thread only)
     std::atomic<bool> copied_{false};  // the thread finished a copy the writer has not closed
+    std::atomic<std::uint64_t> file_syncs_{0};
     std::thread thread_;
 };
 
