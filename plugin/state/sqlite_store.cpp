@@ -124,12 +124,25 @@ class SqliteStore final : public Store {
     }
 
     void applyDelta(StateDelta delta, Done done) override {
-        auto shared = std::make_shared<StateDelta>(std::move(delta));
-        std::size_t weight =
-            1 + shared->upserts.size() + shared->deletes.size() + shared->outbox.size();
+        // Outbox bodies are packed here, on the caller's thread, as journal bodies are: the
+        // writer's commit, which journal appends may be waiting behind, only copies them.
+        struct Pending {
+            StateDelta delta;
+            std::vector<std::optional<std::string>> frames;
+        };
+        auto shared = std::make_shared<Pending>();
+        shared->frames.reserve(delta.outbox.size());
+        for (auto& o : delta.outbox) {
+            shared->frames.push_back(packFrame(o.body));
+            if (shared->frames.back()) std::string().swap(o.body);
+        }
+        shared->delta = std::move(delta);
+        const auto& d = shared->delta;
+        std::size_t weight = 1 + d.upserts.size() + d.deletes.size() + d.outbox.size();
         enqueue(Op{[this, shared]() -> int {
-                       return writes_.delta(*shared,
-                                            shared->at != TimePoint{} ? shared->at : clock_.now());
+                       const auto& d = shared->delta;
+                       return writes_.delta(d, d.at != TimePoint{} ? d.at : clock_.now(),
+                                            &shared->frames);
                    },
                    std::move(done), /*retry_on_failure=*/true, weight});
     }

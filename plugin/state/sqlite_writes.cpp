@@ -119,7 +119,8 @@ int SqliteWrites::journal(const JournalEntry& e, const std::optional<std::string
     return rc;
 }
 
-int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
+int SqliteWrites::delta(const StateDelta& d, core::TimePoint now,
+                        const std::vector<std::optional<std::string>>* frames) {
     for (auto id : d.deletes) {
         delete_alert_.bind(1, id);
         if (int rc = delete_alert_.run(); rc != SQLITE_DONE) return rc;
@@ -134,12 +135,14 @@ int SqliteWrites::delta(const StateDelta& d, core::TimePoint now) {
         insert_alert_.bindBlob(3, w.record);
         if (int rc = insert_alert_.run(); rc != SQLITE_DONE) return rc;
     }
-    for (const auto& o : d.outbox) {
+    for (std::size_t i = 0; i < d.outbox.size(); ++i) {
+        const auto& o = d.outbox[i];
         ins_outbox_.bind(1, o.output);
         ins_outbox_.bind(2, millis(now));
         ins_outbox_.bind(3, static_cast<long long>(o.alert_count));
-        const auto frame = packFrame(o.body);
-        ins_outbox_.bindBlob(4, frame ? std::string_view(*frame) : std::string_view(o.body));
+        std::optional<std::string> packed;
+        const auto* frame = frames != nullptr ? &(*frames)[i] : &(packed = packFrame(o.body));
+        ins_outbox_.bindBlob(4, *frame ? std::string_view(**frame) : std::string_view(o.body));
         // Bound without a copy, so it must live until the statement ran.
         const std::string keys = encodeOutboxKeys(o.keys);
         if (keys.empty()) {

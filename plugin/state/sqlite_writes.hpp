@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "plugin/state/sqlite_util.hpp"
 #include "plugin/state/store.hpp"
@@ -28,7 +29,10 @@ class SqliteWrites {
     // `frame`: the body as a zstd frame, packed by the caller beforehand (packFrame); empty:
     // the body is stored as it is.
     int journal(const JournalEntry& e, const std::optional<std::string>& frame, long long& id);
-    int delta(const StateDelta& d, core::TimePoint now);
+    // `frames`, when given: the outbox bodies packed beforehand, one per row (empty: that
+    // body is stored as it is); otherwise they are packed here.
+    int delta(const StateDelta& d, core::TimePoint now,
+              const std::vector<std::optional<std::string>>* frames = nullptr);
     int attempt(const OutboxAttempt& a);
     // Stores an email's record, or replaces it when the same journal entry is recorded
     // again (a restart re-parses what the crash left unrecorded).
