@@ -54,7 +54,7 @@ core::Result<std::uint16_t> Daemon::start() {
             metrics_.walCheckpoints(true).Increment(static_cast<double>(s.wal_inline_copies));
         }
         // From the store's own state: a commit's report may come after a later one's.
-        metrics_.storeWritable().Set(store_->writable() ? 1 : 0);
+        publishStore();
         if (!s.ok) {
             metrics_.storeErrors(state::storeErrorClassName(s.error_class)).Increment();
             return;

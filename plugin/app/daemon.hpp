@@ -78,6 +78,10 @@ class Daemon final : public Intake {
     void calendars(const net::HttpRequest& req, std::string_view path,
                    const net::Responder& respond) override;
     void alerts(const net::HttpRequest& req, const net::Responder& respond) override;
+    void beforeScrape() override {
+        publishQueue();
+        publishStore();
+    }
     void incidents(const net::HttpRequest& req, std::string_view path,
                    const net::Responder& respond) override;
     void notifications(const net::HttpRequest& req, const net::Responder& respond) override;
@@ -108,6 +112,7 @@ class Daemon final : public Intake {
     std::string backlogFull() const;
     void release(std::size_t alerts, std::size_t bytes);
     void publishQueue();  // the queue gauges, from the counts as they are now
+    void publishStore();  // the store's writable gauge, from its state as it is now
     // Past the soft mark of the intake queue (a sixteenth of either bound): acknowledgements
     // are held until the engine catches up (AckPacer).
     bool behind() const;
@@ -191,6 +196,7 @@ class Daemon final : public Intake {
     std::atomic<std::size_t> inflight_{0};
     std::atomic<std::size_t> inflight_bytes_{0};
     std::mutex queue_gauges_mu_;  // publishQueue()
+    std::mutex store_gauge_mu_;   // publishStore()
     // Holds acknowledgements while the engine is behind; keeps the held gauge.
     AckPacer pacer_{
         [this](std::size_t held) { metrics_.acksHeldNow().Set(static_cast<double>(held)); }};

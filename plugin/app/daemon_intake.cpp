@@ -185,6 +185,13 @@ void Daemon::publishQueue() {
     metrics_.queueBytes().Set(static_cast<double>(inflight_bytes_.load()));
 }
 
+void Daemon::publishStore() {
+    // Read and set under one lock: the writer's thread and the syncer's report commits, and
+    // /metrics reads, each from the state as they see it; the last to set it read it last.
+    std::lock_guard lock(store_gauge_mu_);
+    metrics_.storeWritable().Set(store_ && store_->writable() ? 1 : 0);
+}
+
 bool Daemon::behind() const {
     return inflight_bytes_.load() > config_.intake.queue_max_bytes / 16 ||
            inflight_.load() > config_.intake.queue_capacity / 16;

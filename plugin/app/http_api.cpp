@@ -172,6 +172,7 @@ void HttpApi::handle(net::HttpRequest&& req, const net::Responder& respond) {
         return;
     }
     if (path == "/metrics") {
+        intake_.beforeScrape();
         respond(net::HttpResponse{
             200, "text/plain; version=0.0.4; charset=utf-8", metrics_.serialize(), {}});
     } else if (path == "/-/healthy") {

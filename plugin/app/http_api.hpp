@@ -45,6 +45,10 @@ class Intake {
                           const net::Responder& respond) = 0;
     // POST /-/reload: reloads the configuration file. Answers once it is applied or refused.
     virtual void reload(const net::HttpRequest& req, const net::Responder& respond) = 0;
+    // Just before /metrics is read: sets the gauges that mirror state several threads
+    // change (the store's health, the intake queue) from that state as it is now, so that
+    // a scrape never shows a value older than what /-/ready or an answer already told.
+    virtual void beforeScrape() {}
 };
 
 // The answer to a body of which some alerts were rejected and `accepted` were stored. The
