@@ -81,6 +81,7 @@ class Daemon final : public Intake {
     void beforeScrape() override {
         publishQueue();
         publishStore();
+        publishRecordPacking();
     }
     void incidents(const net::HttpRequest& req, std::string_view path,
                    const net::Responder& respond) override;
@@ -111,8 +112,9 @@ class Daemon final : public Intake {
     // Which output's backlog is at its bound ("" when none).
     std::string backlogFull() const;
     void release(std::size_t alerts, std::size_t bytes);
-    void publishQueue();  // the queue gauges, from the counts as they are now
-    void publishStore();  // the store's writable gauge, from its state as it is now
+    void publishQueue();          // the queue gauges, from the counts as they are now
+    void publishStore();          // the store's writable gauge, from its state as it is now
+    void publishRecordPacking();  // record bytes as given and stored, at scrape time
     // Past the soft mark of the intake queue (a sixteenth of either bound): acknowledgements
     // are held until the engine catches up (AckPacer).
     bool behind() const;
@@ -196,7 +198,8 @@ class Daemon final : public Intake {
     std::atomic<std::size_t> inflight_{0};
     std::atomic<std::size_t> inflight_bytes_{0};
     std::mutex queue_gauges_mu_;  // publishQueue()
-    std::mutex store_gauge_mu_;   // publishStore()
+    std::mutex store_gauge_mu_;   // publishStore(), publishRecordPacking()
+    std::pair<std::uint64_t, std::uint64_t> record_bytes_seen_;  // raw, stored: published
     // Holds acknowledgements while the engine is behind; keeps the held gauge.
     AckPacer pacer_{
         [this](std::size_t held) { metrics_.acksHeldNow().Set(static_cast<double>(held)); }};

@@ -192,6 +192,19 @@ void Daemon::publishStore() {
     metrics_.storeWritable().Set(store_ && store_->writable() ? 1 : 0);
 }
 
+void Daemon::publishRecordPacking() {
+    if (!store_) return;
+    auto p = store_->recordPacking();
+    std::lock_guard lock(store_gauge_mu_);
+    // Counters only go up: each scrape adds what was written since the last.
+    metrics_.recordBytes(false).Increment(
+        static_cast<double>(p.raw_bytes - record_bytes_seen_.first));
+    metrics_.recordBytes(true).Increment(
+        static_cast<double>(p.stored_bytes - record_bytes_seen_.second));
+    record_bytes_seen_ = {p.raw_bytes, p.stored_bytes};
+    metrics_.recordDictionary().Set(p.dictionary);
+}
+
 bool Daemon::behind() const {
     return inflight_bytes_.load() > config_.intake.queue_max_bytes / 16 ||
            inflight_.load() > config_.intake.queue_capacity / 16;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugin/state/body_codec.hpp"
+#include "plugin/state/record_packer.hpp"
 #include "plugin/state/sqlite_errors.hpp"
 
 namespace alertbridge::state {
@@ -195,11 +196,18 @@ class SqliteReader final : public StoreReader {
         const std::function<void(long long, core::Fingerprint, std::string_view)>& fn) override {
         Txn t(db_);
         if (!t.ok) return Error{sqlite3_errmsg(db_)};
+        // Packed records are given unpacked; one whose dictionary is missing or damaged is
+        // given as stored, which the pipeline counts as damaged.
+        auto dicts = readRecordDictionaries(db_);
+        if (!dicts) return Error{dicts.error()};
         int rc;
         while ((rc = sqlite3_step(alerts_.get())) == SQLITE_ROW) {
+            auto stored = alerts_.column(2);
+            std::optional<std::string> raw;
+            if (isPackedRecord(stored)) raw = unpackRecord(stored, *dicts);
             fn(sqlite3_column_int64(alerts_.get(), 0),
                static_cast<core::Fingerprint>(sqlite3_column_int64(alerts_.get(), 1)),
-               alerts_.column(2));
+               raw ? std::string_view(*raw) : stored);
         }
         sqlite3_reset(alerts_.get());
         if (rc != SQLITE_DONE) return Error{sqlite3_errmsg(db_)};

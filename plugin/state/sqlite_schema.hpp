@@ -21,7 +21,10 @@ namespace alertbridge::state {
 //      not by AUTOINCREMENT, whose sequence row cost a page in every commit. The journal is
 //      copied into a table without it; the old sequence's last id is kept in meta as
 //      journal_id_floor.
-inline constexpr int kSchemaVersion = 6;
+//   7: alert records may be packed with a dictionary stored in record_dicts
+//      (record_codec.hpp). An earlier release would skip them as damaged, so it must refuse
+//      the file. The table is created; nothing else to migrate.
+inline constexpr int kSchemaVersion = 7;
 
 // Brings the database to kSchemaVersion in one transaction and seeds the outbox's id sequence.
 // Returns the version found (0 for a new file), or an error that names the file's version

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugin/state/body_codec.hpp"
+#include "plugin/state/record_packer.hpp"
 #include "plugin/state/sqlite_checkpointer.hpp"
 #include "plugin/state/sqlite_errors.hpp"
 #include "plugin/state/sqlite_reader.hpp"
@@ -41,7 +42,16 @@ class SqliteStore final : public Store {
           options_(std::move(options)),
           clock_(clock),
           writes_(db),
-          queue_(clock, options_.path) {}
+          queue_(clock, options_.path),
+          packer_(
+              RecordPacker::Options{},
+              [this](const std::shared_ptr<const RecordDictionary>& d, core::TimePoint made_at) {
+                  enqueue(Op{[this, d, at = millis(made_at)]() -> int {
+                                 return writes_.dictionary(d->id(), d->bytes(), at);
+                             },
+                             nullptr, /*retry_on_failure=*/true});
+              },
+              options_.train_records) {}
 
     Status init() {
         if (auto intact = checkIntact(db_, options_.path); !intact) {
@@ -61,6 +71,8 @@ class SqliteStore final : public Store {
             }
         }
         if (auto s = writes_.prepare(); !s) return s;
+        if (auto s = loadRecordDictionaries(db_, packer_); !s)
+            return Error{"the store: " + s.error()};
         if (options_.synchronous_full) {
             // The log is synced on a thread of its own (wal_syncer.hpp); the writer's
             // connection then needs SQLite's own sync only around checkpoints.
@@ -136,6 +148,8 @@ class SqliteStore final : public Store {
             shared->frames.push_back(packFrame(o.body));
             if (shared->frames.back()) std::string().swap(o.body);
         }
+        // Records are packed here too (a new dictionary's row is queued ahead of them).
+        packer_.pack(delta.upserts, clock_.now());
         shared->delta = std::move(delta);
         const auto& d = shared->delta;
         std::size_t weight = 1 + d.upserts.size() + d.deletes.size() + d.outbox.size();
@@ -169,6 +183,7 @@ class SqliteStore final : public Store {
     }
 
     bool writable() const override { return !queue_.failing(); }
+    RecordPackingStats recordPacking() const override { return packer_.stats(); }
     std::string failure() const override { return queue_.failure(); }
 
     void flush() override {
@@ -354,6 +369,7 @@ class SqliteStore final : public Store {
     SqliteWrites writes_;
 
     WriteQueue queue_;
+    RecordPacker packer_;
     mutable std::mutex mu_;  // guards on_commit_
     std::function<void(const CommitStats&)> on_commit_;
     std::unique_ptr<WalCheckpointer> checkpointer_;

@@ -28,6 +28,9 @@ struct SqliteOptions {
     // How the write-ahead log is synced with `synchronous_full` (tests inject failures);
     // fdatasync(2) when empty.
     std::function<int(int fd)> sync_log;
+    // Runs the training of a dictionary for alert records (record_packer.hpp); a thread of
+    // its own when empty (tests run it in place).
+    std::function<void(std::function<void()>)> train_records;
 };
 
 // Opens (and creates or migrates) the database and starts the writer thread.

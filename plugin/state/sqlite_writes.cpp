@@ -63,6 +63,7 @@ core::Status SqliteWrites::prepare() {
              {&probe_,
               "INSERT INTO meta(key, value) VALUES('last_write_probe', CAST(?1 AS TEXT)) "
               "ON CONFLICT(key) DO UPDATE SET value = excluded.value"},
+             {&ins_dict_, "INSERT INTO record_dicts(id, dict, made_at) VALUES(?1, ?2, ?3)"},
              {&begin_, "BEGIN IMMEDIATE"},
              {&commit_, "COMMIT"},
              {&rollback_, "ROLLBACK"},
@@ -93,10 +94,10 @@ core::Status SqliteWrites::loadJournalId() {
 }
 
 void SqliteWrites::finalize() {
-    for (Stmt* s :
-         {&ins_journal_, &set_checkpoint_, &set_incidents_, &set_outbox_journal_, &insert_alert_,
-          &delete_alert_, &ins_outbox_, &attempt_, &log_, &prune_log_, &prune_journal_,
-          &prune_outbox_, &ins_email_, &prune_emails_, &probe_, &begin_, &commit_, &rollback_}) {
+    for (Stmt* s : {&ins_journal_, &set_checkpoint_, &set_incidents_, &set_outbox_journal_,
+                    &insert_alert_, &delete_alert_, &ins_outbox_, &attempt_, &log_, &prune_log_,
+                    &prune_journal_, &prune_outbox_, &ins_email_, &prune_emails_, &probe_,
+                    &ins_dict_, &begin_, &commit_, &rollback_}) {
         *s = Stmt();
     }
 }
@@ -117,6 +118,13 @@ int SqliteWrites::journal(const JournalEntry& e, const std::optional<std::string
         return email(*e.email, e.body);
     }
     return rc;
+}
+
+int SqliteWrites::dictionary(std::uint32_t id, std::string_view bytes, long long made_at_ms) {
+    ins_dict_.bind(1, static_cast<long long>(id));
+    ins_dict_.bindBlob(2, bytes);
+    ins_dict_.bind(3, made_at_ms);
+    return ins_dict_.run();
 }
 
 int SqliteWrites::delta(const StateDelta& d, core::TimePoint now,

@@ -3,6 +3,7 @@
 // store's operations are made of. Used only by the store's writer thread. Internal to
 // plugin/state. Each write returns an SQLite result code; SQLITE_DONE is success.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,8 @@ class SqliteWrites {
     int email(const EmailRecord& e);
     int email(const EmailRecord& e, std::string_view raw);
     int probe(long long now_ms);
+    // Stores a record dictionary (record_packer.hpp), before any record packed with it.
+    int dictionary(std::uint32_t id, std::string_view bytes, long long made_at_ms);
     // Removes up to kPruneChunk rows per table that are past retention; `more` says some
     // table gave its whole chunk, so another call would find more.
     int prune(long long journal_before_ms, long long outbox_before_ms, long long email_before_ms,
@@ -52,7 +55,7 @@ class SqliteWrites {
     long long next_journal_id_ = 1;  // the id the next journal entry gets
     Stmt ins_journal_, set_checkpoint_, set_incidents_, set_outbox_journal_, insert_alert_,
         delete_alert_, ins_outbox_, attempt_, log_, prune_log_, prune_journal_, prune_outbox_,
-        ins_email_, prune_emails_, probe_, begin_, commit_, rollback_;
+        ins_email_, prune_emails_, probe_, ins_dict_, begin_, commit_, rollback_;
 };
 
 }  // namespace alertbridge::state

@@ -238,6 +238,15 @@ class StoreReader {
     virtual core::Result<EmailRecord> email(long long id) = 0;
 };
 
+// Alert records the checkpoints wrote, as given and as stored after packing with the
+// store's dictionary (record_codec.hpp), and the dictionary packing uses (0: none yet).
+struct RecordPackingStats {
+    std::uint64_t records = 0;
+    std::uint64_t raw_bytes = 0;
+    std::uint64_t stored_bytes = 0;
+    std::uint32_t dictionary = 0;
+};
+
 class Store {
   public:
     using Done = std::function<void(const core::Status&)>;
@@ -262,6 +271,7 @@ class Store {
     virtual bool writable() const = 0;
     // The failure that made the store unwritable ("" while writable).
     virtual std::string failure() const = 0;
+    virtual RecordPackingStats recordPacking() const { return {}; }
     // Blocks until every write queued so far is committed.
     virtual void flush() = 0;
     virtual void stop() = 0;

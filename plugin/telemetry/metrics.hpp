@@ -124,6 +124,11 @@ class Metrics {
         return *store_errors_.find(error_class)->second;
     }
     Gauge& storeWritable() { return *store_writable_; }
+    // Alert record bytes the checkpoints wrote: as given (raw) and as stored (packed).
+    Counter& recordBytes(bool stored) {
+        return stored ? *record_bytes_stored_ : *record_bytes_raw_;
+    }
+    Gauge& recordDictionary() { return *record_dictionary_; }
     Gauge& activeAlerts() { return *active_alerts_; }
     // Incidents: alerts each noise rule held or grouped ("<kind>:<rule>"), incidents
     // opened, merged and resolved, messages to people by reason, and those open now.
@@ -213,6 +218,9 @@ class Metrics {
     Counter* journal_batches_;
     std::map<std::string, Counter*, std::less<>> store_errors_;  // by class
     Gauge* store_writable_;
+    Counter* record_bytes_raw_;
+    Counter* record_bytes_stored_;
+    Gauge* record_dictionary_;
     prometheus::Family<Gauge>* outbox_pending_bytes_;
     Gauge* active_alerts_;
     prometheus::Family<Counter>* noise_alerts_;

@@ -65,6 +65,22 @@ void Metrics::registerCoreFamilies() {
                            .Register(r)
                            .Add({});
     store_writable_->Set(1);
+    auto& record_bytes = BuildCounter()
+                             .Name("alertbridge_store_record_bytes_total")
+                             .Help(
+                                 "Bytes of alert records the checkpoints wrote: as the pipeline "
+                                 "gave them (form=raw) and as stored, packed with the store's "
+                                 "dictionary (form=stored).")
+                             .Register(r);
+    record_bytes_raw_ = &record_bytes.Add({{"form", "raw"}});
+    record_bytes_stored_ = &record_bytes.Add({{"form", "stored"}});
+    record_dictionary_ = &BuildGauge()
+                              .Name("alertbridge_store_record_dictionary")
+                              .Help(
+                                  "Id of the dictionary alert records are packed with; 0 "
+                                  "until the store has trained one on its first records.")
+                              .Register(r)
+                              .Add({});
     outbox_pending_bytes_ = &BuildGauge()
                                  .Name("alertbridge_outbox_pending_bytes")
                                  .Help(

@@ -1,5 +1,7 @@
 #include "store_test_fixture.hpp"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <filesystem>
 #include <future>
@@ -317,12 +319,15 @@ TEST_F(StoreTest, AStoreFromANewerReleaseIsRefusedWithItsVersion) {
     store_.reset();
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
-    sqlite3_exec(db, "UPDATE meta SET value = '7' WHERE key = 'schema_version'", nullptr, nullptr,
-                 nullptr);
+    const auto newer = fmt::format("UPDATE meta SET value = '{}' WHERE key = 'schema_version'",
+                                   kSchemaVersion + 1);
+    sqlite3_exec(db, newer.c_str(), nullptr, nullptr, nullptr);
     sqlite3_close(db);
     auto s = openSqliteStore(options_, clock_);
     ASSERT_FALSE(s.ok());
-    EXPECT_NE(s.error().find("schema version 7"), std::string::npos) << s.error();
+    EXPECT_NE(s.error().find(fmt::format("schema version {}", kSchemaVersion + 1)),
+              std::string::npos)
+        << s.error();
 }
 
 }  // namespace
