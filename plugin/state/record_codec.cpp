@@ -1,5 +1,7 @@
 #include "plugin/state/record_codec.hpp"
 
+// For the fastCover trainer's parameters (the library exports it; Debian 12 has 1.5.4).
+#define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 #include <zstd.h>
 
@@ -136,9 +138,20 @@ std::optional<std::string> trainRecordDictionary(const std::vector<std::string>&
         all += s;
         sizes.push_back(s.size());
     }
+    // fastCover over a 2^14-entry table, four segment sizes tried: ZDICT_trainFromBuffer's
+    // 2^20 table took 14 MB at its peak and 0.34 s for 1,000 of week-a's records, and left
+    // 11-14 MB resident in the process (110-140 B per alert at 100,000); this takes under
+    // 1 MB and 0.02 s, and its dictionary packed 500 other week-a records to 33,504 bytes
+    // against 34,001.
+    ZDICT_fastCover_params_t params{};
+    params.d = 8;
+    params.f = 14;
+    params.steps = 4;
+    params.zParams.compressionLevel = kLevel;
     std::string dict(capacity, '\0');
-    std::size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), all.data(), sizes.data(),
-                                          static_cast<unsigned>(sizes.size()));
+    std::size_t n =
+        ZDICT_optimizeTrainFromBuffer_fastCover(dict.data(), dict.size(), all.data(), sizes.data(),
+                                                static_cast<unsigned>(sizes.size()), &params);
     if (ZDICT_isError(n) || n == 0) return std::nullopt;
     dict.resize(n);
     return dict;
