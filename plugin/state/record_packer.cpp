@@ -21,12 +21,14 @@ RecordPacker::~RecordPacker() {
     if (thread_.joinable()) thread_.join();
 }
 
-void RecordPacker::load(const RecordDictionaries& dicts, core::TimePoint newest_made_at) {
+void RecordPacker::load(const RecordDictionaries& dicts, core::TimePoint newest_made_at,
+                        std::uint32_t highest_id) {
     std::lock_guard lock(mu_);
+    next_id_ = std::max(next_id_, highest_id + 1);
     if (dicts.empty()) return;
     current_ = dicts.rbegin()->second;
     made_at_ = newest_made_at;
-    next_id_ = dicts.rbegin()->first + 1;
+    next_id_ = std::max(next_id_, dicts.rbegin()->first + 1);
     sampling_ = false;
     samples_.clear();
     reference_ = 0;
@@ -196,7 +198,14 @@ core::Status loadRecordDictionaries(sqlite3* db, RecordPacker& packer) {
     core::TimePoint made_at{};
     auto dicts = readRecordDictionaries(db, &made_at);
     if (!dicts) return core::Error{dicts.error()};
-    packer.load(*dicts, made_at);
+    // A row that did not load still holds its id: the next dictionary goes above it.
+    Stmt highest(db, "SELECT coalesce(max(id), 0) FROM record_dicts");
+    if (!highest.get() || sqlite3_step(highest.get()) != SQLITE_ROW) {
+        return core::Error{
+            fmt::format("cannot read the record dictionaries: {}", sqlite3_errmsg(db))};
+    }
+    packer.load(*dicts, made_at,
+                static_cast<std::uint32_t>(sqlite3_column_int64(highest.get(), 0)));
     return core::okStatus();
 }
 

@@ -58,7 +58,9 @@ class RecordPacker {
     RecordPacker& operator=(const RecordPacker&) = delete;
 
     // The dictionaries the store holds, and when the newest was made; it packs from now on.
-    void load(const RecordDictionaries& dicts, core::TimePoint newest_made_at);
+    // `highest_id`: the highest id stored, loadable or not; a new dictionary goes above it.
+    void load(const RecordDictionaries& dicts, core::TimePoint newest_made_at,
+              std::uint32_t highest_id);
 
     // Packs `upserts` in place with the newest dictionary (those it does not shrink stay as
     // they are), and samples them while a dictionary is due.

@@ -216,5 +216,38 @@ TEST_F(StoreTest, DictionariesNoRecordNamesAreDroppedWhenTheStoreOpens) {
     EXPECT_EQ(n, 3u);
 }
 
+// A dictionary row that does not load (damaged) keeps its id: the next one is trained above
+// it, rather than failing its insert for ever, and records go on being packed and read.
+TEST_F(StoreTest, ADamagedDictionaryRowIsPassedOverAndItsIdNotGivenAgain) {
+    store_.reset();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO record_dicts(id, dict, made_at) "
+                           "VALUES(5, x'0102030405', 0)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    options_.train_records = inPlace();
+    open();
+    std::vector<std::string> given;
+    for (int from = 0; from < 2560; from += 256) {
+        StateDelta d;
+        d.upserts = writes(from, 256);
+        for (const auto& w : d.upserts) given.push_back(w.record);
+        apply(std::move(d));
+    }
+    EXPECT_EQ(scalar("SELECT max(id) FROM record_dicts"), 6);
+    EXPECT_EQ(scalar("SELECT count(*) FROM alerts WHERE substr(record, 1, 1) = x'D7'"), 512);
+    EXPECT_EQ(store_->recordPacking().dictionary, 6u);
+    store_.reset();
+    open();
+    std::vector<std::string> read;
+    auto reader = store_->openReader();
+    ASSERT_TRUE(reader->forEachAlert(
+        [&](long long, core::Fingerprint, std::string_view r) { read.emplace_back(r); }));
+    EXPECT_EQ(read, given);
+}
+
 }  // namespace
 }  // namespace alertbridge::state
