@@ -194,14 +194,18 @@ void Daemon::publishStore() {
 
 void Daemon::publishRecordPacking() {
     if (!store_) return;
-    auto p = store_->recordPacking();
+    // Read under the lock: two scrapes at once must not add the same bytes twice, nor
+    // the older reading after the newer (a difference below zero).
     std::lock_guard lock(store_gauge_mu_);
-    // Counters only go up: each scrape adds what was written since the last.
-    metrics_.recordBytes(false).Increment(
-        static_cast<double>(p.raw_bytes - record_bytes_seen_.first));
-    metrics_.recordBytes(true).Increment(
-        static_cast<double>(p.stored_bytes - record_bytes_seen_.second));
-    record_bytes_seen_ = {p.raw_bytes, p.stored_bytes};
+    auto p = store_->recordPacking();
+    auto& [raw, stored] = record_bytes_seen_;
+    if (p.raw_bytes > raw)
+        metrics_.recordBytes(false).Increment(static_cast<double>(p.raw_bytes - raw));
+    if (p.stored_bytes > stored) {
+        metrics_.recordBytes(true).Increment(static_cast<double>(p.stored_bytes - stored));
+    }
+    raw = std::max(raw, p.raw_bytes);
+    stored = std::max(stored, p.stored_bytes);
     metrics_.recordDictionary().Set(p.dictionary);
 }
 
