@@ -139,8 +139,8 @@ std::optional<std::string> trainRecordDictionary(const std::vector<std::string>&
         sizes.push_back(s.size());
     }
     // fastCover over a 2^14-entry table, four segment sizes tried: ZDICT_trainFromBuffer's
-    // 2^20 table took 14 MB at its peak and 0.34 s for 1,000 of week-a's records, and left
-    // 11-14 MB resident in the process (110-140 B per alert at 100,000); this takes under
+    // 2^20 table took about 11 MB at its peak and 0.34 s for 1,000 of week-a's records, and left
+    // 11-14 MB resident in the process (110-140 B per alert at 100,000); this takes about
     // 1 MB and 0.02 s, and its dictionary packed 500 other week-a records to 33,504 bytes
     // against 34,001.
     ZDICT_fastCover_params_t params{};
